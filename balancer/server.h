@@ -1,0 +1,81 @@
+/* Servers and backends at run time: static config plus state shared lock-free between threads. */
+#ifndef SLUICE_BALANCER_SERVER_H
+#define SLUICE_BALANCER_SERVER_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config/model.h"
+
+enum srv_state {
+    SRV_ST_UP = 0, /* takes traffic */
+    SRV_ST_DOWN,   /* failed `fall` checks; no new traffic */
+    SRV_ST_MAINT,  /* `disabled` (or admin); no new traffic, no checks count */
+};
+
+struct maglev_table;
+
+/* Fields are grouped by writer with a cache line between groups so that the health thread's
+ * writes and the workers' connection counting do not false-share. */
+struct server {
+    const struct cfg_server *cfg; /* borrowed from the config */
+    struct backend *be;           /* borrowed: the owning backend */
+    unsigned idx;                 /* position in be->servers */
+
+    /* written by the health thread (and main at start), read by workers with relaxed loads */
+    alignas(64) _Atomic int state;  /* enum srv_state */
+    _Atomic int eweight;            /* effective weight 0..256: cfg weight scaled by slowstart */
+    _Atomic uint64_t last_change_ms; /* monotonic ms of the last state change */
+
+    /* written by workers with relaxed fetch-add */
+    alignas(64) _Atomic int cur_conns; /* live connections to this server */
+    _Atomic uint64_t total_conns;
+};
+
+struct backend {
+    const struct cfg_proxy *cfg; /* borrowed */
+    struct server *servers;      /* owned, nservers entries, config order */
+    size_t nservers;
+    /* Published by the health thread with release, read by workers with acquire, retired through
+     * core/epoch.h when replaced. Only built for `balance source`. */
+    _Atomic(struct maglev_table *) maglev;
+    /* Bumped (release) on every state or weight change, so a worker knows to refresh. */
+    alignas(64) _Atomic uint64_t gen;
+    /* connections waiting for a server slot, summed over workers */
+    alignas(64) _Atomic int queued;
+};
+
+/* All backends of a config. */
+struct balancer {
+    struct backend *backends; /* owned */
+    size_t nbackends;
+};
+
+/* Build the run-time model for every backend-capable proxy of cfg. Servers start UP (MAINT when
+ * `disabled`) with their configured weight; Maglev tables are built. Returns NULL on ENOMEM. */
+struct balancer *balancer_new(const struct config *cfg);
+void balancer_free(struct balancer *b);
+
+/* The run-time backend for a config proxy, or NULL. */
+struct backend *balancer_find(const struct balancer *b, const struct cfg_proxy *p);
+
+static inline bool server_is_up(const struct server *s)
+{
+    return atomic_load_explicit(&s->state, memory_order_relaxed) == SRV_ST_UP;
+}
+
+/* Set state / effective weight and bump the backend's generation. Health thread or main only. */
+void server_set_state(struct server *s, enum srv_state st);
+void server_set_weight(struct server *s, int eweight);
+
+/* True when the server may take one more connection (up and under maxconn). */
+bool server_has_slot(const struct server *s);
+
+/* Connection accounting, any worker. */
+void server_conn_opened(struct server *s);
+void server_conn_closed(struct server *s);
+
+#endif

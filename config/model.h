@@ -1,0 +1,136 @@
+/* The configuration model: what the operator asked for, immutable once loaded. */
+#ifndef SLUICE_CONFIG_MODEL_H
+#define SLUICE_CONFIG_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+#define CFG_NAME_MAX 64
+#define CFG_PATH_MAX 256
+
+enum cfg_mode { CFG_MODE_TCP = 0, CFG_MODE_HTTP };
+
+enum cfg_poller { CFG_POLLER_EPOLL = 0, CFG_POLLER_URING };
+
+/* Balancing algorithms (HAProxy's `balance` names). */
+enum cfg_balance {
+    CFG_LB_ROUNDROBIN = 0, /* smooth weighted, dynamic weights */
+    CFG_LB_STATIC_RR,      /* weighted, weights fixed at start */
+    CFG_LB_LEASTCONN,
+    CFG_LB_FIRST,
+    CFG_LB_SOURCE,         /* client address hash through a Maglev table */
+    CFG_LB_RANDOM,         /* power of two choices (random(2)) */
+};
+
+enum cfg_check_type { CFG_CHECK_TCP = 0, CFG_CHECK_HTTP };
+
+enum cfg_proxy_proto { CFG_PP_NONE = 0, CFG_PP_V1, CFG_PP_V2 };
+
+/* Proxy capabilities: a [frontend] is FE, a [backend] BE, a [listen] both. */
+#define CFG_CAP_FE 0x1u
+#define CFG_CAP_BE 0x2u
+
+/* Timeouts in milliseconds; 0 means "not set" (infinite), as in HAProxy. */
+struct cfg_timeouts {
+    uint32_t connect;
+    uint32_t client;
+    uint32_t server;
+    uint32_t queue;
+    uint32_t check; /* 0: use `inter` as the connect+response limit of a check */
+    uint32_t drain; /* sluice extension: how long SIGTERM waits for live connections; 10s */
+};
+
+struct cfg_bind {
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char text[CFG_NAME_MAX * 2]; /* as written, for messages */
+    bool accept_proxy;
+    int line;
+};
+
+struct cfg_server {
+    char name[CFG_NAME_MAX];
+    struct sockaddr_storage addr;
+    socklen_t addrlen;
+    char addr_text[CFG_NAME_MAX * 2]; /* as written: "127.0.0.1:9001" */
+    bool check;
+    bool backup;
+    bool disabled;
+    int weight;            /* 0..256, default 1 */
+    int maxconn;           /* 0: unlimited */
+    uint32_t inter;        /* ms between checks, default 2000 */
+    uint32_t fastinter;    /* ms while changing state; default = inter */
+    uint32_t downinter;    /* ms while down; default = inter */
+    int rise;              /* default 2 */
+    int fall;              /* default 3 */
+    uint32_t slowstart;    /* ms to ramp weight after recovery, 0 = off */
+    enum cfg_proxy_proto send_proxy;
+    int line;
+};
+
+/* One [frontend], [backend] or [listen] section after [defaults] were applied. */
+struct cfg_proxy {
+    char name[CFG_NAME_MAX];
+    unsigned caps; /* CFG_CAP_FE | CFG_CAP_BE */
+    int line;      /* line of the section header */
+    enum cfg_mode mode;
+    struct cfg_timeouts timeout;
+    bool tcplog;
+
+    /* frontend side */
+    struct cfg_bind *binds; /* owned, nbinds entries */
+    size_t nbinds;
+    int maxconn; /* 0: bounded by global maxconn only */
+    char default_backend[CFG_NAME_MAX];
+    int default_backend_line;
+    struct cfg_proxy *backend; /* borrowed: resolved default_backend (self for [listen]) */
+
+    /* backend side */
+    enum cfg_balance balance;
+    int retries; /* default 3 */
+    bool redispatch;
+    enum cfg_check_type check_type;
+    char httpchk_method[16]; /* default "OPTIONS" */
+    char httpchk_uri[CFG_PATH_MAX]; /* default "/" */
+    int httpchk_expect_status; /* 0: any 2xx or 3xx passes */
+    struct cfg_server *servers; /* owned, nservers entries */
+    size_t nservers;
+};
+
+struct config {
+    char file[CFG_PATH_MAX];
+    /* global */
+    int maxconn;  /* default: derived from RLIMIT_NOFILE */
+    int nbthread; /* default: online CPUs */
+    enum cfg_poller poller;
+    char log_target[CFG_PATH_MAX]; /* "stdout", "stderr", a file path; "" = stderr */
+    char pidfile[CFG_PATH_MAX];
+    bool daemon;
+    struct cfg_proxy *proxies; /* owned, nproxies entries, in file order */
+    size_t nproxies;
+};
+
+/* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns
+ * -1 and writes "FILE:LINE: what is wrong (what is expected)" into err. Main thread only. */
+int config_load(const char *path, struct config **out, char *err, size_t errlen);
+
+/* Same as config_load, from a string (tests); `name` stands for the file name in messages. */
+int config_load_string(const char *name, const char *text, struct config **out, char *err,
+                       size_t errlen);
+
+/* Free a config and everything it owns; accepts NULL. */
+void config_free(struct config *cfg);
+
+/* Parse a HAProxy time ("100ms", "5s", "2m", "1h", "1d"; bare numbers are ms) into *ms.
+ * Returns 0, or -EINVAL for a malformed value and -ERANGE for one over UINT32_MAX ms. */
+int config_parse_time(const char *text, uint32_t *ms);
+
+/* Parse "ADDR:PORT", "[V6]:PORT", "*:PORT", ":PORT" into a socket address. Returns 0 or -EINVAL. */
+int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *len);
+
+/* Look up a proxy by name and capability; NULL when absent. */
+struct cfg_proxy *config_find_proxy(const struct config *cfg, const char *name, unsigned cap);
+
+#endif

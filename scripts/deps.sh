@@ -1,0 +1,17 @@
+#!/bin/sh
+# Install the Debian packages sluice needs to build, test and benchmark; apt-get runs only when one
+# is missing, and `apt-get update` only once in that case.
+set -eu
+PKGS="gcc make pkg-config libjemalloc-dev libinih-dev liburing-dev libcunit1-dev python3 curl wrk haproxy socat"
+missing=""
+for p in $PKGS; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+echo "deps: installing$missing"
+SUDO=""
+[ "$(id -u)" -eq 0 ] || SUDO="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -q
+# policy-rc.d keeps the haproxy package from starting its own service: we only use the binary.
+$SUDO apt-get install -y -q --no-install-recommends $missing
