@@ -1,0 +1,47 @@
+/* A bounded single-producer single-consumer ring of integers (file descriptors), lock-free. */
+#ifndef SLUICE_CORE_RING_H
+#define SLUICE_CORE_RING_H
+
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+/* Head and tail live on their own cache lines: the producer writes only `tail`, the consumer only
+ * `head`, so neither bounces the other's line except to read it. */
+struct ring {
+    alignas(64) _Atomic uint32_t head; /* next slot to read; written by the consumer */
+    alignas(64) _Atomic uint32_t tail; /* next slot to write; written by the producer */
+    alignas(64) uint32_t mask;         /* capacity - 1 */
+    int *slot;                         /* owned, capacity entries */
+};
+
+/* Capacity is rounded up to a power of two. Returns 0 or -ENOMEM. */
+int ring_init(struct ring *r, uint32_t capacity);
+void ring_destroy(struct ring *r);
+
+/* Producer only. Returns false when the ring is full. */
+static inline bool ring_push(struct ring *r, int v)
+{
+    uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
+    if (t - h > r->mask)
+        return false;
+    r->slot[t & r->mask] = v;
+    atomic_store_explicit(&r->tail, t + 1, memory_order_release);
+    return true;
+}
+
+/* Consumer only. Returns false when the ring is empty. */
+static inline bool ring_pop(struct ring *r, int *v)
+{
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
+    if (h == t)
+        return false;
+    *v = r->slot[h & r->mask];
+    atomic_store_explicit(&r->head, h + 1, memory_order_release);
+    return true;
+}
+
+#endif
