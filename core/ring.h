@@ -1,4 +1,4 @@
-/* A bounded single-producer single-consumer ring of integers (file descriptors), lock-free. */
+/* A bounded single-producer single-consumer ring of 64-bit items (fd hand-offs), lock-free. */
 #ifndef SLUICE_CORE_RING_H
 #define SLUICE_CORE_RING_H
 
@@ -13,7 +13,7 @@ struct ring {
     alignas(64) _Atomic uint32_t head; /* next slot to read; written by the consumer */
     alignas(64) _Atomic uint32_t tail; /* next slot to write; written by the producer */
     alignas(64) uint32_t mask;         /* capacity - 1 */
-    int *slot;                         /* owned, capacity entries */
+    uint64_t *slot;                    /* owned, capacity entries */
 };
 
 /* Capacity is rounded up to a power of two. Returns 0 or -ENOMEM. */
@@ -21,7 +21,7 @@ int ring_init(struct ring *r, uint32_t capacity);
 void ring_destroy(struct ring *r);
 
 /* Producer only. Returns false when the ring is full. */
-static inline bool ring_push(struct ring *r, int v)
+static inline bool ring_push(struct ring *r, uint64_t v)
 {
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_relaxed);
     uint32_t h = atomic_load_explicit(&r->head, memory_order_acquire);
@@ -33,7 +33,7 @@ static inline bool ring_push(struct ring *r, int v)
 }
 
 /* Consumer only. Returns false when the ring is empty. */
-static inline bool ring_pop(struct ring *r, int *v)
+static inline bool ring_pop(struct ring *r, uint64_t *v)
 {
     uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint32_t t = atomic_load_explicit(&r->tail, memory_order_acquire);

@@ -1,0 +1,160 @@
+/* Workers: one thread per core, each with its own loop, timers, pools and connections. Also the
+ * process-wide run-time model (frontends, workers) that main, the acceptor and workers share. */
+#ifndef SLUICE_CORE_WORKER_H
+#define SLUICE_CORE_WORKER_H
+
+#include <pthread.h>
+#include <stdalign.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "balancer/lb.h"
+#include "balancer/server.h"
+#include "config/model.h"
+#include "core/loop.h"
+#include "core/ring.h"
+#include "core/timer.h"
+
+#define WORKER_BUFSIZE 16384u /* tune.bufsize */
+
+struct worker;
+struct frontend;
+
+/* Called on the worker that received a new client socket. Takes ownership of fd. */
+typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, int fd);
+
+struct frontend {
+    const struct cfg_proxy *cfg; /* borrowed */
+    struct backend *be;          /* borrowed: default backend at run time */
+    unsigned idx;
+    int *fds; /* owned listening sockets, cfg->nbinds entries */
+    frontend_accept_fn on_accept;
+    alignas(64) _Atomic int live; /* sessions of this frontend, all workers */
+    _Atomic uint64_t total;
+};
+
+/* A session waiting for a server slot (maxconn): intrusive FIFO per worker and backend. */
+struct queue_link {
+    struct queue_link *next, **pprev;
+};
+
+struct queue_head {
+    struct queue_link *first;
+    struct queue_link **last;
+    unsigned len;
+};
+
+/* Every live session is on its worker's list so that a drain deadline can abort what is left. */
+struct session_link {
+    struct session_link *next, **pprev;
+    void (*abort)(struct session_link *l); /* close now, counting it as killed */
+};
+
+/* Something whose memory is freed after the current event batch (deferred close). */
+struct deferred {
+    struct deferred *next;
+    void (*free_fn)(struct deferred *d);
+};
+
+struct pipe_pool;
+
+struct worker {
+    unsigned id;
+    pthread_t thread;
+    struct runtime *rt; /* borrowed */
+    struct loop *loop;  /* owned */
+    struct timer_wheel tw;
+    uint64_t now; /* coarse monotonic ms, read once per iteration */
+
+    /* hand-off from the acceptor: (frontend idx << 32 | fd) */
+    struct ring inbox;
+    int evfd; /* eventfd written by other threads to wake this one */
+    struct loop_handler ev_h;
+    alignas(64) _Atomic bool sleeping; /* set around epoll_wait; wakers skip the eventfd if clear */
+    _Atomic bool wake_dequeue;          /* a server slot was freed somewhere: retry queues */
+
+    alignas(64) _Atomic uint64_t closed; /* sessions finished here (this worker writes) */
+    _Atomic uint64_t accepted;           /* sessions started here (this worker writes) */
+    unsigned live;                       /* sessions alive on this worker */
+    unsigned queued;                     /* of which waiting in a queue */
+
+    struct session_link *sessions;  /* every live session (borrowed links) */
+    struct deferred *to_free;       /* freed after the batch */
+    struct lb_cursor **cursors;     /* owned, one per backend */
+    struct queue_head *queues;      /* owned, one per backend */
+    struct pipe_pool *pipes;        /* owned */
+    void *buf_free;                 /* free list of WORKER_BUFSIZE buffers */
+    unsigned buf_free_count;
+    char *scratch;                  /* owned WORKER_BUFSIZE bytes for read-then-write */
+    uint64_t seed;                  /* xorshift state for per-worker randomness */
+};
+
+enum rt_state { RT_RUNNING = 0, RT_DRAINING, RT_STOPPED };
+
+struct runtime {
+    const struct config *cfg; /* borrowed */
+    struct balancer *bal;     /* borrowed */
+    struct frontend *fes;     /* owned */
+    size_t nfes;
+    struct worker *workers; /* owned */
+    unsigned nworkers;
+    alignas(64) _Atomic int live; /* sessions, all frontends */
+    _Atomic int state;             /* enum rt_state */
+    uint64_t drain_deadline;       /* coarse ms; valid once DRAINING */
+    int acceptor_evfd;             /* wakes the acceptor when a slot frees under maxconn */
+    _Atomic bool acceptor_waiting;
+};
+
+/* Create and start every worker thread (pinned to CPU id % online CPUs). Returns 0 or -errno
+ * with a message in err. Main thread. */
+int workers_start(struct runtime *rt, char *err, size_t errlen);
+/* Ask workers to stop (drain first when `drain`), then join them and free their state. */
+void workers_stop(struct runtime *rt);
+/* Wake every worker (drain/stop state changed). Any thread. */
+void workers_wake_all(struct runtime *rt);
+/* Wake worker w if it is asleep in its poller. Any thread. */
+void worker_wake(struct worker *w);
+
+/* Queue of deferred frees: d->free_fn(d) runs after the current event batch. Worker only. */
+static inline void worker_defer_free(struct worker *w, struct deferred *d)
+{
+    d->next = w->to_free;
+    w->to_free = d;
+}
+
+/* Buffers of WORKER_BUFSIZE bytes from the worker's free list. NULL on ENOMEM. Worker only. */
+char *worker_buf_get(struct worker *w);
+void worker_buf_put(struct worker *w, char *buf);
+
+/* A session started / ended on w: list membership and counters; the end also wakes the acceptor
+ * if it waits for a slot under maxconn. Worker only. */
+void worker_session_begin(struct worker *w, struct session_link *l);
+void worker_session_done(struct worker *w, struct frontend *fe, struct session_link *l);
+
+/* Queue helpers (FIFO). Worker only. */
+void queue_push(struct queue_head *q, struct queue_link *l);
+void queue_remove(struct queue_head *q, struct queue_link *l);
+struct queue_link *queue_pop(struct queue_head *q);
+
+/* After a server slot was freed in backend `be`: retry this worker's queue and let the others know.
+ * Worker only. */
+void worker_slot_freed(struct worker *w, struct backend *be);
+
+/* Called by the worker for each queued session when a slot may be free; set by net at start. */
+typedef bool (*worker_dequeue_fn)(struct worker *w, struct queue_link *l);
+extern worker_dequeue_fn worker_dequeue_hook;
+
+static inline uint64_t worker_rand(struct worker *w)
+{
+    uint64_t x = w->seed;
+    x ^= x << 13;
+    x ^= x >> 7;
+    x ^= x << 17;
+    return w->seed = x;
+}
+
+#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+
+#endif

@@ -1,0 +1,24 @@
+/* Socket helpers: listeners, non-blocking connects, address formatting. */
+#ifndef SLUICE_NET_SOCK_H
+#define SLUICE_NET_SOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/socket.h>
+
+/* A non-blocking listening TCP socket with SO_REUSEADDR and TCP_NODELAY (inherited by accepted
+ * sockets on Linux, which saves a setsockopt per connection); SO_REUSEPORT when reuseport.
+ * Returns the fd or -errno. */
+int sock_listen(const struct sockaddr *addr, socklen_t len, int backlog, bool reuseport);
+
+/* Start a non-blocking connect with TCP_NODELAY. Returns the fd (connection in progress or
+ * established) or -errno when it failed at once (ECONNREFUSED, ENETUNREACH, EMFILE...). */
+int sock_connect(const struct sockaddr *addr, socklen_t len);
+
+/* The pending error of a socket (SO_ERROR), 0 when none. */
+int sock_error(int fd);
+
+/* "1.2.3.4:80" or "[::1]:80" into buf (at least 64 bytes); returns buf. */
+char *sock_addr_str(const struct sockaddr *addr, char *buf, size_t len);
+
+#endif
