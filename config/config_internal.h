@@ -1,0 +1,115 @@
+/* Shared between the files of config/: parser state, keyword table, tokenizer, helpers. */
+#ifndef SLUICE_CONFIG_INTERNAL_H
+#define SLUICE_CONFIG_INTERNAL_H
+
+#include "config/model.h"
+
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+
+/* inih (Debian libinih 55, default build): a line fits in 200 bytes with its '\n' and NUL... we hand
+ * it lines without '\n', so 199 characters; section and key names hold at most 49. */
+#define CFG_LINE_MAX 199
+#define CFG_INI_NAME_MAX 49
+#define CFG_MAX_WORDS 64
+
+/* Section kinds, as bits so a keyword can list where it is allowed. */
+enum cfg_sec {
+    CFG_SEC_NONE = 0,
+    CFG_SEC_GLOBAL = 1u << 0,
+    CFG_SEC_DEFAULTS = 1u << 1,
+    CFG_SEC_FRONTEND = 1u << 2,
+    CFG_SEC_BACKEND = 1u << 3,
+    CFG_SEC_LISTEN = 1u << 4,
+};
+#define CFG_SEC_PROXIES (CFG_SEC_DEFAULTS | CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN)
+
+/* A [defaults], [frontend], [backend] or [listen] section while it is being parsed. */
+struct cfg_pproxy {
+    struct cfg_proxy px;       /* binds/servers owned until moved into the config */
+    struct cfg_server defsrv;  /* `default-server` template for the servers that follow */
+    enum cfg_sec sec;
+    char label[CFG_NAME_MAX + 16]; /* "[backend app]", for messages */
+    int expect_line;               /* line of `http-check expect`, 0: none */
+};
+
+/* Parser state: the line reader's source and position plus the model being built. */
+struct cfg_parser {
+    const char *file; /* borrowed: name used in messages */
+    /* line source: a FILE or a string */
+    FILE *fp;          /* borrowed */
+    const char *text;  /* borrowed */
+    char *buf;         /* owned: current physical line */
+    size_t cap;
+    int line;          /* current physical line number, read by the handler */
+    /* errors */
+    bool failed;
+    char *err; /* borrowed: caller's buffer */
+    size_t errlen;
+    /* model */
+    struct config *cfg;            /* owned until returned */
+    enum cfg_sec sec;              /* section kind of the current section */
+    struct cfg_pproxy *cur;        /* borrowed: current proxy or defaults, NULL in [global] */
+    struct cfg_pproxy **proxies;   /* owned, in file order */
+    size_t nproxies;
+    struct cfg_pproxy **defaults;  /* owned, every [defaults] section in file order */
+    size_t ndefaults;
+    struct cfg_pproxy *last_defaults; /* borrowed: what the next proxy inherits from */
+};
+
+/* A keyword: `name` is one word ("bind") or a family and its sub-keyword ("timeout connect").
+ * `parse` gets the arguments after the keyword's words; returns 0, or -1 after config__error(). */
+struct cfg_keyword {
+    const char *name;
+    unsigned sections; /* CFG_SEC_* bits */
+    bool negatable;    /* accepts a leading `no` */
+    int (*parse)(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                 bool neg);
+    const char *syntax; /* arguments, e.g. "<time>" */
+    const char *def;    /* default, as documented */
+    const char *help;   /* one sentence */
+};
+
+extern const struct cfg_keyword config__keywords[];
+extern const size_t config__nkeywords;
+
+/* Format "FILE:LINE: message" into the caller's buffer (first error wins); returns -1. */
+int config__error(struct cfg_parser *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int config__error_at(struct cfg_parser *st, int line, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+/* Split a HAProxy statement into words: blanks separate, "..." and '...' quote, backslash escapes
+ * (\ \\ \# \" \' \r \n \t \xHH), an unquoted '#' starts a comment. `out` must hold strlen(line)+1
+ * bytes (words are stored there, NUL-separated); `argv` CFG_MAX_WORDS+1 entries. Returns the word
+ * count, or -1 with a reason in `why`. */
+int config__tokenize(const char *line, char *out, char **argv, const char **why);
+
+/* Apply a statement (already tokenized) to the current section. Returns 0 or -1. */
+int config__statement(struct cfg_parser *st, int argc, char **argv);
+
+/* Open a section from the text between '[' and ']'. Returns 0 or -1. */
+int config__open_section(struct cfg_parser *st, const char *header);
+
+/* Initialise a proxy (or defaults) with the built-in defaults. */
+void config__proxy_builtin(struct cfg_pproxy *pp);
+
+/* Check the whole model, resolve references and derived defaults. Returns 0 or -1. */
+int config__validate(struct cfg_parser *st);
+
+/* Parse an integer in [min, max] with strtoll and full end check. 0, -EINVAL or -ERANGE. */
+int config__parse_int(const char *text, long long min, long long max, long long *out);
+
+/* Levenshtein distance, capped for long strings; for "did you mean" suggestions. */
+int config__distance(const char *a, const char *b);
+
+/* Copy with truncation check: false when src does not fit (dst is still NUL-terminated). */
+bool config__copy(char *dst, size_t size, const char *src);
+
+/* Free a proxy under construction and what it owns; accepts NULL. */
+void config__pproxy_free(struct cfg_pproxy *pp);
+
+/* The section kind's name for messages: "global", "backend", ... */
+const char *config__sec_name(enum cfg_sec sec);
+
+#endif

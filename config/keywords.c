@@ -1,0 +1,755 @@
+/* The keyword table: every statement sluice accepts, where, its default, its parser and help.
+ *
+ * docs/configuration.md documents this table entry by entry (a unit test checks that every name
+ * appears there). A statement is looked up by its first word, or by its first two for a family
+ * ("timeout connect", "option httpchk", "http-check expect"); an optional leading `no` negates. */
+#include "config/config_internal.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define SEC_D CFG_SEC_DEFAULTS
+#define SEC_F CFG_SEC_FRONTEND
+#define SEC_B CFG_SEC_BACKEND
+#define SEC_L CFG_SEC_LISTEN
+#define SEC_G CFG_SEC_GLOBAL
+
+#define TIME_EXPECT "a number with an optional unit: us, ms, s, m, h, d"
+#define ADDR_EXPECT "IPv4:PORT, [IPv6]:PORT, *:PORT or :PORT"
+
+/* ---- argument helpers ---------------------------------------------------------------------- */
+
+static int nargs(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, int min, int max)
+{
+    if (argc < min)
+        return config__error(st, "'%s' needs %s (expected '%s %s')", kw->name,
+                             min == 1 ? "an argument" : "more arguments", kw->name, kw->syntax);
+    if (argc > max) {
+        if (max == 0)
+            return config__error(st, "'%s' takes no argument (expected '%s =')", kw->name,
+                                 kw->name);
+        return config__error(st, "too many arguments for '%s' (expected '%s %s')", kw->name,
+                             kw->name, kw->syntax);
+    }
+    return 0;
+}
+
+static int get_int(struct cfg_parser *st, const char *what, const char *text, long long min,
+                   long long max, int *out)
+{
+    long long v;
+    if (config__parse_int(text, min, max, &v) != 0) {
+        if (max == INT_MAX)
+            return config__error(st, "invalid %s '%s' (expected an integer >= %lld)", what, text,
+                                 min);
+        return config__error(st, "invalid %s '%s' (expected an integer from %lld to %lld)", what,
+                             text, min, max);
+    }
+    *out = (int)v;
+    return 0;
+}
+
+static int get_time(struct cfg_parser *st, const char *what, const char *text, bool nonzero,
+                    uint32_t *out)
+{
+    uint32_t v;
+    int rc = config_parse_time(text, &v);
+    if (rc == -ERANGE)
+        return config__error(st, "time '%s' for '%s' is too large (expected at most %ums, about 49 "
+                                 "days)",
+                             text, what, UINT32_MAX);
+    if (rc != 0)
+        return config__error(st, "invalid time '%s' for '%s' (expected " TIME_EXPECT ")", text,
+                             what);
+    if (nonzero && v == 0)
+        return config__error(st, "'%s' must be greater than 0 (got '%s')", what, text);
+    *out = v;
+    return 0;
+}
+
+/* Names of proxies and servers: HAProxy's character set. */
+static int check_name(struct cfg_parser *st, const char *what, const char *name)
+{
+    if (!*name)
+        return config__error(st, "empty %s name (expected letters, digits, '-', '_', '.', ':')",
+                             what);
+    for (const char *p = name; *p; p++) {
+        unsigned char c = (unsigned char)*p;
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '-' || c == '_' || c == '.' || c == ':'))
+            return config__error(st,
+                                 "invalid character '%c' in %s name '%s' (expected letters, "
+                                 "digits, '-', '_', '.', ':')",
+                                 c, what, name);
+    }
+    if (strlen(name) >= CFG_NAME_MAX)
+        return config__error(st, "%s name '%s' is too long (expected at most %d characters)", what,
+                             name, CFG_NAME_MAX - 1);
+    return 0;
+}
+
+static struct cfg_proxy *px(struct cfg_parser *st)
+{
+    return &st->cur->px;
+}
+
+/* ---- global -------------------------------------------------------------------------------- */
+
+static int kw_global_maxconn(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                             char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_int(st, "maxconn", argv[0], 1, INT_MAX, &st->cfg->maxconn);
+}
+
+static int kw_nbthread(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                       bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_int(st, "nbthread", argv[0], 1, 4096, &st->cfg->nbthread);
+}
+
+static int kw_poller(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    if (strcmp(argv[0], "epoll") == 0)
+        st->cfg->poller = CFG_POLLER_EPOLL;
+    else if (strcmp(argv[0], "io_uring") == 0)
+        st->cfg->poller = CFG_POLLER_URING;
+    else
+        return config__error(st, "unknown poller '%s' (expected epoll or io_uring)", argv[0]);
+    return 0;
+}
+
+static int kw_log(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                  bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+        return -1;
+    /* Later words (HAProxy's facility, level, format) are accepted and ignored. */
+    struct sockaddr_storage ss;
+    socklen_t len;
+    if (strchr(argv[0], ':') && config_parse_addr(argv[0], &ss, &len) == 0)
+        return config__error(st, "syslog log target '%s' is not supported (expected stdout, "
+                                 "stderr or a file path)",
+                             argv[0]);
+    if (strcmp(argv[0], "global") == 0)
+        return config__error(st, "'log global' is for proxies; in [global] name a target "
+                                 "(expected stdout, stderr or a file path)");
+    if (!config__copy(st->cfg->log_target, sizeof(st->cfg->log_target), argv[0]))
+        return config__error(st, "log path is too long (expected at most %zu characters)",
+                             sizeof(st->cfg->log_target) - 1);
+    return 0;
+}
+
+static int kw_pidfile(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    if (!config__copy(st->cfg->pidfile, sizeof(st->cfg->pidfile), argv[0]))
+        return config__error(st, "pidfile path is too long (expected at most %zu characters)",
+                             sizeof(st->cfg->pidfile) - 1);
+    return 0;
+}
+
+static int kw_daemon(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)argv;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    st->cfg->daemon = !neg;
+    return 0;
+}
+
+/* ---- proxies ------------------------------------------------------------------------------- */
+
+static int kw_mode(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                   bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    if (strcmp(argv[0], "tcp") == 0)
+        px(st)->mode = CFG_MODE_TCP;
+    else if (strcmp(argv[0], "http") == 0)
+        px(st)->mode = CFG_MODE_HTTP;
+    else
+        return config__error(st, "unknown mode '%s' (expected tcp or http)", argv[0]);
+    return 0;
+}
+
+static int kw_bind(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                   bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+        return -1;
+    bool accept_proxy = false;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "accept-proxy") == 0)
+            accept_proxy = true;
+        else
+            return config__error(st, "unknown bind option '%s' (expected accept-proxy)", argv[i]);
+    }
+    if (argv[0][0] == '\0' || argv[0][0] == ',' || argv[0][strlen(argv[0]) - 1] == ',' ||
+        strstr(argv[0], ",,"))
+        return config__error(st, "empty address in 'bind' list (expected " ADDR_EXPECT
+                                 ", separated by commas)");
+    struct cfg_proxy *p = px(st);
+    char *save = NULL;
+    for (char *a = strtok_r(argv[0], ",", &save); a; a = strtok_r(NULL, ",", &save)) {
+        struct cfg_bind b = {.accept_proxy = accept_proxy, .line = st->line};
+        if (!config__copy(b.text, sizeof(b.text), a) ||
+            config_parse_addr(a, &b.addr, &b.addrlen) != 0)
+            return config__error(st, "invalid bind address '%s' (expected " ADDR_EXPECT ")", a);
+        struct cfg_bind *nb = realloc(p->binds, (p->nbinds + 1) * sizeof(*nb));
+        if (!nb)
+            return config__error(st, "out of memory");
+        p->binds = nb;
+        p->binds[p->nbinds++] = b;
+    }
+    return 0;
+}
+
+static int kw_default_backend(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                              char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1) || check_name(st, "backend", argv[0]))
+        return -1;
+    config__copy(px(st)->default_backend, sizeof(px(st)->default_backend), argv[0]);
+    px(st)->default_backend_line = st->line;
+    return 0;
+}
+
+static int kw_maxconn(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_int(st, "maxconn", argv[0], 0, INT_MAX, &px(st)->maxconn);
+}
+
+#define BALANCE_EXPECT "roundrobin, static-rr, leastconn, first, source, random"
+
+static int kw_balance(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    static const struct {
+        const char *name;
+        enum cfg_balance lb;
+    } algos[] = {
+        {"roundrobin", CFG_LB_ROUNDROBIN}, {"static-rr", CFG_LB_STATIC_RR},
+        {"leastconn", CFG_LB_LEASTCONN},   {"first", CFG_LB_FIRST},
+        {"source", CFG_LB_SOURCE},         {"random", CFG_LB_RANDOM},
+        {"random(2)", CFG_LB_RANDOM},
+    };
+    for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
+        if (strcmp(argv[0], algos[i].name) == 0) {
+            px(st)->balance = algos[i].lb;
+            return 0;
+        }
+    }
+    if (strncmp(argv[0], "random(", 7) == 0)
+        return config__error(st, "unsupported draw count in '%s' (expected random or random(2): "
+                                 "sluice picks the better of two random servers)",
+                             argv[0]);
+    return config__error(st, "unknown balance algorithm '%s' (expected " BALANCE_EXPECT ")",
+                         argv[0]);
+}
+
+#define SRV_OPTS_EXPECT                                                                            \
+    "check, weight N, inter T, fastinter T, downinter T, rise N, fall N, backup, maxconn N, "      \
+    "slowstart T, disabled, send-proxy, send-proxy-v2"
+
+/* Apply `server`/`default-server` options to srv. `who` names the statement in messages. */
+static int server_options(struct cfg_parser *st, const char *who, struct cfg_server *srv, int argc,
+                          char **argv)
+{
+    static const char *const flags[] = {
+        "check",    "no-check",   "backup",        "no-backup",        "disabled",
+        "enabled",  "send-proxy", "send-proxy-v2", "no-send-proxy",    "no-send-proxy-v2",
+    };
+    static const char *const valued[] = {"weight", "inter", "fastinter", "downinter",
+                                         "rise",   "fall",  "maxconn",   "slowstart"};
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "check") == 0)
+            srv->check = true;
+        else if (strcmp(o, "no-check") == 0)
+            srv->check = false;
+        else if (strcmp(o, "backup") == 0)
+            srv->backup = true;
+        else if (strcmp(o, "no-backup") == 0)
+            srv->backup = false;
+        else if (strcmp(o, "disabled") == 0)
+            srv->disabled = true;
+        else if (strcmp(o, "enabled") == 0)
+            srv->disabled = false;
+        else if (strcmp(o, "send-proxy") == 0)
+            srv->send_proxy = CFG_PP_V1;
+        else if (strcmp(o, "send-proxy-v2") == 0)
+            srv->send_proxy = CFG_PP_V2;
+        else if (strcmp(o, "no-send-proxy") == 0 || strcmp(o, "no-send-proxy-v2") == 0)
+            srv->send_proxy = CFG_PP_NONE;
+        else {
+            bool is_valued = false;
+            for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++)
+                is_valued |= strcmp(o, valued[k]) == 0;
+            if (!is_valued) {
+                const char *best = NULL;
+                int bd = 3;
+                for (size_t k = 0; k < sizeof(flags) / sizeof(flags[0]); k++) {
+                    int d = config__distance(o, flags[k]);
+                    if (d < bd)
+                        bd = d, best = flags[k];
+                }
+                for (size_t k = 0; k < sizeof(valued) / sizeof(valued[0]); k++) {
+                    int d = config__distance(o, valued[k]);
+                    if (d < bd)
+                        bd = d, best = valued[k];
+                }
+                if (best && bd < (int)strlen(o))
+                    return config__error(st,
+                                         "unknown %s option '%s' (did you mean '%s'? expected "
+                                         "" SRV_OPTS_EXPECT ")",
+                                         who, o, best);
+                return config__error(st, "unknown %s option '%s' (expected " SRV_OPTS_EXPECT ")",
+                                     who, o);
+            }
+            if (i + 1 >= argc)
+                return config__error(st, "%s option '%s' needs a value (expected '%s %s')", who,
+                                     o, o,
+                                     (strcmp(o, "weight") == 0 || strcmp(o, "rise") == 0 ||
+                                      strcmp(o, "fall") == 0 || strcmp(o, "maxconn") == 0)
+                                         ? "<number>"
+                                         : "<time>");
+            const char *v = argv[++i];
+            int rc;
+            if (strcmp(o, "weight") == 0)
+                rc = get_int(st, "weight", v, 0, 256, &srv->weight);
+            else if (strcmp(o, "rise") == 0)
+                rc = get_int(st, "rise", v, 1, 1000, &srv->rise);
+            else if (strcmp(o, "fall") == 0)
+                rc = get_int(st, "fall", v, 1, 1000, &srv->fall);
+            else if (strcmp(o, "maxconn") == 0)
+                rc = get_int(st, "server maxconn", v, 0, INT_MAX, &srv->maxconn);
+            else if (strcmp(o, "inter") == 0)
+                rc = get_time(st, "inter", v, true, &srv->inter);
+            else if (strcmp(o, "fastinter") == 0)
+                rc = get_time(st, "fastinter", v, true, &srv->fastinter);
+            else if (strcmp(o, "downinter") == 0)
+                rc = get_time(st, "downinter", v, true, &srv->downinter);
+            else
+                rc = get_time(st, "slowstart", v, false, &srv->slowstart);
+            if (rc)
+                return -1;
+        }
+    }
+    return 0;
+}
+
+static int kw_server(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 2, CFG_MAX_WORDS) || check_name(st, "server", argv[0]))
+        return -1;
+    struct cfg_proxy *p = px(st);
+    for (size_t i = 0; i < p->nservers; i++)
+        if (strcmp(p->servers[i].name, argv[0]) == 0)
+            return config__error(st,
+                                 "duplicate server '%s' in %s (first declared at line %d; "
+                                 "expected unique server names)",
+                                 argv[0], st->cur->label, p->servers[i].line);
+    struct cfg_server s = st->cur->defsrv;
+    config__copy(s.name, sizeof(s.name), argv[0]);
+    s.line = st->line;
+    if (!config__copy(s.addr_text, sizeof(s.addr_text), argv[1]) ||
+        config_parse_addr(argv[1], &s.addr, &s.addrlen) != 0)
+        return config__error(st, "invalid address '%s' for server '%s' (expected " ADDR_EXPECT ")",
+                             argv[1], argv[0]);
+    if (server_options(st, "server", &s, argc - 2, argv + 2))
+        return -1;
+    struct cfg_server *ns = realloc(p->servers, (p->nservers + 1) * sizeof(*ns));
+    if (!ns)
+        return config__error(st, "out of memory");
+    p->servers = ns;
+    p->servers[p->nservers++] = s;
+    return 0;
+}
+
+static int kw_default_server(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                             char **argv, bool neg)
+{
+    (void)kw;
+    (void)neg;
+    return server_options(st, "default-server", &st->cur->defsrv, argc, argv);
+}
+
+static int kw_timeout(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    struct cfg_timeouts *t = &px(st)->timeout;
+    const char *which = kw->name + strlen("timeout ");
+    uint32_t *field = strcmp(which, "connect") == 0  ? &t->connect
+                      : strcmp(which, "client") == 0 ? &t->client
+                      : strcmp(which, "server") == 0 ? &t->server
+                      : strcmp(which, "queue") == 0  ? &t->queue
+                      : strcmp(which, "check") == 0  ? &t->check
+                                                     : &t->drain;
+    return get_time(st, kw->name, argv[0], false, field);
+}
+
+static int kw_retries(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_int(st, "retries", argv[0], 0, 1000000, &px(st)->retries);
+}
+
+static int kw_redispatch(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                         char **argv, bool neg)
+{
+    (void)argv;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    px(st)->redispatch = !neg;
+    return 0;
+}
+
+static int kw_tcp_check(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                        bool neg)
+{
+    (void)argv;
+    (void)neg;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    px(st)->check_type = CFG_CHECK_TCP;
+    return 0;
+}
+
+static int kw_httpchk(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    struct cfg_proxy *p = px(st);
+    if (neg) {
+        if (nargs(st, kw, argc, 0, 0))
+            return -1;
+        p->check_type = CFG_CHECK_TCP;
+        return 0;
+    }
+    if (nargs(st, kw, argc, 0, 3))
+        return -1;
+    /* HAProxy: none = OPTIONS /; one = URI; two = METHOD URI; three = METHOD URI VERSION. */
+    const char *method = "OPTIONS", *uri = "/", *version = "HTTP/1.0";
+    if (argc == 1)
+        uri = argv[0];
+    if (argc >= 2)
+        method = argv[0], uri = argv[1];
+    if (argc == 3)
+        version = argv[2];
+    for (const char *m = method; *m; m++)
+        if (*m < 'A' || *m > 'Z')
+            return config__error(st, "invalid HTTP method '%s' in 'option httpchk' (expected "
+                                     "upper-case letters like GET, HEAD or OPTIONS)",
+                                 method);
+    if (!config__copy(p->httpchk_method, sizeof(p->httpchk_method), method) || !*method)
+        return config__error(st, "HTTP method '%s' is too long (expected at most %zu letters)",
+                             method, sizeof(p->httpchk_method) - 1);
+    if (uri[0] != '/' && uri[0] != '*')
+        return config__error(st, "invalid URI '%s' in 'option httpchk' (expected a path starting "
+                                 "with '/')",
+                             uri);
+    if (!config__copy(p->httpchk_uri, sizeof(p->httpchk_uri), uri))
+        return config__error(st, "URI in 'option httpchk' is too long (expected at most %zu "
+                                 "characters)",
+                             sizeof(p->httpchk_uri) - 1);
+    if (!config__copy(p->httpchk_version, sizeof(p->httpchk_version), version))
+        return config__error(st, "HTTP version in 'option httpchk' is too long (expected at most "
+                                 "%zu characters)",
+                             sizeof(p->httpchk_version) - 1);
+    p->check_type = CFG_CHECK_HTTP;
+    return 0;
+}
+
+static int kw_tcplog(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)argv;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    px(st)->tcplog = !neg;
+    return 0;
+}
+
+static int kw_http_check_expect(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                                char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 2, 2))
+        return -1;
+    if (strcmp(argv[0], "status") != 0)
+        return config__error(st, "unsupported 'http-check expect %s' (expected 'http-check "
+                                 "expect status CODE')",
+                             argv[0]);
+    if (get_int(st, "status code", argv[1], 100, 599, &px(st)->httpchk_expect_status))
+        return -1;
+    st->cur->expect_line = st->line;
+    return 0;
+}
+
+/* ---- the table ----------------------------------------------------------------------------- */
+
+const struct cfg_keyword config__keywords[] = {
+    /* global */
+    {"maxconn", SEC_G, false, kw_global_maxconn, "<number>",
+     "(RLIMIT_NOFILE soft limit - 64) / 2, at least 64",
+     "Process-wide limit of concurrent client connections; over it, accepting pauses."},
+    {"nbthread", SEC_G, false, kw_nbthread, "<number>", "online CPUs",
+     "Worker threads, one event loop each, pinned one per core (1 to 4096)."},
+    {"poller", SEC_G, false, kw_poller, "epoll | io_uring", "epoll",
+     "Event-notification mechanism of the workers."},
+    {"log", SEC_G, false, kw_log, "stdout | stderr | <file> [ignored words]", "stderr",
+     "Where log lines go: standard output, standard error, or appended to a file. HAProxy's "
+     "facility and level words after the target are accepted and ignored."},
+    {"pidfile", SEC_G, false, kw_pidfile, "<file>", "none", "Write the process id to this file."},
+    {"daemon", SEC_G, true, kw_daemon, "", "off (foreground)",
+     "Detach from the terminal and run in the background (like -D)."},
+    /* proxies */
+    {"mode", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_mode, "tcp | http", "tcp",
+     "Proxy at layer 4 (tcp) or layer 7 (http: parsed, implemented in a later release)."},
+    {"bind", SEC_F | SEC_L, false, kw_bind, "<addr>:<port>[,<addr>:<port>...] [accept-proxy]",
+     "none (a frontend needs one)",
+     "Listen on these addresses; accept-proxy requires a PROXY protocol v1/v2 header first."},
+    {"default_backend", SEC_D | SEC_F | SEC_L, false, kw_default_backend, "<backend>", "none",
+     "The backend (or listen) section that receives this frontend's connections."},
+    {"maxconn", SEC_D | SEC_F | SEC_L, false, kw_maxconn, "<number>",
+     "0 (bounded by the global maxconn)",
+     "Concurrent connections accepted by this frontend; 0 means the global limit only."},
+    {"balance", SEC_D | SEC_B | SEC_L, false, kw_balance,
+     "roundrobin | static-rr | leastconn | first | source | random[(2)]", "roundrobin",
+     "How a server is chosen for a new connection."},
+    {"server", SEC_B | SEC_L, false, kw_server, "<name> <addr>:<port> [options...]", "none",
+     "A server of this backend; options: check, weight N (0-256), inter T, fastinter T, "
+     "downinter T, rise N, fall N, backup, maxconn N, slowstart T, disabled, send-proxy, "
+     "send-proxy-v2 (and no-check, no-backup, enabled, no-send-proxy, no-send-proxy-v2)."},
+    {"default-server", SEC_D | SEC_B | SEC_L, false, kw_default_server, "[options...]",
+     "weight 1 inter 2s rise 2 fall 3",
+     "Options applied to the servers declared after it in the section (in [defaults]: to "
+     "every following section)."},
+    {"timeout connect", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
+     "Maximum time to wait for a connection to a server to succeed."},
+    {"timeout client", SEC_D | SEC_F | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
+     "Maximum inactivity time on the client side."},
+    {"timeout server", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
+     "Maximum inactivity time on the server side."},
+    {"timeout queue", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
+     "Maximum time a connection waits in the queue for a free server slot."},
+    {"timeout check", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (use inter)",
+     "Maximum time for a health check to connect and answer."},
+    {"timeout drain", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_timeout, "<time>", "10s",
+     "sluice extension: on SIGTERM, how long live connections may finish before exit."},
+    {"retries", SEC_D | SEC_B | SEC_L, false, kw_retries, "<number>", "3",
+     "Connection attempts to a server after the first one fails."},
+    {"option redispatch", SEC_D | SEC_B | SEC_L, true, kw_redispatch, "", "off",
+     "Let the last retry go to another server."},
+    {"option tcp-check", SEC_D | SEC_B | SEC_L, true, kw_tcp_check, "", "on",
+     "Health checks are plain TCP connects (the default)."},
+    {"option httpchk", SEC_D | SEC_B | SEC_L, true, kw_httpchk, "[<method>] [<uri>] [<version>]",
+     "OPTIONS / HTTP/1.0",
+     "Health checks send an HTTP request; one argument is the URI, two are method and URI, three "
+     "add the version."},
+    {"option tcplog", SEC_D | SEC_F | SEC_L, true, kw_tcplog, "", "off",
+     "Log one line per connection in HAProxy's tcplog format."},
+    {"http-check expect", SEC_D | SEC_B | SEC_L, false, kw_http_check_expect, "status <code>",
+     "any 2xx or 3xx", "The status an HTTP health check must return (needs option httpchk)."},
+};
+const size_t config__nkeywords = sizeof(config__keywords) / sizeof(config__keywords[0]);
+
+/* ---- dispatch ------------------------------------------------------------------------------ */
+
+const char *config__sec_name(enum cfg_sec sec)
+{
+    switch (sec) {
+    case CFG_SEC_GLOBAL:
+        return "global";
+    case CFG_SEC_DEFAULTS:
+        return "defaults";
+    case CFG_SEC_FRONTEND:
+        return "frontend";
+    case CFG_SEC_BACKEND:
+        return "backend";
+    case CFG_SEC_LISTEN:
+        return "listen";
+    default:
+        return "none";
+    }
+}
+
+static const char *current_label(const struct cfg_parser *st)
+{
+    return st->cur ? st->cur->label : "[global]";
+}
+
+/* Closest name to `word` among the keywords' first words (family == NULL) or among the
+ * sub-keywords of a family; NULL when nothing is close. */
+static const char *suggest(const char *word, const char *family)
+{
+    const char *best = NULL;
+    int bd = 3;
+    size_t fl = family ? strlen(family) : 0;
+    for (size_t i = 0; i < config__nkeywords; i++) {
+        const char *n = config__keywords[i].name;
+        char head[64];
+        if (family) {
+            if (strncmp(n, family, fl) != 0 || n[fl] != ' ')
+                continue;
+            n += fl + 1;
+        }
+        size_t hl = strcspn(n, " ");
+        if (hl >= sizeof(head))
+            continue;
+        memcpy(head, n, hl);
+        head[hl] = '\0';
+        int d = config__distance(word, head);
+        if (d < bd && d < (int)strlen(word)) {
+            bd = d;
+            best = n;
+        }
+    }
+    if (!best)
+        return NULL;
+    static char out[64]; /* main thread only: config loading is single-threaded */
+    size_t hl = strcspn(best, " ");
+    memcpy(out, best, hl);
+    out[hl] = '\0';
+    return out;
+}
+
+int config__statement(struct cfg_parser *st, int argc, char **argv)
+{
+    bool neg = false;
+    if (argc > 0 && strcmp(argv[0], "no") == 0) {
+        neg = true;
+        argv++;
+        argc--;
+        if (argc == 0)
+            return config__error(st, "'no' needs a keyword (expected e.g. 'no option redispatch')");
+    }
+    if (argc == 0)
+        return 0;
+    if (st->sec == CFG_SEC_NONE)
+        return config__error(st,
+                             "'%s' is outside of any section (expected a [global], [defaults], "
+                             "[frontend NAME], [backend NAME] or [listen NAME] header before it)",
+                             argv[0]);
+
+    size_t wl = strlen(argv[0]);
+    bool family = false;
+    for (size_t i = 0; i < config__nkeywords; i++)
+        if (strncmp(config__keywords[i].name, argv[0], wl) == 0 &&
+            config__keywords[i].name[wl] == ' ')
+            family = true;
+
+    int nw = family ? 2 : 1;
+    if (family && argc < 2) {
+        char list[256] = "";
+        for (size_t i = 0; i < config__nkeywords; i++) {
+            const char *n = config__keywords[i].name;
+            if (strncmp(n, argv[0], wl) == 0 && n[wl] == ' ') {
+                if (list[0])
+                    strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+                strncat(list, n + wl + 1, sizeof(list) - strlen(list) - 1);
+            }
+        }
+        return config__error(st, "'%s' needs an argument (expected one of: %s)", argv[0], list);
+    }
+
+    const struct cfg_keyword *match = NULL;
+    unsigned allowed = 0;
+    for (size_t i = 0; i < config__nkeywords; i++) {
+        const struct cfg_keyword *k = &config__keywords[i];
+        bool same = family ? (strncmp(k->name, argv[0], wl) == 0 && k->name[wl] == ' ' &&
+                              strcmp(k->name + wl + 1, argv[1]) == 0)
+                           : strcmp(k->name, argv[0]) == 0;
+        if (!same)
+            continue;
+        allowed |= k->sections;
+        if (k->sections & st->sec) {
+            match = k;
+            break;
+        }
+    }
+
+    if (!allowed) {
+        const char *unknown = family ? argv[1] : argv[0];
+        const char *s = suggest(unknown, family ? argv[0] : NULL);
+        char list[256] = "";
+        if (family) {
+            for (size_t i = 0; i < config__nkeywords; i++) {
+                const char *n = config__keywords[i].name;
+                if (strncmp(n, argv[0], wl) == 0 && n[wl] == ' ') {
+                    if (list[0])
+                        strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+                    strncat(list, n + wl + 1, sizeof(list) - strlen(list) - 1);
+                }
+            }
+            if (s)
+                return config__error(st, "unknown %s '%s' in section %s (did you mean '%s'? "
+                                         "expected %s)",
+                                     argv[0], unknown, current_label(st), s, list);
+            return config__error(st, "unknown %s '%s' in section %s (expected %s)", argv[0],
+                                 unknown, current_label(st), list);
+        }
+        if (s)
+            return config__error(st, "unknown keyword '%s' in section %s (did you mean '%s'?)",
+                                 unknown, current_label(st), s);
+        return config__error(st, "unknown keyword '%s' in section %s (see docs/configuration.md)",
+                             unknown, current_label(st));
+    }
+    char kname[128];
+    snprintf(kname, sizeof(kname), family ? "%s %s" : "%s", argv[0], family ? argv[1] : "");
+    if (!match) {
+        char list[128] = "";
+        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL, CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
+                                             CFG_SEC_BACKEND, CFG_SEC_LISTEN};
+        for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
+            if (!(allowed & order[i]))
+                continue;
+            if (list[0])
+                strncat(list, ", ", sizeof(list) - strlen(list) - 1);
+            strncat(list, "[", sizeof(list) - strlen(list) - 1);
+            strncat(list, config__sec_name(order[i]), sizeof(list) - strlen(list) - 1);
+            strncat(list, "]", sizeof(list) - strlen(list) - 1);
+        }
+        return config__error(st, "'%s' is not allowed in a [%s] section (allowed in %s)", kname,
+                             config__sec_name(st->sec), list);
+    }
+    if (neg && !match->negatable)
+        return config__error(st, "'no %s' is not supported (expected '%s %s' or nothing)", kname,
+                             kname, match->syntax);
+    return match->parse(st, match, argc - nw, argv + nw, neg);
+}

@@ -1,0 +1,134 @@
+/* Checks a parsed configuration as a whole and fills in the defaults that depend on it. */
+#include "config/config_internal.h"
+
+#include <netinet/in.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+static const char *mode_name(enum cfg_mode m)
+{
+    return m == CFG_MODE_HTTP ? "http" : "tcp";
+}
+
+static bool same_addr(const struct cfg_bind *a, const struct cfg_bind *b)
+{
+    if (a->addr.ss_family != b->addr.ss_family)
+        return false;
+    if (a->addr.ss_family == AF_INET) {
+        const struct sockaddr_in *x = (const void *)&a->addr, *y = (const void *)&b->addr;
+        return x->sin_port == y->sin_port && x->sin_addr.s_addr == y->sin_addr.s_addr;
+    }
+    const struct sockaddr_in6 *x = (const void *)&a->addr, *y = (const void *)&b->addr;
+    return x->sin6_port == y->sin6_port &&
+           memcmp(&x->sin6_addr, &y->sin6_addr, sizeof(x->sin6_addr)) == 0;
+}
+
+static void global_defaults(struct config *cfg)
+{
+    if (cfg->maxconn == 0) {
+        /* Each proxied connection holds two descriptors; keep 64 for listeners, logs, pipes. */
+        struct rlimit rl;
+        unsigned long long soft = 1024;
+        if (getrlimit(RLIMIT_NOFILE, &rl) == 0)
+            soft = rl.rlim_cur == RLIM_INFINITY ? (1ULL << 21) : (unsigned long long)rl.rlim_cur;
+        if (soft > (1ULL << 21))
+            soft = 1ULL << 21;
+        long long v = soft > 64 ? (long long)(soft - 64) / 2 : 0;
+        cfg->maxconn = v < 64 ? 64 : (int)v;
+    }
+    if (cfg->nbthread == 0) {
+        long n = sysconf(_SC_NPROCESSORS_ONLN);
+        cfg->nbthread = n < 1 ? 1 : n > 4096 ? 4096 : (int)n;
+    }
+}
+
+int config__validate(struct cfg_parser *st)
+{
+    struct config *cfg = st->cfg;
+    global_defaults(cfg);
+
+    for (size_t i = 0; i < cfg->nproxies; i++) {
+        struct cfg_proxy *p = &cfg->proxies[i];
+        const struct cfg_pproxy *pp = st->proxies[i];
+        const char *kind = config__sec_name(pp->sec);
+
+        for (size_t k = 0; k < p->nservers; k++) {
+            struct cfg_server *s = &p->servers[k];
+            if (s->fastinter == 0)
+                s->fastinter = s->inter;
+            if (s->downinter == 0)
+                s->downinter = s->inter;
+        }
+
+        if (p->caps & CFG_CAP_FE) {
+            if (p->nbinds == 0)
+                return config__error_at(st, p->line,
+                                        "%s '%s' has no 'bind' (expected at least one 'bind = "
+                                        "ADDR:PORT')",
+                                        kind, p->name);
+            if (p->default_backend[0]) {
+                int at = p->default_backend_line ? p->default_backend_line : p->line;
+                p->backend = config_find_proxy(cfg, p->default_backend, CFG_CAP_BE);
+                if (!p->backend) {
+                    if (config_find_proxy(cfg, p->default_backend, CFG_CAP_FE))
+                        return config__error_at(st, at,
+                                                "default_backend '%s' of %s '%s' is a frontend, "
+                                                "not a backend (expected the name of a [backend] "
+                                                "or [listen] section)",
+                                                p->default_backend, kind, p->name);
+                    return config__error_at(st, at,
+                                            "default_backend '%s' of %s '%s' does not exist "
+                                            "(expected the name of a [backend] or [listen] "
+                                            "section)",
+                                            p->default_backend, kind, p->name);
+                }
+                if (p->backend->mode != p->mode)
+                    return config__error_at(st, at,
+                                            "unable to use backend '%s' (mode %s) from %s '%s' "
+                                            "(mode %s) (expected the same mode on both)",
+                                            p->backend->name, mode_name(p->backend->mode), kind,
+                                            p->name, mode_name(p->mode));
+            } else if (p->caps & CFG_CAP_BE) {
+                if (p->nservers == 0)
+                    return config__error_at(st, p->line,
+                                            "listen '%s' has no 'server' and no default_backend "
+                                            "(expected at least one 'server = NAME ADDR:PORT')",
+                                            p->name);
+                p->backend = p;
+            } else {
+                return config__error_at(st, p->line,
+                                        "frontend '%s' has no default_backend (expected "
+                                        "'default_backend = NAME' naming a [backend] or "
+                                        "[listen])",
+                                        p->name);
+            }
+        }
+
+        if ((p->caps & CFG_CAP_BE) && pp->expect_line && p->check_type != CFG_CHECK_HTTP)
+            return config__error_at(st, pp->expect_line,
+                                    "'http-check expect' in %s needs 'option httpchk' (expected "
+                                    "'option httpchk' in the same section or its [defaults])",
+                                    pp->label);
+    }
+
+    for (size_t i = 0; i < cfg->nproxies; i++) {
+        const struct cfg_proxy *p = &cfg->proxies[i];
+        for (size_t b = 0; b < p->nbinds; b++) {
+            for (size_t j = 0; j <= i; j++) {
+                const struct cfg_proxy *o = &cfg->proxies[j];
+                size_t end = j == i ? b : o->nbinds;
+                for (size_t c = 0; c < end; c++) {
+                    if (same_addr(&p->binds[b], &o->binds[c]))
+                        return config__error_at(
+                            st, p->binds[b].line,
+                            "bind address '%s' is already used by %s '%s' at line %d (expected "
+                            "each address once)",
+                            p->binds[b].text, config__sec_name(st->proxies[j]->sec), o->name,
+                            o->binds[c].line);
+                }
+            }
+        }
+    }
+    return 0;
+}
