@@ -41,7 +41,7 @@ static void set_listening(size_t fi, bool on)
 {
     struct frontend *fe = &acc.rt->fes[fi];
     for (size_t i = 0; i < fe->cfg->nbinds; i++) {
-        struct epoll_event e = {.events = on ? EPOLLIN : 0, .data.u64 = ((uint64_t)fi << 32) | (uint32_t)fe->fds[i]};
+        struct epoll_event e = {.events = on ? EPOLLIN : 0, .data.u64 = HANDOFF_PACK(fi, i, fe->fds[i])};
         epoll_ctl(acc.epfd, EPOLL_CTL_MOD, fe->fds[i], &e);
     }
 }
@@ -80,9 +80,11 @@ static struct worker *pick_worker(unsigned *idx)
 }
 
 /* Returns false when accepting must pause (limit reached or out of descriptors). */
-static bool accept_batch(size_t fi, int lfd)
+static bool accept_batch(uint64_t lkey)
 {
     struct runtime *rt = acc.rt;
+    size_t fi = HANDOFF_FE(lkey);
+    int lfd = HANDOFF_FD(lkey);
     struct frontend *fe = &rt->fes[fi];
     for (;;) {
         if (atomic_load_explicit(&rt->live, memory_order_acquire) >= rt->cfg->maxconn ||
@@ -112,7 +114,7 @@ static bool accept_batch(size_t fi, int lfd)
         struct worker *w = pick_worker(&wi);
         atomic_fetch_add_explicit(&rt->live, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&fe->live, 1, memory_order_relaxed);
-        if (!ring_push(&w->inbox, ((uint64_t)fi << 32) | (uint32_t)fd)) {
+        if (!ring_push(&w->inbox, HANDOFF_PACK(fi, HANDOFF_BIND(lkey), fd))) {
             /* The least-loaded worker's inbox is full: it is far behind; shed this one. */
             atomic_fetch_sub_explicit(&rt->live, 1, memory_order_relaxed);
             atomic_fetch_sub_explicit(&fe->live, 1, memory_order_relaxed);
@@ -152,7 +154,7 @@ static void *acceptor_main(void *arg)
                     log_msg(LOG_LV_WARN, "acceptor: eventfd read: %s", strerror(errno));
                 continue;
             }
-            if (!accept_batch((size_t)(d >> 32), (int)(uint32_t)d))
+            if (!accept_batch(d))
                 limited = true;
         }
         for (unsigned i = 0; i < rt->nworkers; i++) {
@@ -198,7 +200,7 @@ int acceptor_start(struct runtime *rt, char *err, size_t errlen)
         struct frontend *fe = &rt->fes[fi];
         for (size_t i = 0; i < fe->cfg->nbinds; i++) {
             struct epoll_event le = {.events = EPOLLIN,
-                                     .data.u64 = ((uint64_t)fi << 32) | (uint32_t)fe->fds[i]};
+                                     .data.u64 = HANDOFF_PACK(fi, i, fe->fds[i])};
             if (epoll_ctl(acc.epfd, EPOLL_CTL_ADD, fe->fds[i], &le) < 0) {
                 snprintf(err, errlen, "cannot watch listener %s: %s", fe->cfg->binds[i].text,
                          strerror(errno));

@@ -171,8 +171,8 @@ static void take_inbox(struct worker *w)
 {
     uint64_t item;
     while (ring_pop(&w->inbox, &item)) {
-        struct frontend *fe = &w->rt->fes[item >> 32];
-        fe->on_accept(w, fe, (int)(uint32_t)item);
+        struct frontend *fe = &w->rt->fes[HANDOFF_FE(item)];
+        fe->on_accept(w, fe, HANDOFF_BIND(item), HANDOFF_FD(item));
     }
 }
 
@@ -319,7 +319,7 @@ static void worker_destroy(struct runtime *rt, struct worker *w)
     uint64_t item;
     if (w->inbox.slot)
         while (ring_pop(&w->inbox, &item))
-            close((int)(uint32_t)item);
+            close(HANDOFF_FD(item));
     ring_destroy(&w->inbox);
     if (w->evfd >= 0)
         close(w->evfd);

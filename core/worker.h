@@ -22,8 +22,15 @@
 struct worker;
 struct frontend;
 
-/* Called on the worker that received a new client socket. Takes ownership of fd. */
-typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, int fd);
+/* Called on the worker that received a new client socket from the frontend's bind line `bind`.
+ * Takes ownership of fd. */
+typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, unsigned bind, int fd);
+
+/* Inbox items pack the frontend index, the bind line index (< 256) and the fd. */
+#define HANDOFF_PACK(fi, bi, fd) (((uint64_t)(fi) << 40) | ((uint64_t)(bi) << 32) | (uint32_t)(fd))
+#define HANDOFF_FE(v) ((size_t)((v) >> 40))
+#define HANDOFF_BIND(v) ((unsigned)(((v) >> 32) & 0xff))
+#define HANDOFF_FD(v) ((int)(uint32_t)(v))
 
 struct frontend {
     const struct cfg_proxy *cfg; /* borrowed */
@@ -68,7 +75,7 @@ struct worker {
     struct timer_wheel tw;
     uint64_t now; /* coarse monotonic ms, read once per iteration */
 
-    /* hand-off from the acceptor: (frontend idx << 32 | fd) */
+    /* hand-off from the acceptor: HANDOFF_PACK items */
     struct ring inbox;
     int evfd; /* eventfd written by other threads to wake this one */
     struct loop_handler ev_h;

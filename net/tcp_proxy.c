@@ -1,0 +1,779 @@
+/* L4 relay. Each direction starts by reading into the worker's scratch buffer and writing straight
+ * out (no per-connection buffer unless the write blocks). A read that fills the whole scratch
+ * buffer marks the direction "bulk", and from then on bytes move socket → pipe → socket with
+ * splice(), never entering user space. When a bulk direction drains, its pipe goes back to the
+ * worker's pool, so an idle connection holds no buffer and no pipe.
+ *
+ * Events are edge-triggered: `readable` is set by an IN/HUP edge and cleared by EAGAIN or a short
+ * read (a new edge comes with the next data); `wblocked` is set by a short write and cleared by
+ * an OUT edge. Timeouts use one timer per session, re-armed lazily from activity timestamps, so
+ * the data path never touches the timer wheel. */
+#include "net/tcp_proxy.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "core/pipe_pool.h"
+#include "net/proxy_proto.h"
+#include "net/sock.h"
+
+enum sess_state { ST_PROXY_WAIT, ST_QUEUED, ST_CONNECTING, ST_RELAY, ST_CLOSED };
+
+/* One direction: bytes read from `from` written to `to`. */
+struct dir {
+    char *buf;             /* owned pending bytes when a write blocked, else NULL */
+    uint32_t off, len;     /* pending range in buf */
+    struct pipe_pair pipe; /* owned when in use (rd >= 0) */
+    uint32_t pipe_fill;    /* bytes in the pipe: splice leaves them there when `to` blocks */
+    bool bulk;             /* reads fill the buffer: use splice */
+    bool no_splice;        /* splice refused for this pair: stay with copies */
+    bool eof;              /* `from` sent FIN */
+    bool shut;             /* FIN forwarded to `to` */
+    uint64_t bytes;
+};
+
+union sockaddr_any {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+struct sess {
+    struct session_link link;
+    struct deferred dfr;
+    struct queue_link qlink;
+    struct loop_handler cli, srv; /* owned fds, -1 when closed */
+    struct timer tmr;
+    struct worker *w;    /* borrowed */
+    struct frontend *fe; /* borrowed */
+    struct backend *be;  /* borrowed */
+    struct server *sv;   /* borrowed; counted in sv->cur_conns while sv_counted */
+    struct dir c2s, s2c;
+    uint8_t state;
+    char term[2]; /* HAProxy termination state, "--" when normal */
+    bool sv_counted;
+    bool cli_readable, srv_readable, cli_hup, srv_hup;
+    bool cli_wblocked, srv_wblocked;
+    bool have_cli_addr, have_fe_addr;
+    int retries_left;
+    int retries_done;
+    uint64_t t_accept;   /* coarse ms */
+    uint64_t t_queued;   /* when queued, 0 if never */
+    uint64_t t_conn_start, t_conn_end;
+    uint64_t last_cli, last_srv; /* activity timestamps for the idle timeouts */
+    struct timespec accept_wall;
+    union sockaddr_any cli_addr, fe_addr;
+};
+
+static void sess_close(struct sess *s);
+static void start_connect(struct sess *s, const struct server *avoid);
+static void relay(struct sess *s);
+
+static void set_term(struct sess *s, char who, char when)
+{
+    if (s->term[0] == '-') {
+        s->term[0] = who;
+        s->term[1] = when;
+    }
+}
+
+static char state_letter(const struct sess *s)
+{
+    switch (s->state) {
+    case ST_PROXY_WAIT:
+        return 'R';
+    case ST_QUEUED:
+        return 'Q';
+    case ST_CONNECTING:
+        return 'C';
+    default:
+        return 'D';
+    }
+}
+
+static void get_cli_addr(struct sess *s)
+{
+    if (s->have_cli_addr)
+        return;
+    socklen_t l = sizeof(s->cli_addr);
+    if (getpeername(s->cli.fd, &s->cli_addr.sa, &l) < 0)
+        s->cli_addr.sa.sa_family = AF_UNSPEC;
+    s->have_cli_addr = true;
+}
+
+static void get_fe_addr(struct sess *s)
+{
+    if (s->have_fe_addr)
+        return;
+    socklen_t l = sizeof(s->fe_addr);
+    if (getsockname(s->cli.fd, &s->fe_addr.sa, &l) < 0)
+        s->fe_addr.sa.sa_family = AF_UNSPEC;
+    s->have_fe_addr = true;
+}
+
+/* ---- timers ---------------------------------------------------------------------------- */
+
+static uint64_t deadline_for(const struct sess *s)
+{
+    const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
+    const struct cfg_timeouts *bto = &s->be->cfg->timeout;
+    switch (s->state) {
+    case ST_PROXY_WAIT:
+        return fto->client ? s->t_accept + fto->client : 0;
+    case ST_QUEUED: {
+        uint32_t q = bto->queue ? bto->queue : bto->connect;
+        return q ? s->t_queued + q : 0;
+    }
+    case ST_CONNECTING:
+        return bto->connect ? s->t_conn_start + bto->connect : 0;
+    case ST_RELAY: {
+        uint64_t c = fto->client ? s->last_cli + fto->client : UINT64_MAX;
+        uint64_t v = bto->server ? s->last_srv + bto->server : UINT64_MAX;
+        uint64_t d = c < v ? c : v;
+        return d == UINT64_MAX ? 0 : d;
+    }
+    default:
+        return 0;
+    }
+}
+
+static void arm_timer(struct sess *s)
+{
+    uint64_t d = deadline_for(s);
+    if (d)
+        timer_arm(&s->w->tw, &s->tmr, d);
+    else
+        timer_disarm(&s->w->tw, &s->tmr);
+}
+
+static void connect_failed(struct sess *s, int err, bool timeout);
+
+static void on_timer(struct timer *t)
+{
+    struct sess *s = container_of(t, struct sess, tmr);
+    uint64_t now = s->w->now;
+    uint64_t d = deadline_for(s);
+    if (d && d > now) { /* activity since arming: the lazy re-arm */
+        timer_arm(&s->w->tw, &s->tmr, d);
+        return;
+    }
+    switch (s->state) {
+    case ST_PROXY_WAIT:
+        set_term(s, 'c', 'R');
+        sess_close(s);
+        break;
+    case ST_QUEUED:
+        set_term(s, 's', 'Q');
+        sess_close(s);
+        break;
+    case ST_CONNECTING:
+        connect_failed(s, ETIMEDOUT, true);
+        break;
+    case ST_RELAY: {
+        const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
+        bool cli_expired = fto->client && s->last_cli + fto->client <= now;
+        set_term(s, cli_expired ? 'c' : 's', 'D');
+        sess_close(s);
+        break;
+    }
+    default:
+        break;
+    }
+}
+
+/* ---- closing and logging ------------------------------------------------------------------ */
+
+static void tcplog(struct sess *s)
+{
+    char line[512], cli[64], date[64];
+    get_cli_addr(s);
+    sock_addr_str(&s->cli_addr.sa, cli, sizeof(cli));
+    if (s->cli_addr.sa.sa_family == AF_INET6 && cli[0] == '[') { /* HAProxy prints v6 bare */
+        char *e = strrchr(cli, ']');
+        if (e) {
+            memmove(e, e + 1, strlen(e));
+            memmove(cli, cli + 1, strlen(cli));
+        }
+    }
+    struct tm tm;
+    localtime_r(&s->accept_wall.tv_sec, &tm);
+    size_t dl = strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
+    snprintf(date + dl, sizeof(date) - dl, ".%03ld", s->accept_wall.tv_nsec / 1000000);
+    uint64_t now = s->w->now;
+    long tw = s->t_queued ? (long)((s->t_conn_start ? s->t_conn_start : now) - s->t_queued) : 0;
+    if (!s->t_conn_start)
+        tw = s->t_queued ? tw : -1;
+    long tc = s->t_conn_end ? (long)(s->t_conn_end - s->t_conn_start) : -1;
+    long tt = (long)(now - s->t_accept);
+    int n = snprintf(line, sizeof(line),
+                     "%s [%s] %s %s/%s %ld/%ld/%ld %llu %c%c %d/%d/%d/%d/%d 0/%d\n", cli, date,
+                     s->fe->cfg->name, s->be->cfg->name, s->sv ? s->sv->cfg->name : "<NOSRV>", tw,
+                     tc, tt, (unsigned long long)s->s2c.bytes, s->term[0], s->term[1],
+                     atomic_load_explicit(&s->w->rt->live, memory_order_relaxed),
+                     atomic_load_explicit(&s->fe->live, memory_order_relaxed), 0,
+                     s->sv ? atomic_load_explicit(&s->sv->cur_conns, memory_order_relaxed) : 0,
+                     s->retries_done, atomic_load_explicit(&s->be->queued, memory_order_relaxed));
+    if (n > 0)
+        log_traffic(s->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void dir_release(struct worker *w, struct dir *d)
+{
+    worker_buf_put(w, d->buf);
+    d->buf = NULL;
+    if (d->pipe.rd >= 0) {
+        if (d->pipe_fill)
+            pipe_pool_drop(w->pipes, &d->pipe);
+        else
+            pipe_pool_put(w->pipes, &d->pipe);
+    }
+}
+
+static void release_server(struct sess *s)
+{
+    if (s->srv.fd >= 0) {
+        close(s->srv.fd);
+        s->srv.fd = -1;
+    }
+    if (s->sv_counted) {
+        s->sv_counted = false;
+        server_conn_closed(s->sv);
+        worker_slot_freed(s->w, s->be);
+    }
+}
+
+static void sess_free(struct deferred *d)
+{
+    free(container_of(d, struct sess, dfr));
+}
+
+static void sess_close(struct sess *s)
+{
+    if (s->state == ST_CLOSED)
+        return;
+    if (s->state == ST_QUEUED) {
+        queue_remove(&s->w->queues[s->be - s->w->rt->bal->backends], &s->qlink);
+        atomic_fetch_sub_explicit(&s->be->queued, 1, memory_order_relaxed);
+        s->w->queued--;
+    }
+    if (s->fe->cfg->tcplog)
+        tcplog(s);
+    s->state = ST_CLOSED;
+    timer_disarm(&s->w->tw, &s->tmr);
+    dir_release(s->w, &s->c2s);
+    dir_release(s->w, &s->s2c);
+    if (s->cli.fd >= 0)
+        close(s->cli.fd);
+    s->cli.fd = -1;
+    release_server(s);
+    worker_session_done(s->w, s->fe, &s->link);
+    worker_defer_free(s->w, &s->dfr);
+}
+
+static void sess_abort(struct session_link *l)
+{
+    struct sess *s = container_of(l, struct sess, link);
+    set_term(s, 'K', state_letter(s));
+    sess_close(s);
+}
+
+/* ---- relaying ------------------------------------------------------------------------------ */
+
+/* Result of moving one direction forward. */
+enum pump_res { PUMP_IDLE, PUMP_ERR_FROM, PUMP_ERR_TO };
+
+static void touch(struct sess *s, bool cli_side)
+{
+    if (cli_side)
+        s->last_cli = s->w->now;
+    else
+        s->last_srv = s->w->now;
+}
+
+/* Flush pending bytes of d into `to`. Returns 1 when all flushed, 0 when blocked, -1 on error. */
+static int flush_dir(struct sess *s, struct dir *d, int to, bool *to_blocked, bool to_is_cli)
+{
+    while (d->buf) {
+        ssize_t n = send(to, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                *to_blocked = true;
+                return 0;
+            }
+            return -1;
+        }
+        touch(s, to_is_cli);
+        d->off += (uint32_t)n;
+        d->len -= (uint32_t)n;
+        if (d->len == 0) {
+            worker_buf_put(s->w, d->buf);
+            d->buf = NULL;
+        } else {
+            *to_blocked = true;
+            return 0;
+        }
+    }
+    while (d->pipe_fill) {
+        ssize_t n = splice(d->pipe.rd, NULL, to, NULL, d->pipe_fill,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                *to_blocked = true;
+                return 0;
+            }
+            return -1;
+        }
+        touch(s, to_is_cli);
+        d->pipe_fill -= (uint32_t)n;
+        if (d->pipe_fill) {
+            *to_blocked = true;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* Keep the unsent tail of a scratch-buffer read in an owned buffer. */
+static int keep_tail(struct sess *s, struct dir *d, const char *data, size_t len)
+{
+    d->buf = worker_buf_get(s->w);
+    if (!d->buf)
+        return -1;
+    memcpy(d->buf, data, len);
+    d->off = 0;
+    d->len = (uint32_t)len;
+    return 0;
+}
+
+static enum pump_res pump(struct sess *s, struct dir *d, bool from_cli)
+{
+    int from = from_cli ? s->cli.fd : s->srv.fd;
+    int to = from_cli ? s->srv.fd : s->cli.fd;
+    bool *readable = from_cli ? &s->cli_readable : &s->srv_readable;
+    bool *hup = from_cli ? &s->cli_hup : &s->srv_hup;
+    bool *blocked = from_cli ? &s->srv_wblocked : &s->cli_wblocked;
+
+    for (;;) {
+        if (d->buf || d->pipe_fill) {
+            if (*blocked)
+                return PUMP_IDLE;
+            int r = flush_dir(s, d, to, blocked, !from_cli);
+            if (r < 0)
+                return PUMP_ERR_TO;
+            if (r == 0)
+                return PUMP_IDLE;
+        }
+        if (d->eof) {
+            if (!d->shut) {
+                shutdown(to, SHUT_WR);
+                d->shut = true;
+            }
+            if (d->pipe.rd >= 0)
+                pipe_pool_put(s->w->pipes, &d->pipe);
+            return PUMP_IDLE;
+        }
+        if (!*readable)
+            return PUMP_IDLE;
+
+        if (d->bulk && !d->no_splice) {
+            if (d->pipe.rd < 0 && pipe_pool_get(s->w->pipes, &d->pipe) < 0) {
+                d->no_splice = true;
+                continue;
+            }
+            ssize_t n = splice(from, NULL, d->pipe.wr, NULL, pipe_pool_size(s->w->pipes),
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                d->pipe_fill += (uint32_t)n;
+                d->bytes += (uint64_t)n;
+                touch(s, from_cli);
+                if ((size_t)n < WORKER_BUFSIZE / 4)
+                    d->bulk = false; /* the flow is small again: copies are cheaper */
+                continue;
+            }
+            if (n == 0) {
+                d->eof = true;
+                continue;
+            }
+            if (errno == EAGAIN) {
+                *readable = false;
+                if (*hup) { /* FIN already seen: the next read returns 0 */
+                    *readable = true;
+                    *hup = false;
+                    d->bulk = false;
+                    continue;
+                }
+                if (!d->pipe_fill)
+                    pipe_pool_put(s->w->pipes, &d->pipe);
+                return PUMP_IDLE;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EINVAL || errno == ENOSYS) {
+                d->no_splice = true;
+                continue;
+            }
+            return PUMP_ERR_FROM;
+        }
+
+        char *buf = s->w->scratch;
+        ssize_t n = recv(from, buf, WORKER_BUFSIZE, MSG_DONTWAIT);
+        if (n > 0) {
+            d->bytes += (uint64_t)n;
+            touch(s, from_cli);
+            ssize_t m = send(to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
+            if (m < 0) {
+                if (errno != EAGAIN && errno != EINTR)
+                    return PUMP_ERR_TO;
+                m = 0;
+            } else {
+                touch(s, !from_cli);
+            }
+            if (m < n) {
+                *blocked = true;
+                if (keep_tail(s, d, buf + m, (size_t)(n - m)) < 0)
+                    return PUMP_ERR_TO;
+            }
+            if ((size_t)n == WORKER_BUFSIZE) {
+                d->bulk = true;
+                continue;
+            }
+            /* A short read drained the socket: the next data brings a new edge. */
+            if (!*hup) {
+                *readable = false;
+                return PUMP_IDLE;
+            }
+            continue;
+        }
+        if (n == 0) {
+            d->eof = true;
+            continue;
+        }
+        if (errno == EAGAIN) {
+            *readable = false;
+            return PUMP_IDLE;
+        }
+        if (errno == EINTR)
+            continue;
+        return PUMP_ERR_FROM;
+    }
+}
+
+static void relay(struct sess *s)
+{
+    enum pump_res r = pump(s, &s->c2s, true);
+    if (r != PUMP_IDLE) {
+        set_term(s, r == PUMP_ERR_FROM ? 'C' : 'S', 'D');
+        sess_close(s);
+        return;
+    }
+    r = pump(s, &s->s2c, false);
+    if (r != PUMP_IDLE) {
+        set_term(s, r == PUMP_ERR_FROM ? 'S' : 'C', 'D');
+        sess_close(s);
+        return;
+    }
+    if (s->c2s.shut && s->s2c.shut)
+        sess_close(s);
+}
+
+/* ---- connecting ---------------------------------------------------------------------------- */
+
+static void on_srv_event(struct loop_handler *h, unsigned ev);
+
+static void connected(struct sess *s)
+{
+    s->state = ST_RELAY;
+    s->t_conn_end = s->w->now;
+    s->last_cli = s->last_srv = s->w->now;
+    s->srv_wblocked = false;
+    s->srv_readable = true;
+    if (s->sv->cfg->send_proxy != CFG_PP_NONE) {
+        get_cli_addr(s);
+        get_fe_addr(s);
+        char hdr[PP_V1_MAX + 64];
+        size_t n;
+        if (s->sv->cfg->send_proxy == CFG_PP_V1)
+            n = pp_build_v1(hdr, sizeof(hdr), &s->cli_addr.sa, &s->fe_addr.sa);
+        else
+            n = pp_build_v2((uint8_t *)hdr, sizeof(hdr), &s->cli_addr.sa, &s->fe_addr.sa);
+        /* Queued ahead of any client byte: the relay flushes pending bytes first. */
+        if (keep_tail(s, &s->c2s, hdr, n) < 0) {
+            set_term(s, 'R', 'C');
+            sess_close(s);
+            return;
+        }
+    }
+    arm_timer(s);
+    relay(s);
+}
+
+static void connect_failed(struct sess *s, int err, bool timeout)
+{
+    struct server *failed = s->sv;
+    if (s->state != ST_CONNECTING)
+        return;
+    if (err != ECONNREFUSED && !timeout)
+        log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s), retries left %d",
+                s->be->cfg->name, failed->cfg->name, failed->cfg->addr_text, err, strerror(err),
+                s->retries_left);
+    release_server(s);
+    if (s->retries_left <= 0) {
+        set_term(s, timeout ? 's' : 'S', 'C');
+        sess_close(s);
+        return;
+    }
+    s->retries_left--;
+    s->retries_done++;
+    /* HAProxy's default `option redispatch` interval (-1): redispatch on the last retry. */
+    bool redispatch = s->be->cfg->redispatch && s->retries_left == 0;
+    if (redispatch || !server_is_up(failed)) {
+        s->state = ST_PROXY_WAIT; /* transient: start_connect picks again */
+        start_connect(s, failed);
+        return;
+    }
+    s->state = ST_PROXY_WAIT;
+    s->sv = failed;
+    start_connect(s, NULL);
+}
+
+static void begin_connect_to(struct sess *s, struct server *sv)
+{
+    s->sv = sv;
+    s->state = ST_CONNECTING;
+    s->t_conn_start = s->w->now;
+    server_conn_opened(sv);
+    s->sv_counted = true;
+    int fd = sock_connect((const struct sockaddr *)&sv->cfg->addr, sv->cfg->addrlen);
+    if (fd < 0) {
+        connect_failed(s, -fd, false);
+        return;
+    }
+    s->srv.fd = fd;
+    s->srv.fn = on_srv_event;
+    int rc = loop_add(s->w->loop, &s->srv);
+    if (rc < 0) {
+        connect_failed(s, -rc, false);
+        return;
+    }
+    arm_timer(s);
+}
+
+/* Pick a server and connect; queue when all are full. `avoid`: redispatch away from it. When
+ * s->sv is set and no avoid is given, retry that same server. */
+static void start_connect(struct sess *s, const struct server *avoid)
+{
+    struct server *sv = NULL;
+    if (s->sv && !avoid && server_is_up(s->sv) && server_has_slot(s->sv)) {
+        begin_connect_to(s, s->sv);
+        return;
+    }
+    uint32_t hash = 0;
+    if (s->be->cfg->balance == CFG_LB_SOURCE) {
+        get_cli_addr(s);
+        if (s->cli_addr.sa.sa_family == AF_INET)
+            hash = lb_hash_bytes(&s->cli_addr.in.sin_addr, 4);
+        else if (s->cli_addr.sa.sa_family == AF_INET6)
+            hash = lb_hash_bytes(&s->cli_addr.in6.sin6_addr, 16);
+    }
+    size_t bi = (size_t)(s->be - s->w->rt->bal->backends);
+    enum lb_result r = lb_pick(s->be, s->w->cursors[bi], hash, avoid, &sv);
+    if (r == LB_OK) {
+        begin_connect_to(s, sv);
+        return;
+    }
+    if (r == LB_FULL) {
+        s->state = ST_QUEUED;
+        if (!s->t_queued)
+            s->t_queued = s->w->now;
+        queue_push(&s->w->queues[bi], &s->qlink);
+        atomic_fetch_add_explicit(&s->be->queued, 1, memory_order_relaxed);
+        s->w->queued++;
+        arm_timer(s);
+        return;
+    }
+    s->sv = NULL;
+    set_term(s, 'S', 'C');
+    sess_close(s);
+}
+
+bool tcp_proxy_dequeue(struct worker *w, struct queue_link *l)
+{
+    struct sess *s = container_of(l, struct sess, qlink);
+    size_t bi = (size_t)(s->be - w->rt->bal->backends);
+    struct server *sv = NULL;
+    uint32_t hash = 0;
+    if (s->be->cfg->balance == CFG_LB_SOURCE) {
+        get_cli_addr(s);
+        if (s->cli_addr.sa.sa_family == AF_INET)
+            hash = lb_hash_bytes(&s->cli_addr.in.sin_addr, 4);
+        else if (s->cli_addr.sa.sa_family == AF_INET6)
+            hash = lb_hash_bytes(&s->cli_addr.in6.sin6_addr, 16);
+    }
+    enum lb_result r = lb_pick(s->be, w->cursors[bi], hash, NULL, &sv);
+    if (r == LB_FULL)
+        return false;
+    queue_remove(&w->queues[bi], &s->qlink);
+    atomic_fetch_sub_explicit(&s->be->queued, 1, memory_order_relaxed);
+    w->queued--;
+    if (r == LB_OK) {
+        begin_connect_to(s, sv);
+    } else {
+        s->state = ST_PROXY_WAIT;
+        set_term(s, 'S', 'Q');
+        sess_close(s);
+    }
+    return true;
+}
+
+/* ---- events -------------------------------------------------------------------------------- */
+
+static void read_proxy_header(struct sess *s)
+{
+    uint8_t buf[PP_PEEK_MAX];
+    ssize_t n = recv(s->cli.fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0) {
+        if (errno == EAGAIN || errno == EINTR)
+            return;
+        set_term(s, 'C', 'R');
+        sess_close(s);
+        return;
+    }
+    if (n == 0) {
+        set_term(s, 'C', 'R');
+        sess_close(s);
+        return;
+    }
+    struct pp_info info;
+    int hl = pp_parse(buf, (size_t)n, &info);
+    if (hl == 0 && (size_t)n < sizeof(buf))
+        return; /* wait for the rest */
+    if (hl <= 0) {
+        char cli[64];
+        get_cli_addr(s);
+        log_msg(LOG_LV_NOTICE, "frontend %s: invalid PROXY protocol header from %s, closing",
+                s->fe->cfg->name, sock_addr_str(&s->cli_addr.sa, cli, sizeof(cli)));
+        set_term(s, 'P', 'R');
+        sess_close(s);
+        return;
+    }
+    /* Consume exactly the header; payload stays in the socket for the relay. */
+    if (recv(s->cli.fd, buf, (size_t)hl, MSG_DONTWAIT) != hl) {
+        set_term(s, 'C', 'R');
+        sess_close(s);
+        return;
+    }
+    if (!info.local) {
+        memcpy(&s->cli_addr, &info.src, sizeof(s->cli_addr));
+        memcpy(&s->fe_addr, &info.dst, sizeof(s->fe_addr));
+        s->have_cli_addr = s->have_fe_addr = true;
+    }
+    s->cli_readable = true; /* bytes may have come with the header */
+    start_connect(s, NULL);
+}
+
+static void on_cli_event(struct loop_handler *h, unsigned ev)
+{
+    struct sess *s = container_of(h, struct sess, cli);
+    if (s->state == ST_CLOSED)
+        return;
+    if (ev & LOOP_ERR) {
+        set_term(s, 'C', state_letter(s));
+        sess_close(s);
+        return;
+    }
+    if (ev & (LOOP_IN | LOOP_HUP))
+        s->cli_readable = true;
+    if (ev & LOOP_HUP)
+        s->cli_hup = true;
+    if (ev & LOOP_OUT)
+        s->cli_wblocked = false;
+    if (s->state == ST_PROXY_WAIT)
+        read_proxy_header(s);
+    else if (s->state == ST_RELAY)
+        relay(s);
+}
+
+static void on_srv_event(struct loop_handler *h, unsigned ev)
+{
+    struct sess *s = container_of(h, struct sess, srv);
+    if (s->state == ST_CLOSED)
+        return;
+    if (s->state == ST_CONNECTING) {
+        int err = (ev & (LOOP_ERR | LOOP_HUP)) ? sock_error(s->srv.fd) : 0;
+        if (err || (ev & LOOP_ERR)) {
+            connect_failed(s, err ? err : ECONNREFUSED, false);
+            return;
+        }
+        if (!(ev & (LOOP_OUT | LOOP_IN | LOOP_HUP)))
+            return;
+        if (ev & LOOP_HUP)
+            s->srv_hup = true;
+        connected(s);
+        return;
+    }
+    if (ev & LOOP_ERR) {
+        set_term(s, 'S', 'D');
+        sess_close(s);
+        return;
+    }
+    if (ev & (LOOP_IN | LOOP_HUP))
+        s->srv_readable = true;
+    if (ev & LOOP_HUP)
+        s->srv_hup = true;
+    if (ev & LOOP_OUT)
+        s->srv_wblocked = false;
+    if (s->state == ST_RELAY)
+        relay(s);
+}
+
+void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd)
+{
+    struct sess *s = calloc(1, sizeof(*s));
+    if (!s) {
+        close(fd);
+        /* Keep the acceptor's counters right even though no session exists. */
+        struct session_link tmp = {0};
+        w->live++;
+        worker_session_done(w, fe, &tmp);
+        return;
+    }
+    s->w = w;
+    s->fe = fe;
+    s->be = fe->be;
+    s->cli.fd = fd;
+    s->cli.fn = on_cli_event;
+    s->srv.fd = -1;
+    s->c2s.pipe.rd = s->c2s.pipe.wr = -1;
+    s->s2c.pipe.rd = s->s2c.pipe.wr = -1;
+    s->term[0] = s->term[1] = '-';
+    s->link.abort = sess_abort;
+    s->dfr.free_fn = sess_free;
+    s->retries_left = s->be->cfg->retries;
+    s->t_accept = w->now;
+    timer_init(&s->tmr, on_timer);
+    if (fe->cfg->tcplog)
+        clock_gettime(CLOCK_REALTIME_COARSE, &s->accept_wall);
+    atomic_fetch_add_explicit(&fe->total, 1, memory_order_relaxed);
+    worker_session_begin(w, &s->link);
+    int rc = loop_add(w->loop, &s->cli);
+    if (rc < 0) {
+        set_term(s, 'R', 'R');
+        sess_close(s);
+        return;
+    }
+    if (bind < fe->cfg->nbinds && fe->cfg->binds[bind].accept_proxy) {
+        s->state = ST_PROXY_WAIT;
+        arm_timer(s);
+        return; /* the first IN edge brings the header */
+    }
+    s->state = ST_PROXY_WAIT;
+    start_connect(s, NULL);
+}
