@@ -15,15 +15,16 @@ struct lb_cursor *lb_cursor_new(struct backend *be, uint64_t seed);
 void lb_cursor_free(struct lb_cursor *c);
 
 enum lb_result {
-    LB_OK = 0,   /* *out is a server with a free slot */
-    LB_FULL,     /* servers are up but all are at maxconn: queue the connection */
-    LB_NONE,     /* no usable server (all down or in maintenance) */
+    LB_OK = 0, /* *out is a server with a free slot */
+    LB_FULL,   /* servers are up but all are at maxconn: queue the connection */
+    LB_NONE,   /* no usable server (all down or in maintenance) */
 };
 
 /* Pick a server for a new connection in be. `hash` is the client-address hash (used by source);
  * `avoid` is a server not to pick again unless it is the only choice (redispatch), may be NULL.
  * Active servers are used while any is up; backup servers only when none is. The chosen server's
- * connection count is not changed: call server_conn_opened() when connecting. Worker thread only. */
+ * connection count is not changed: call server_conn_opened() when connecting. Worker thread only.
+ */
 enum lb_result lb_pick(struct backend *be, struct lb_cursor *c, uint32_t hash,
                        const struct server *avoid, struct server **out);
 

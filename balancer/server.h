@@ -26,8 +26,8 @@ struct server {
     unsigned idx;                 /* position in be->servers */
 
     /* written by the health thread (and main at start), read by workers with relaxed loads */
-    alignas(64) _Atomic int state;  /* enum srv_state */
-    _Atomic int eweight;            /* effective weight 0..256: cfg weight scaled by slowstart */
+    alignas(64) _Atomic int state;   /* enum srv_state */
+    _Atomic int eweight;             /* effective weight 0..256: cfg weight scaled by slowstart */
     _Atomic uint64_t last_change_ms; /* monotonic ms of the last state change */
 
     /* written by workers with relaxed fetch-add */
