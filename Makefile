@@ -1,5 +1,7 @@
 # sluice build. `make` builds build/sluice; `make test` installs deps, builds and runs every test.
-CC       ?= gcc
+ifeq ($(origin CC),default)
+CC       = gcc
+endif
 BUILD    ?= build
 CFLAGS   ?= -O2 -g
 CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP

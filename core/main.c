@@ -46,7 +46,7 @@ static void raise_nofile(int maxconn)
     struct rlimit rl;
     if (getrlimit(RLIMIT_NOFILE, &rl) < 0)
         return;
-    rlim_t want = (rlim_t)maxconn * 2 + 256;
+    rlim_t want = (rlim_t)maxconn * 2 + 32;
     if (rl.rlim_cur >= want)
         return;
     rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;

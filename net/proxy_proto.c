@@ -44,8 +44,10 @@ static int parse_v1(const uint8_t *buf, size_t len, struct pp_info *out)
     const char *p = (const char *)buf;
     size_t lim = len < PP_V1_MAX ? len : PP_V1_MAX;
     const char *crlf = NULL;
-    for (size_t i = 0; i + 1 < lim; i++) {
+    for (size_t i = 0; i < lim; i++) {
         if (p[i] == '\r') {
+            if (i + 1 == lim)
+                break; /* the LF may be in the next segment */
             if (p[i + 1] != '\n')
                 return -EINVAL;
             crlf = p + i;

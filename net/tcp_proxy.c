@@ -759,8 +759,10 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     s->retries_left = s->be->cfg->retries;
     s->t_accept = w->now;
     timer_init(&s->tmr, on_timer);
-    if (fe->cfg->tcplog)
+    if (fe->cfg->tcplog) {
         clock_gettime(CLOCK_REALTIME_COARSE, &s->accept_wall);
+        get_cli_addr(s); /* now: after a reset the peer's address is gone */
+    }
     atomic_fetch_add_explicit(&fe->total, 1, memory_order_relaxed);
     worker_session_begin(w, &s->link);
     int rc = loop_add(w->loop, &s->cli);
