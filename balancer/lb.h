@@ -22,9 +22,10 @@ enum lb_result {
 
 /* Pick a server for a new connection in be. `hash` is the client-address hash (used by source);
  * `avoid` is a server not to pick again unless it is the only choice (redispatch), may be NULL.
- * Active servers are used while any is up; backup servers only when none is. The chosen server's
- * connection count is not changed: call server_conn_opened() when connecting. Worker thread only.
- */
+ * Active servers are used while any is up; backups only when none is, and then they share the
+ * load by the same algorithm (HAProxy's `option allbackups`; with one backup, its default).
+ * The chosen server's connection count is not changed: call server_conn_opened() when
+ * connecting. Worker thread only. */
 enum lb_result lb_pick(struct backend *be, struct lb_cursor *c, uint32_t hash,
                        const struct server *avoid, struct server **out);
 
