@@ -68,7 +68,8 @@ struct cfg_keyword {
                  bool neg);
     const char *syntax; /* arguments, e.g. "<time>" */
     const char *def;    /* default, as documented */
-    const char *help;   /* one sentence */
+    const char *help;    /* one sentence */
+    const char *example; /* one INI line */
 };
 
 extern const struct cfg_keyword config__keywords[];

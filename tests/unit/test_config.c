@@ -758,6 +758,27 @@ static void test_docs(void)
             fprintf(stderr, "\ndocs/configuration.md lacks default '%s' of %s\n",
                     config__keywords[i].def, config__keywords[i].name);
         CU_ASSERT_PTR_NOT_NULL(strstr(doc, config__keywords[i].def));
+        CU_ASSERT_PTR_NOT_NULL(strstr(doc, config__keywords[i].example));
+    }
+}
+
+/* Each keyword's documented example loads in a section where it is allowed. */
+static void test_keyword_examples(void)
+{
+    for (size_t i = 0; i < config__nkeywords; i++) {
+        const struct cfg_keyword *k = &config__keywords[i];
+        char text[1024];
+        if (k->sections & CFG_SEC_GLOBAL)
+            snprintf(text, sizeof(text), "[global]\n%s\n" BASE, k->example);
+        else
+            snprintf(text, sizeof(text),
+                     "[listen x]\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
+                     "[backend app]\nserver = a 127.0.0.1:2\n",
+                     strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "",
+                     k->example);
+        struct config *cfg = load_ok(text);
+        CU_ASSERT_PTR_NOT_NULL(cfg);
+        config_free(cfg);
     }
 }
 
@@ -778,5 +799,6 @@ int suite_config(void)
     CU_add_test(s, "line_length", test_line_length);
     CU_add_test(s, "files", test_files);
     CU_add_test(s, "docs", test_docs);
+    CU_add_test(s, "keyword_examples", test_keyword_examples);
     return CU_get_error();
 }
