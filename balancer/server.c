@@ -131,6 +131,24 @@ void server_conn_opened(struct server *s)
     atomic_fetch_add_explicit(&s->total_conns, 1, memory_order_relaxed);
 }
 
+bool server_take_slot(struct server *s)
+{
+    int max = s->cfg->maxconn;
+    if (max == 0) {
+        server_conn_opened(s);
+        return true;
+    }
+    /* Workers pick concurrently: only a compare-and-swap keeps cur_conns <= maxconn. */
+    int cur = atomic_load_explicit(&s->cur_conns, memory_order_relaxed);
+    do {
+        if (cur >= max)
+            return false;
+    } while (!atomic_compare_exchange_weak_explicit(&s->cur_conns, &cur, cur + 1,
+                                                    memory_order_relaxed, memory_order_relaxed));
+    atomic_fetch_add_explicit(&s->total_conns, 1, memory_order_relaxed);
+    return true;
+}
+
 void server_conn_closed(struct server *s)
 {
     atomic_fetch_sub_explicit(&s->cur_conns, 1, memory_order_relaxed);

@@ -76,6 +76,9 @@ bool server_has_slot(const struct server *s);
 
 /* Connection accounting, any worker. */
 void server_conn_opened(struct server *s);
+/* Count one more connection unless that would exceed maxconn; false when full (another worker
+ * took the last slot between lb_pick and this call). */
+bool server_take_slot(struct server *s);
 void server_conn_closed(struct server *s);
 
 #endif

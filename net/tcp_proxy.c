@@ -544,12 +544,24 @@ static void connect_failed(struct sess *s, int err, bool timeout)
     start_connect(s, NULL);
 }
 
+static void enqueue(struct sess *s)
+{
+    size_t bi = (size_t)(s->be - s->w->rt->bal->backends);
+    s->state = ST_QUEUED;
+    if (!s->t_queued)
+        s->t_queued = s->w->now;
+    queue_push(&s->w->queues[bi], &s->qlink);
+    atomic_fetch_add_explicit(&s->be->queued, 1, memory_order_relaxed);
+    s->w->queued++;
+    arm_timer(s);
+}
+
+/* Connect to sv, whose slot the caller took with server_take_slot(). */
 static void begin_connect_to(struct sess *s, struct server *sv)
 {
     s->sv = sv;
     s->state = ST_CONNECTING;
     s->t_conn_start = s->w->now;
-    server_conn_opened(sv);
     s->sv_counted = true;
     int fd = sock_connect((const struct sockaddr *)&sv->cfg->addr, sv->cfg->addrlen);
     if (fd < 0) {
@@ -566,37 +578,35 @@ static void begin_connect_to(struct sess *s, struct server *sv)
     arm_timer(s);
 }
 
+static uint32_t client_hash(struct sess *s)
+{
+    if (s->be->cfg->balance != CFG_LB_SOURCE)
+        return 0;
+    get_cli_addr(s);
+    if (s->cli_addr.sa.sa_family == AF_INET)
+        return lb_hash_bytes(&s->cli_addr.in.sin_addr, 4);
+    if (s->cli_addr.sa.sa_family == AF_INET6)
+        return lb_hash_bytes(&s->cli_addr.in6.sin6_addr, 16);
+    return 0;
+}
+
 /* Pick a server and connect; queue when all are full. `avoid`: redispatch away from it. When
  * s->sv is set and no avoid is given, retry that same server. */
 static void start_connect(struct sess *s, const struct server *avoid)
 {
-    struct server *sv = NULL;
-    if (s->sv && !avoid && server_is_up(s->sv) && server_has_slot(s->sv)) {
+    if (s->sv && !avoid && server_is_up(s->sv) && server_take_slot(s->sv)) {
         begin_connect_to(s, s->sv);
         return;
     }
-    uint32_t hash = 0;
-    if (s->be->cfg->balance == CFG_LB_SOURCE) {
-        get_cli_addr(s);
-        if (s->cli_addr.sa.sa_family == AF_INET)
-            hash = lb_hash_bytes(&s->cli_addr.in.sin_addr, 4);
-        else if (s->cli_addr.sa.sa_family == AF_INET6)
-            hash = lb_hash_bytes(&s->cli_addr.in6.sin6_addr, 16);
-    }
     size_t bi = (size_t)(s->be - s->w->rt->bal->backends);
-    enum lb_result r = lb_pick(s->be, s->w->cursors[bi], hash, avoid, &sv);
-    if (r == LB_OK) {
+    struct server *sv = NULL;
+    enum lb_result r = lb_pick(s->be, s->w->cursors[bi], client_hash(s), avoid, &sv);
+    if (r == LB_OK && server_take_slot(sv)) {
         begin_connect_to(s, sv);
         return;
     }
-    if (r == LB_FULL) {
-        s->state = ST_QUEUED;
-        if (!s->t_queued)
-            s->t_queued = s->w->now;
-        queue_push(&s->w->queues[bi], &s->qlink);
-        atomic_fetch_add_explicit(&s->be->queued, 1, memory_order_relaxed);
-        s->w->queued++;
-        arm_timer(s);
+    if (r == LB_OK || r == LB_FULL) {
+        enqueue(s);
         return;
     }
     s->sv = NULL;
@@ -609,17 +619,9 @@ bool tcp_proxy_dequeue(struct worker *w, struct queue_link *l)
     struct sess *s = container_of(l, struct sess, qlink);
     size_t bi = (size_t)(s->be - w->rt->bal->backends);
     struct server *sv = NULL;
-    uint32_t hash = 0;
-    if (s->be->cfg->balance == CFG_LB_SOURCE) {
-        get_cli_addr(s);
-        if (s->cli_addr.sa.sa_family == AF_INET)
-            hash = lb_hash_bytes(&s->cli_addr.in.sin_addr, 4);
-        else if (s->cli_addr.sa.sa_family == AF_INET6)
-            hash = lb_hash_bytes(&s->cli_addr.in6.sin6_addr, 16);
-    }
-    enum lb_result r = lb_pick(s->be, w->cursors[bi], hash, NULL, &sv);
-    if (r == LB_FULL)
-        return false;
+    enum lb_result r = lb_pick(s->be, w->cursors[bi], client_hash(s), NULL, &sv);
+    if (r == LB_FULL || (r == LB_OK && !server_take_slot(sv)))
+        return false; /* stays first in line */
     queue_remove(&w->queues[bi], &s->qlink);
     atomic_fetch_sub_explicit(&s->be->queued, 1, memory_order_relaxed);
     w->queued--;
@@ -627,6 +629,7 @@ bool tcp_proxy_dequeue(struct worker *w, struct queue_link *l)
         begin_connect_to(s, sv);
     } else {
         s->state = ST_PROXY_WAIT;
+        s->sv = NULL;
         set_term(s, 'S', 'Q');
         sess_close(s);
     }
