@@ -678,7 +678,7 @@ static void test_line_length(void)
     char text[1024], err[256];
     struct config *cfg;
     /* 199 characters are fine, 200 are not; a long comment is harmless. */
-    char line[256];
+    char line[512];
     memset(line, 'x', sizeof(line));
     snprintf(text, sizeof(text), BASE "server = s2 127.0.0.1:2 # %.*s\n", 199 - 26, line);
     CU_ASSERT_EQUAL(strlen(strchr(text + strlen(BASE), 's')), 200);
