@@ -1,0 +1,495 @@
+"""Helpers for sluice's integration tests: processes, ports, configs, clients, log parsing.
+
+Every test gets a `T` (see run.py): a fresh temp dir plus methods that start the real binaries
+(build/sluice, build/backend) with deadlines, track every child by PID and always reap it. All
+traffic stays on 127.0.0.1 / ::1. Waiting is done by polling a condition with a deadline, never by
+a fixed sleep; durations scale with T.scale (slower sanitizer builds).
+"""
+import atexit
+import os
+import random
+import re
+import select
+import signal
+import socket
+import subprocess
+import time
+
+# Sanitizer reports that fail a test when found in a process's output.
+SANITIZER_MARKERS = ("ERROR: AddressSanitizer", "ERROR: LeakSanitizer", "runtime error:",
+                     "WARNING: ThreadSanitizer")
+
+PATTERN64 = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+
+# tcplog: CLIENT [DATE] FRONTEND BACKEND/SERVER Tw/Tc/Tt BYTES TERM ac/fc/bc/sc/rc sq/bq
+TCPLOG_RE = re.compile(
+    r"^(?P<client>\S+) \[(?P<date>[^\]]+)\] (?P<frontend>\S+) (?P<backend>[^/\s]+)/(?P<server>\S+) "
+    r"(?P<tw>-?\d+)/(?P<tc>-?\d+)/(?P<tt>-?\d+) (?P<bytes>\d+) (?P<term>\S\S) "
+    r"(?P<ac>\d+)/(?P<fc>\d+)/(?P<bc>\d+)/(?P<sc>\d+)/(?P<rc>\d+) (?P<sq>\d+)/(?P<bq>\d+)$",
+    re.M)
+
+
+class TestFailure(AssertionError):
+    pass
+
+
+class Skip(Exception):
+    pass
+
+
+def xfail(reason):
+    """Marks a test as an expected failure (a known sluice bug): it reports XFAIL when it fails
+    and XPASS (counted as a failure, so the mark gets removed) when it passes."""
+    def mark(fn):
+        fn.xfail = reason
+        return fn
+    return mark
+
+
+def fail(msg):
+    raise TestFailure(msg)
+
+
+def check(cond, msg):
+    if not cond:
+        raise TestFailure(msg)
+
+
+# ---- process bookkeeping -------------------------------------------------------------------
+
+_live_pids = set()  # every child (or daemon) we started and have not reaped yet
+
+
+def _kill_pid(pid, sig=signal.SIGKILL):
+    try:
+        os.kill(pid, sig)
+    except ProcessLookupError:
+        pass
+
+
+@atexit.register
+def _kill_leftovers():
+    for pid in list(_live_pids):
+        _kill_pid(pid)
+        try:
+            os.waitpid(pid, 0)
+        except ChildProcessError:
+            pass
+    _live_pids.clear()
+
+
+def pid_alive(pid):
+    """True when pid exists and is not a zombie."""
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            stat = f.read()
+    except OSError:
+        return False
+    return stat[stat.rfind(")") + 2] != "Z"
+
+
+def wait_for(cond, timeout, what, interval=0.01):
+    """Polls cond() until it returns a truthy value (returned) or fails after timeout seconds."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v:
+            return v
+        if time.monotonic() >= deadline:
+            fail(f"timed out after {timeout:.1f}s waiting for {what}")
+        time.sleep(interval)
+        interval = min(interval * 1.5, 0.1)
+
+
+def _file_text(path):
+    try:
+        with open(path, "rb") as f:
+            return f.read().decode("utf-8", "replace")
+    except FileNotFoundError:
+        return ""
+
+
+class Proc:
+    """A child process whose stdout/stderr go to a file; killed and reaped by stop()/kill()."""
+
+    def __init__(self, t, name, argv, logpath, stdout=None, env=None):
+        self.t, self.name, self.argv, self.logpath = t, name, argv, logpath
+        self.logf = open(logpath, "ab")
+        self.popen = subprocess.Popen(argv, stdin=subprocess.DEVNULL,
+                                      stdout=stdout if stdout is not None else self.logf,
+                                      stderr=self.logf, env=env, close_fds=True)
+        self.pid = self.popen.pid
+        self.rc = None
+        _live_pids.add(self.pid)
+        t._procs.append(self)
+
+    def running(self):
+        if self.rc is None:
+            rc = self.popen.poll()
+            if rc is not None:
+                self._reaped(rc)
+        return self.rc is None
+
+    def _reaped(self, rc):
+        self.rc = rc
+        _live_pids.discard(self.pid)
+        self.logf.close()
+
+    def wait(self, timeout):
+        """Waits for exit; returns the exit code or None if still running after timeout."""
+        if self.rc is not None:
+            return self.rc
+        try:
+            rc = self.popen.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            return None
+        self._reaped(rc)
+        return rc
+
+    def signal(self, sig):
+        if self.running():
+            _kill_pid(self.pid, sig)
+
+    def kill(self):
+        """SIGKILL and reap."""
+        if self.running():
+            _kill_pid(self.pid, signal.SIGKILL)
+        self.wait(30)
+
+    def stop(self, timeout=5.0):
+        """SIGTERM, wait up to timeout, then SIGKILL. Returns the exit code of the SIGTERM path, or
+        None when it had to be killed."""
+        if not self.running():
+            return self.rc
+        self.signal(signal.SIGTERM)
+        rc = self.wait(timeout)
+        if rc is None:
+            self.kill()
+            return None
+        return rc
+
+    def log(self):
+        return _file_text(self.logpath)
+
+    def tail(self, n=30):
+        lines = self.log().splitlines()
+        return "\n".join(lines[-n:])
+
+
+class Backend(Proc):
+    """build/backend on 127.0.0.1 (port 0 by default); .port is the port it listens on."""
+
+    def __init__(self, t, name="b1", mode="http", port=0, proxy_proto=False, nbytes=None,
+                 addr="127.0.0.1", extra=()):
+        argv = [t.backend_bin, "-l", f"{addr}:{port}", "-n", name, "--mode", mode]
+        if proxy_proto:
+            argv.append("--proxy-proto")
+        if nbytes is not None:
+            argv += ["--bytes", str(nbytes)]
+        argv += list(extra)
+        super().__init__(t, f"backend-{name}", argv, os.path.join(t.tmp, f"backend-{name}.log"),
+                         stdout=subprocess.PIPE, env=t.env)
+        self.backend_name = name
+        self.port = self._read_ready(t.timeout(10))
+        self.addr = f"{addr}:{self.port}"
+
+    def _read_ready(self, timeout):
+        fd = self.popen.stdout.fileno()
+        deadline = time.monotonic() + timeout
+        buf = b""
+        while b"\n" not in buf:
+            left = deadline - time.monotonic()
+            if left <= 0:
+                self.kill()
+                fail(f"backend {self.backend_name} did not print 'ready PORT' within {timeout}s")
+            r, _, _ = select.select([fd], [], [], left)
+            if r:
+                chunk = os.read(fd, 4096)
+                if not chunk:
+                    self.wait(1)
+                    fail(f"backend {self.backend_name} exited before ready (rc={self.rc}): "
+                         f"{self.tail(5)}")
+                buf += chunk
+        m = re.match(rb"ready (\d+)", buf)
+        check(m, f"backend printed {buf!r}, expected 'ready PORT'")
+        return int(m.group(1))
+
+    def _reaped(self, rc):
+        super()._reaped(rc)
+        if self.popen.stdout:
+            self.popen.stdout.close()
+
+
+class Sluice(Proc):
+    """build/sluice -f CONFIG in the foreground, all output (log, sanitizer reports) to one file."""
+
+    def __init__(self, t, config_text, name="sluice", args=(), wait=True):
+        self.cfg_path = t.write(f"{name}.ini", config_text)
+        argv = [t.sluice_bin, "-f", self.cfg_path] + list(args)
+        super().__init__(t, name, argv, os.path.join(t.tmp, f"{name}.log"), env=t.env)
+        self.expect_clean_exit = True
+        if wait:
+            self.wait_started()
+
+    def wait_started(self, timeout=None):
+        timeout = timeout or self.t.timeout(10)
+
+        def started():
+            if "started with" in self.log():
+                return True
+            if not self.running():
+                fail(f"sluice exited during start-up (rc={self.rc})")
+            return False
+        wait_for(started, timeout, "sluice's 'started with N worker thread(s)' log line")
+
+    def wait_log(self, pattern, timeout=None, count=1):
+        """Waits until regex `pattern` matches at least `count` times; returns the matches."""
+        rx = re.compile(pattern, re.M)
+        timeout = timeout or self.t.timeout(10)
+
+        def found():
+            ms = list(rx.finditer(self.log()))
+            return ms if len(ms) >= count else None
+        return wait_for(found, timeout, f"{count} log line(s) matching {pattern!r}")
+
+    def tcplogs(self):
+        return [m.groupdict() for m in TCPLOG_RE.finditer(self.log())]
+
+    def wait_tcplogs(self, n, timeout=None):
+        """Waits until at least n tcplog lines were written; returns all of them."""
+        return wait_for(lambda: (lambda ls: ls if len(ls) >= n else None)(self.tcplogs()),
+                        timeout or self.t.timeout(10), f"{n} tcplog line(s)")
+
+
+class T:
+    """The context handed to each test function."""
+
+    def __init__(self, build, tmp, scale, sanitizer):
+        self.build = os.path.abspath(build)
+        self.tmp = tmp
+        self.scale = scale
+        self.sanitizer = sanitizer  # "asan", "tsan" or None
+        self.sluice_bin = os.path.join(self.build, "sluice")
+        self.backend_bin = os.path.join(self.build, "backend")
+        self._procs = []
+        self._socks = []
+        self.env = dict(os.environ)
+        self.env["ASAN_OPTIONS"] = ("abort_on_error=0:halt_on_error=1:detect_leaks=1:"
+                                    "print_stacktrace=1")
+        self.env["UBSAN_OPTIONS"] = "print_stacktrace=1:halt_on_error=1"
+        self.env["TSAN_OPTIONS"] = "halt_on_error=0 second_deadlock_stack=1"
+
+    # -- time and files --
+    def timeout(self, seconds):
+        """A deadline scaled for slow (sanitizer) builds."""
+        return seconds * self.scale
+
+    def write(self, name, text):
+        path = os.path.join(self.tmp, name)
+        with open(path, "w") as f:
+            f.write(text)
+        return path
+
+    # -- processes --
+    def backend(self, name="b1", **kw):
+        return Backend(self, name, **kw)
+
+    def sluice(self, config_text, **kw):
+        return Sluice(self, config_text, **kw)
+
+    def run(self, args, timeout=10, env=None):
+        """Runs sluice with args to completion; returns CompletedProcess (text)."""
+        return subprocess.run([self.sluice_bin] + list(args), capture_output=True, text=True,
+                              timeout=self.timeout(timeout), env=env or self.env,
+                              stdin=subprocess.DEVNULL)
+
+    def adopt_pid(self, pid):
+        """Tracks a process we did not fork directly (a daemon) so that it is killed at the end."""
+        _live_pids.add(pid)
+        self._adopted = getattr(self, "_adopted", []) + [pid]
+
+    # -- network --
+    _given_ports = set()
+
+    def free_port(self):
+        """A port nothing listens on, outside the ephemeral range (so an outgoing connection will
+        not take it), and never handed out twice in this run."""
+        rng = random.Random()
+        for _ in range(500):
+            p = rng.randrange(20000, 32000)
+            if p in T._given_ports:
+                continue
+            s = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+            try:
+                s.bind(("127.0.0.1", p))
+            except OSError:
+                continue
+            finally:
+                s.close()
+            T._given_ports.add(p)
+            return p
+        fail("no free port found")
+
+    def track(self, sock):
+        self._socks.append(sock)
+        return sock
+
+    def connect(self, port, host="127.0.0.1", timeout=None, source=None):
+        """A tracked client socket connected to host:port (closed at the end of the test)."""
+        fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+        s = self.track(socket.socket(fam, socket.SOCK_STREAM))
+        s.settimeout(timeout or self.timeout(5))
+        if source:
+            s.bind((source, 0))
+        s.connect((host, port))
+        return s
+
+    # -- end of test --
+    def cleanup(self):
+        """Closes every client socket, stops sluice (SIGTERM, exit 0 expected), kills backends,
+        reaps everything. Returns a list of problems found (sanitizer reports, bad exit codes)."""
+        problems = []
+        for s in self._socks:
+            try:
+                s.close()
+            except OSError:
+                pass
+        self._socks.clear()
+        for p in self._procs:
+            if isinstance(p, Sluice):
+                was_running = p.running()
+                rc = p.stop(self.timeout(5))
+                if was_running and p.expect_clean_exit and rc != 0:
+                    problems.append(f"{p.name} did not exit 0 on SIGTERM (rc={rc}"
+                                    f"{', killed after ' + str(self.timeout(5)) + 's' if rc is None else ''})")
+        for p in self._procs:
+            if not isinstance(p, Sluice):
+                p.stop(self.timeout(5))
+        for pid in getattr(self, "_adopted", []):
+            if pid_alive(pid):
+                _kill_pid(pid)
+                wait_for(lambda: not pid_alive(pid), 10, f"pid {pid} to die")
+            _live_pids.discard(pid)
+        for p in self._procs:
+            text = p.log()
+            for marker in SANITIZER_MARKERS:
+                if marker in text:
+                    problems.append(f"{p.name}: sanitizer report ({marker!r}) in {p.logpath}")
+                    break
+        for fn in os.listdir(self.tmp):
+            if fn.startswith("san."):
+                text = _file_text(os.path.join(self.tmp, fn))
+                if any(m in text for m in SANITIZER_MARKERS):
+                    problems.append(f"sanitizer report in {fn}")
+        return problems
+
+    def sluices(self):
+        return [p for p in self._procs if isinstance(p, Sluice)]
+
+
+# ---- configs ------------------------------------------------------------------------------
+
+def config(port, servers, balance="roundrobin", listen=(), defaults=(), global_=(), nbthread=2,
+           name="app", bind_opts=""):
+    """A one-proxy config: [global] with nbthread and log = stderr, [defaults] in tcp mode with
+    short timeouts and tcplog, and [listen NAME] on 127.0.0.1:port with the given server lines
+    ("b1 127.0.0.1:9001 weight 2"), extra listen lines and extra defaults/global lines."""
+    g = [f"nbthread = {nbthread}", "log = stderr"] + list(global_)
+    d = ["mode = tcp", "timeout connect = 2s", "timeout client = 30s", "timeout server = 30s",
+         "option = tcplog"] + list(defaults)
+    bind = f"127.0.0.1:{port}" + (f" {bind_opts}" if bind_opts else "")
+    lst = [f"bind = {bind}", f"balance = {balance}"] + list(listen)
+    lst += [f"server = {s}" for s in servers]
+    return ("[global]\n" + "\n".join(g) + "\n\n[defaults]\n" + "\n".join(d) +
+            f"\n\n[listen {name}]\n" + "\n".join(lst) + "\n")
+
+
+# ---- clients ------------------------------------------------------------------------------
+
+def recv_exact(sock, n, timeout):
+    """Reads exactly n bytes (fails on EOF or deadline)."""
+    deadline = time.monotonic() + timeout
+    out = bytearray()
+    while len(out) < n:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail(f"timed out reading {n} bytes (got {len(out)})")
+        sock.settimeout(left)
+        chunk = sock.recv(min(n - len(out), 1 << 20))
+        if not chunk:
+            fail(f"EOF after {len(out)} of {n} bytes")
+        out += chunk
+    return bytes(out)
+
+
+def recv_until_eof(sock, timeout, limit=1 << 20):
+    """Reads until EOF; returns (data, how) with how in "eof", "reset". Fails on deadline."""
+    deadline = time.monotonic() + timeout
+    out = bytearray()
+    while True:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail(f"timed out waiting for EOF (got {len(out)} bytes: {bytes(out[:80])!r})")
+        sock.settimeout(left)
+        try:
+            chunk = sock.recv(65536)
+        except ConnectionResetError:
+            return bytes(out), "reset"
+        except socket.timeout:
+            continue
+        if not chunk:
+            return bytes(out), "eof"
+        out += chunk
+        if len(out) > limit:
+            fail(f"more than {limit} bytes before EOF")
+
+
+def parse_http(raw):
+    """(status, headers{lower: value}, body) from a full HTTP/1.x response."""
+    head, sep, body = raw.partition(b"\r\n\r\n")
+    check(sep, f"incomplete HTTP response: {raw[:200]!r}")
+    lines = head.decode("latin-1").split("\r\n")
+    m = re.match(r"HTTP/1\.\d (\d{3})", lines[0])
+    check(m, f"bad status line {lines[0]!r}")
+    headers = {}
+    for ln in lines[1:]:
+        k, _, v = ln.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    if "content-length" in headers:
+        n = int(headers["content-length"])
+        check(len(body) >= n, f"body shorter ({len(body)}) than Content-Length {n}")
+        body = body[:n]
+    return int(m.group(1)), headers, body
+
+
+def http_get(port, path, host="127.0.0.1", timeout=5.0, prefix=b"", source=None):
+    """One request on a new connection (Connection: close); returns (status, headers, body).
+    `prefix` is sent first (a PROXY header). Raises OSError/TestFailure on failure."""
+    fam = socket.AF_INET6 if ":" in host else socket.AF_INET
+    with socket.socket(fam, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        if source:
+            s.bind((source, 0))
+        s.connect((host, port))
+        s.sendall(prefix + f"GET {path} HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n".encode())
+        raw, _ = recv_until_eof(s, timeout, limit=1 << 27)
+    check(raw, f"GET {path}: connection closed without a response")
+    return parse_http(raw)
+
+
+def get_name(port, timeout=5.0, **kw):
+    status, headers, body = http_get(port, "/name", timeout=timeout, **kw)
+    check(status == 200, f"GET /name returned {status}")
+    return body.decode()
+
+
+def pattern_bytes(n, start=0):
+    """n bytes of backend.c's body pattern starting at offset start."""
+    reps = (start % 64 + n) // 64 + 2
+    s = start % 64
+    return (PATTERN64 * reps)[s:s + n]
+
+
+def hold(seconds):
+    """A deliberate workload duration (a client keeping a connection busy), not a readiness wait."""
+    time.sleep(seconds)
