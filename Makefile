@@ -3,10 +3,11 @@ ifeq ($(origin CC),default)
 CC       = gcc
 endif
 BUILD    ?= build
+# CFLAGS/LDLIBS may be overridden (sanitizer builds do); the flags below always apply.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP
-LDLIBS   += -ljemalloc -linih -luring -lpthread
+LDLIBS   ?= -ljemalloc -linih -luring -lpthread
 SAN_LDLIBS = -linih -luring -lpthread
+XCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP
 
 # Every module's .c files are compiled; main.c only into the daemon so tests can link the rest.
 LIB_SRC  := $(filter-out core/main.c,$(wildcard core/*.c balancer/*.c net/*.c config/*.c))
@@ -24,17 +25,17 @@ deps:
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(XCFLAGS) -c $< -o $@
 
 $(BUILD)/sluice: $(BUILD)/core/main.o $(LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS)
 
 $(BUILD)/unit: $(UNIT_OBJ) $(LIB_OBJ)
-	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS) -lcunit
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $^ $(LDLIBS) -lcunit
 
 $(BUILD)/backend: bench/backend.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -o $@ $< -lpthread
+	$(CC) $(CFLAGS) $(XCFLAGS) -o $@ $< -lpthread
 
 run: deps all
 	@scripts/quickstart.sh
