@@ -8,11 +8,11 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* inih (Debian libinih 55, default build): a line fits in 200 bytes with its '\n' and NUL... we hand
- * it lines without '\n', so 199 characters; section and key names hold at most 49. */
-#define CFG_LINE_MAX 199
+/* inih (Debian libinih 55, default build): a line fits in 200 bytes with its '\n' and NUL... we
+ * hand it lines without '\n', so 199 characters; section and key names hold at most 49. */
+#define CFG_LINE_MAX     199
 #define CFG_INI_NAME_MAX 49
-#define CFG_MAX_WORDS 64
+#define CFG_MAX_WORDS    64
 
 /* Section kinds, as bits so a keyword can list where it is allowed. */
 enum cfg_sec {
@@ -27,8 +27,8 @@ enum cfg_sec {
 
 /* A [defaults], [frontend], [backend] or [listen] section while it is being parsed. */
 struct cfg_pproxy {
-    struct cfg_proxy px;       /* binds/servers owned until moved into the config */
-    struct cfg_server defsrv;  /* `default-server` template for the servers that follow */
+    struct cfg_proxy px;      /* binds/servers owned until moved into the config */
+    struct cfg_server defsrv; /* `default-server` template for the servers that follow */
     enum cfg_sec sec;
     char label[CFG_NAME_MAX + 16]; /* "[backend app]", for messages */
     int expect_line;               /* line of `http-check expect`, 0: none */
@@ -38,22 +38,22 @@ struct cfg_pproxy {
 struct cfg_parser {
     const char *file; /* borrowed: name used in messages */
     /* line source: a FILE or a string */
-    FILE *fp;          /* borrowed */
-    const char *text;  /* borrowed */
-    char *buf;         /* owned: current physical line */
+    FILE *fp;         /* borrowed */
+    const char *text; /* borrowed */
+    char *buf;        /* owned: current physical line */
     size_t cap;
-    int line;          /* current physical line number, read by the handler */
+    int line; /* current physical line number, read by the handler */
     /* errors */
     bool failed;
     char *err; /* borrowed: caller's buffer */
     size_t errlen;
     /* model */
-    struct config *cfg;            /* owned until returned */
-    enum cfg_sec sec;              /* section kind of the current section */
-    struct cfg_pproxy *cur;        /* borrowed: current proxy or defaults, NULL in [global] */
-    struct cfg_pproxy **proxies;   /* owned, in file order */
+    struct config *cfg;          /* owned until returned */
+    enum cfg_sec sec;            /* section kind of the current section */
+    struct cfg_pproxy *cur;      /* borrowed: current proxy or defaults, NULL in [global] */
+    struct cfg_pproxy **proxies; /* owned, in file order */
     size_t nproxies;
-    struct cfg_pproxy **defaults;  /* owned, every [defaults] section in file order */
+    struct cfg_pproxy **defaults; /* owned, every [defaults] section in file order */
     size_t ndefaults;
     struct cfg_pproxy *last_defaults; /* borrowed: what the next proxy inherits from */
 };
@@ -66,8 +66,8 @@ struct cfg_keyword {
     bool negatable;    /* accepts a leading `no` */
     int (*parse)(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                  bool neg);
-    const char *syntax; /* arguments, e.g. "<time>" */
-    const char *def;    /* default, as documented */
+    const char *syntax;  /* arguments, e.g. "<time>" */
+    const char *def;     /* default, as documented */
     const char *help;    /* one sentence */
     const char *example; /* one INI line */
 };
@@ -76,7 +76,8 @@ extern const struct cfg_keyword config__keywords[];
 extern const size_t config__nkeywords;
 
 /* Format "FILE:LINE: message" into the caller's buffer (first error wins); returns -1. */
-int config__error(struct cfg_parser *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+int config__error(struct cfg_parser *st, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 int config__error_at(struct cfg_parser *st, int line, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 

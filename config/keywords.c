@@ -57,8 +57,9 @@ static int get_time(struct cfg_parser *st, const char *what, const char *text, b
     uint32_t v;
     int rc = config_parse_time(text, &v);
     if (rc == -ERANGE)
-        return config__error(st, "time '%s' for '%s' is too large (expected at most %ums, about 49 "
-                                 "days)",
+        return config__error(st,
+                             "time '%s' for '%s' is too large (expected at most %ums, about 49 "
+                             "days)",
                              text, what, UINT32_MAX);
     if (rc != 0)
         return config__error(st, "invalid time '%s' for '%s' (expected " TIME_EXPECT ")", text,
@@ -140,8 +141,9 @@ static int kw_log(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
     struct sockaddr_storage ss;
     socklen_t len;
     if (strchr(argv[0], ':') && config_parse_addr(argv[0], &ss, &len) == 0)
-        return config__error(st, "syslog log target '%s' is not supported (expected stdout, "
-                                 "stderr or a file path)",
+        return config__error(st,
+                             "syslog log target '%s' is not supported (expected stdout, "
+                             "stderr or a file path)",
                              argv[0]);
     if (strcmp(argv[0], "global") == 0)
         return config__error(st, "'log global' is for proxies; in [global] name a target "
@@ -268,8 +270,9 @@ static int kw_balance(struct cfg_parser *st, const struct cfg_keyword *kw, int a
         }
     }
     if (strncmp(argv[0], "random(", 7) == 0)
-        return config__error(st, "unsupported draw count in '%s' (expected random or random(2): "
-                                 "sluice picks the better of two random servers)",
+        return config__error(st,
+                             "unsupported draw count in '%s' (expected random or random(2): "
+                             "sluice picks the better of two random servers)",
                              argv[0]);
     return config__error(st, "unknown balance algorithm '%s' (expected " BALANCE_EXPECT ")",
                          argv[0]);
@@ -284,8 +287,8 @@ static int server_options(struct cfg_parser *st, const char *who, struct cfg_ser
                           char **argv)
 {
     static const char *const flags[] = {
-        "check",    "no-check",   "backup",        "no-backup",        "disabled",
-        "enabled",  "send-proxy", "send-proxy-v2", "no-send-proxy",    "no-send-proxy-v2",
+        "check",   "no-check",   "backup",        "no-backup",     "disabled",
+        "enabled", "send-proxy", "send-proxy-v2", "no-send-proxy", "no-send-proxy-v2",
     };
     static const char *const valued[] = {"weight", "inter", "fastinter", "downinter",
                                          "rise",   "fall",  "maxconn",   "slowstart"};
@@ -335,8 +338,8 @@ static int server_options(struct cfg_parser *st, const char *who, struct cfg_ser
                                      who, o);
             }
             if (i + 1 >= argc)
-                return config__error(st, "%s option '%s' needs a value (expected '%s %s')", who,
-                                     o, o,
+                return config__error(st, "%s option '%s' needs a value (expected '%s %s')", who, o,
+                                     o,
                                      (strcmp(o, "weight") == 0 || strcmp(o, "rise") == 0 ||
                                       strcmp(o, "fall") == 0 || strcmp(o, "maxconn") == 0)
                                          ? "<number>"
@@ -430,8 +433,8 @@ static int kw_retries(struct cfg_parser *st, const struct cfg_keyword *kw, int a
     return get_int(st, "retries", argv[0], 0, 1000000, &px(st)->retries);
 }
 
-static int kw_redispatch(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
-                         char **argv, bool neg)
+static int kw_redispatch(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
 {
     (void)argv;
     if (nargs(st, kw, argc, 0, 0))
@@ -473,23 +476,27 @@ static int kw_httpchk(struct cfg_parser *st, const struct cfg_keyword *kw, int a
         version = argv[2];
     for (const char *m = method; *m; m++)
         if (*m < 'A' || *m > 'Z')
-            return config__error(st, "invalid HTTP method '%s' in 'option httpchk' (expected "
-                                     "upper-case letters like GET, HEAD or OPTIONS)",
+            return config__error(st,
+                                 "invalid HTTP method '%s' in 'option httpchk' (expected "
+                                 "upper-case letters like GET, HEAD or OPTIONS)",
                                  method);
     if (!config__copy(p->httpchk_method, sizeof(p->httpchk_method), method) || !*method)
         return config__error(st, "HTTP method '%s' is too long (expected at most %zu letters)",
                              method, sizeof(p->httpchk_method) - 1);
     if (uri[0] != '/' && uri[0] != '*')
-        return config__error(st, "invalid URI '%s' in 'option httpchk' (expected a path starting "
-                                 "with '/')",
+        return config__error(st,
+                             "invalid URI '%s' in 'option httpchk' (expected a path starting "
+                             "with '/')",
                              uri);
     if (!config__copy(p->httpchk_uri, sizeof(p->httpchk_uri), uri))
-        return config__error(st, "URI in 'option httpchk' is too long (expected at most %zu "
-                                 "characters)",
+        return config__error(st,
+                             "URI in 'option httpchk' is too long (expected at most %zu "
+                             "characters)",
                              sizeof(p->httpchk_uri) - 1);
     if (!config__copy(p->httpchk_version, sizeof(p->httpchk_version), version))
-        return config__error(st, "HTTP version in 'option httpchk' is too long (expected at most "
-                                 "%zu characters)",
+        return config__error(st,
+                             "HTTP version in 'option httpchk' is too long (expected at most "
+                             "%zu characters)",
                              sizeof(p->httpchk_version) - 1);
     p->check_type = CFG_CHECK_HTTP;
     return 0;
@@ -512,8 +519,9 @@ static int kw_http_check_expect(struct cfg_parser *st, const struct cfg_keyword 
     if (nargs(st, kw, argc, 2, 2))
         return -1;
     if (strcmp(argv[0], "status") != 0)
-        return config__error(st, "unsupported 'http-check expect %s' (expected 'http-check "
-                                 "expect status CODE')",
+        return config__error(st,
+                             "unsupported 'http-check expect %s' (expected 'http-check "
+                             "expect status CODE')",
                              argv[0]);
     if (get_int(st, "status code", argv[1], 100, 599, &px(st)->httpchk_expect_status))
         return -1;
@@ -530,11 +538,9 @@ const struct cfg_keyword config__keywords[] = {
      "Process-wide limit of concurrent client connections; over it, accepting pauses.",
      "maxconn = 20000"},
     {"nbthread", SEC_G, false, kw_nbthread, "<number>", "online CPUs",
-     "Worker threads, one event loop each, pinned one per core (1 to 4096).",
-     "nbthread = 4"},
+     "Worker threads, one event loop each, pinned one per core (1 to 4096).", "nbthread = 4"},
     {"poller", SEC_G, false, kw_poller, "epoll | io_uring", "epoll",
-     "Event-notification mechanism of the workers.",
-     "poller = epoll"},
+     "Event-notification mechanism of the workers.", "poller = epoll"},
     {"log", SEC_G, false, kw_log, "stdout | stderr | <file> [ignored words]", "stderr",
      "Where log lines go: standard output, standard error, or appended to a file. HAProxy's "
      "facility and level words after the target are accepted and ignored.",
@@ -542,8 +548,7 @@ const struct cfg_keyword config__keywords[] = {
     {"pidfile", SEC_G, false, kw_pidfile, "<file>", "none", "Write the process id to this file.",
      "pidfile = /run/sluice.pid"},
     {"daemon", SEC_G, true, kw_daemon, "", "off (foreground)",
-     "Detach from the terminal and run in the background (like -D).",
-     "daemon ="},
+     "Detach from the terminal and run in the background (like -D).", "daemon ="},
     /* proxies */
     {"mode", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_mode, "tcp | http", "tcp",
      "Proxy at layer 4 (tcp) or layer 7 (http: parsed, implemented in a later release).",
@@ -561,8 +566,7 @@ const struct cfg_keyword config__keywords[] = {
      "maxconn = 5000"},
     {"balance", SEC_D | SEC_B | SEC_L, false, kw_balance,
      "roundrobin | static-rr | leastconn | first | source | random[(2)]", "roundrobin",
-     "How a server is chosen for a new connection.",
-     "balance = leastconn"},
+     "How a server is chosen for a new connection.", "balance = leastconn"},
     {"server", SEC_B | SEC_L, false, kw_server, "<name> <addr>:<port> [options...]", "none",
      "A server of this backend; options: check, weight N (0-256), inter T, fastinter T, "
      "downinter T, rise N, fall N, backup, maxconn N, slowstart T, disabled, send-proxy, "
@@ -574,40 +578,31 @@ const struct cfg_keyword config__keywords[] = {
      "every following section).",
      "default-server = check inter 3s fall 2 slowstart 20s"},
     {"timeout connect", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
-     "Maximum time to wait for a connection to a server to succeed.",
-     "timeout connect = 5s"},
+     "Maximum time to wait for a connection to a server to succeed.", "timeout connect = 5s"},
     {"timeout client", SEC_D | SEC_F | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
-     "Maximum inactivity time on the client side.",
-     "timeout client = 1m"},
+     "Maximum inactivity time on the client side.", "timeout client = 1m"},
     {"timeout server", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
-     "Maximum inactivity time on the server side.",
-     "timeout server = 1m"},
+     "Maximum inactivity time on the server side.", "timeout server = 1m"},
     {"timeout queue", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
-     "Maximum time a connection waits in the queue for a free server slot.",
-     "timeout queue = 10s"},
+     "Maximum time a connection waits in the queue for a free server slot.", "timeout queue = 10s"},
     {"timeout check", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (use inter)",
-     "Maximum time for a health check to connect and answer.",
-     "timeout check = 2s"},
+     "Maximum time for a health check to connect and answer.", "timeout check = 2s"},
     {"timeout drain", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_timeout, "<time>", "10s",
      "sluice extension: on SIGTERM, how long live connections may finish before exit.",
      "timeout drain = 30s"},
     {"retries", SEC_D | SEC_B | SEC_L, false, kw_retries, "<number>", "3",
-     "Connection attempts to a server after the first one fails.",
-     "retries = 2"},
+     "Connection attempts to a server after the first one fails.", "retries = 2"},
     {"option redispatch", SEC_D | SEC_B | SEC_L, true, kw_redispatch, "", "off",
-     "Let the last retry go to another server.",
-     "option = redispatch"},
+     "Let the last retry go to another server.", "option = redispatch"},
     {"option tcp-check", SEC_D | SEC_B | SEC_L, true, kw_tcp_check, "", "on",
-     "Health checks are plain TCP connects (the default).",
-     "option = tcp-check"},
+     "Health checks are plain TCP connects (the default).", "option = tcp-check"},
     {"option httpchk", SEC_D | SEC_B | SEC_L, true, kw_httpchk, "[<method>] [<uri>] [<version>]",
      "OPTIONS / HTTP/1.0",
      "Health checks send an HTTP request; one argument is the URI, two are method and URI, three "
      "add the version.",
      "option httpchk = GET /health"},
     {"option tcplog", SEC_D | SEC_F | SEC_L, true, kw_tcplog, "", "off",
-     "Log one line per connection in HAProxy's tcplog format.",
-     "option = tcplog"},
+     "Log one line per connection in HAProxy's tcplog format.", "option = tcplog"},
     {"http-check expect", SEC_D | SEC_B | SEC_L, false, kw_http_check_expect, "status <code>",
      "any 2xx or 3xx", "The status an HTTP health check must return (needs option httpchk).",
      "http-check expect = status 200"},
@@ -743,8 +738,9 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
                 }
             }
             if (s)
-                return config__error(st, "unknown %s '%s' in section %s (did you mean '%s'? "
-                                         "expected %s)",
+                return config__error(st,
+                                     "unknown %s '%s' in section %s (did you mean '%s'? "
+                                     "expected %s)",
                                      argv[0], unknown, current_label(st), s, list);
             return config__error(st, "unknown %s '%s' in section %s (expected %s)", argv[0],
                                  unknown, current_label(st), list);

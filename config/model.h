@@ -94,7 +94,8 @@ struct cfg_proxy {
     enum cfg_check_type check_type;
     char httpchk_method[16]; /* default "OPTIONS" */
     char httpchk_uri[CFG_PATH_MAX]; /* default "/" */
-    char httpchk_version[CFG_NAME_MAX]; /* default "HTTP/1.0"; may carry "\r\nHost: x" as in HAProxy */
+    /* default "HTTP/1.0"; HAProxy configs append headers here: "HTTP/1.1\r\nHost: x" */
+    char httpchk_version[CFG_NAME_MAX];
     int httpchk_expect_status; /* 0: any 2xx or 3xx passes */
     struct cfg_server *servers; /* owned, nservers entries */
     size_t nservers;

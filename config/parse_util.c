@@ -1,4 +1,5 @@
-/* Value parsers shared by the config keywords: HAProxy times, socket addresses, bounded integers. */
+/* Value parsers shared by the config keywords: HAProxy times, socket addresses, bounded integers.
+ */
 #include "config/config_internal.h"
 
 #include <arpa/inet.h>
@@ -106,8 +107,8 @@ int config_parse_addr(const char *text, struct sockaddr_storage *ss, socklen_t *
 
 int config__parse_int(const char *text, long long min, long long max, long long *out)
 {
-    if (!text || !(isdigit((unsigned char)text[0]) ||
-                   (text[0] == '-' && isdigit((unsigned char)text[1]))))
+    if (!text ||
+        !(isdigit((unsigned char)text[0]) || (text[0] == '-' && isdigit((unsigned char)text[1]))))
         return -EINVAL;
     errno = 0;
     char *end;

@@ -95,8 +95,9 @@ int config__open_section(struct cfg_parser *st, const char *line)
     const char *after = close + 1;
     after += strspn(after, " \t");
     if (*after && *after != '#' && *after != ';')
-        return config__error(st, "unexpected text '%s' after the section header (expected a "
-                                 "comment or nothing)",
+        return config__error(st,
+                             "unexpected text '%s' after the section header (expected a "
+                             "comment or nothing)",
                              after);
 
     char inner[CFG_LINE_MAX + 1], words[CFG_LINE_MAX + 1];
@@ -127,11 +128,13 @@ int config__open_section(struct cfg_parser *st, const char *line)
                 bd = d, best = types[i];
         }
         if (best)
-            return config__error(st, "unknown section type '%s' (did you mean '%s'? expected "
-                                     "global, defaults, frontend, backend or listen)",
+            return config__error(st,
+                                 "unknown section type '%s' (did you mean '%s'? expected "
+                                 "global, defaults, frontend, backend or listen)",
                                  argv[0], best);
-        return config__error(st, "unknown section type '%s' (expected global, defaults, frontend, "
-                                 "backend or listen)",
+        return config__error(st,
+                             "unknown section type '%s' (expected global, defaults, frontend, "
+                             "backend or listen)",
                              argv[0]);
     }
 
@@ -155,8 +158,9 @@ int config__open_section(struct cfg_parser *st, const char *line)
         i += 2;
     }
     if (i < argc)
-        return config__error(st, "unexpected '%s' in section header (expected [%s NAME] or [%s "
-                                 "NAME from DEFAULTS])",
+        return config__error(st,
+                             "unexpected '%s' in section header (expected [%s NAME] or [%s "
+                             "NAME from DEFAULTS])",
                              argv[i], argv[0], argv[0]);
     if (!name && sec != CFG_SEC_DEFAULTS)
         return config__error(st, "[%s] needs a name (expected [%s NAME])", argv[0], argv[0]);
@@ -171,8 +175,9 @@ int config__open_section(struct cfg_parser *st, const char *line)
                                      ch, name);
         }
         if (strlen(name) >= CFG_NAME_MAX)
-            return config__error(st, "section name '%s' is too long (expected at most %d "
-                                     "characters)",
+            return config__error(st,
+                                 "section name '%s' is too long (expected at most %d "
+                                 "characters)",
                                  name, CFG_NAME_MAX - 1);
     }
 
@@ -183,8 +188,9 @@ int config__open_section(struct cfg_parser *st, const char *line)
     if (sec == CFG_SEC_DEFAULTS && name) {
         for (size_t k = 0; k < st->ndefaults; k++)
             if (strcmp(st->defaults[k]->px.name, name) == 0)
-                return config__error(st, "duplicate defaults section '%s' (first declared at "
-                                         "line %d; expected unique names)",
+                return config__error(st,
+                                     "duplicate defaults section '%s' (first declared at "
+                                     "line %d; expected unique names)",
                                      name, st->defaults[k]->px.line);
     }
     if (caps) {
@@ -206,8 +212,9 @@ int config__open_section(struct cfg_parser *st, const char *line)
             if (strcmp(st->defaults[k]->px.name, from) == 0)
                 tmpl = st->defaults[k];
         if (!tmpl)
-            return config__error(st, "unknown defaults section '%s' after 'from' (expected the "
-                                     "name of a [defaults NAME] section above)",
+            return config__error(st,
+                                 "unknown defaults section '%s' after 'from' (expected the "
+                                 "name of a [defaults NAME] section above)",
                                  from);
     }
     /* HAProxy: a [defaults] section starts from the built-in values unless it says `from`. */
@@ -348,8 +355,9 @@ static char *reader(char *str, int num, void *stream)
         return NULL;
     }
     if (kwlen > CFG_INI_NAME_MAX) {
-        config__error(st, "keyword '%.20s...' is longer than %d characters (expected a keyword "
-                          "like 'server' first, then ' = ')",
+        config__error(st,
+                      "keyword '%.20s...' is longer than %d characters (expected a keyword "
+                      "like 'server' first, then ' = ')",
                       p, CFG_INI_NAME_MAX);
         return NULL;
     }
@@ -414,8 +422,9 @@ static int load(const char *name, FILE *fp, const char *text, struct config **ou
     else if (!st.failed && rc < 0)
         config__error(&st, "cannot parse (inih error %d)", rc);
     if (!st.failed && st.nproxies == 0)
-        config__error_at(&st, st.line, "no [frontend] or [listen] section (expected at least one, "
-                                       "with a 'bind')");
+        config__error_at(&st, st.line,
+                         "no [frontend] or [listen] section (expected at least one, "
+                         "with a 'bind')");
 
     /* Move the proxies into the config; the parse records keep the extra bits validate needs. */
     if (!st.failed) {

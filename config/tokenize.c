@@ -70,7 +70,12 @@ int config__tokenize(const char *line, char *out, char **argv, const char **why)
         if (c == '\\') {
             char n = p[1];
             switch (n) {
-            case ' ': case '\\': case '#': case '"': case '\'': case '$':
+            case ' ':
+            case '\\':
+            case '#':
+            case '"':
+            case '\'':
+            case '$':
                 *o++ = n;
                 p += 2;
                 break;

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 /* Five lines that make a valid config; error cases append to it, so they start at line 6. */
@@ -45,7 +46,7 @@ static void test_time(void)
         {"1h", 0, 3600000},
         {"1d", 0, 86400000},
         {"49d", 0, 49u * 86400000},
-        {"1us", 0, 1},    /* rounded up: a non-zero time never becomes "infinite" */
+        {"1us", 0, 1}, /* rounded up: a non-zero time never becomes "infinite" */
         {"1000us", 0, 1},
         {"1001us", 0, 2},
         {"0us", 0, 0},
@@ -426,7 +427,8 @@ static void test_forms(void)
     CU_ASSERT_EQUAL(cfg->proxies[1].servers[2].line, 7);
     config_free(cfg);
     /* A key longer than inih's 49-character names is fine: inih only sees the keyword. */
-    cfg = load_ok(BASE "server a-server-name-that-is-longer-than-fourty-nine-chars = 127.0.0.1:7\n");
+    cfg =
+        load_ok(BASE "server a-server-name-that-is-longer-than-fourty-nine-chars = 127.0.0.1:7\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_STRING_EQUAL(cfg->proxies[1].servers[1].name,
                            "a-server-name-that-is-longer-than-fourty-nine-chars");
@@ -540,8 +542,7 @@ static void test_errors(void)
          "t.ini:6: invalid time '5x' for 'timeout connect' (expected a number with an optional "
          "unit"},
         {BASE "timeout connect = -1s\n", "t.ini:6: invalid time '-1s' for 'timeout connect'"},
-        {BASE "timeout server = 100d\n",
-         "t.ini:6: time '100d' for 'timeout server' is too large"},
+        {BASE "timeout server = 100d\n", "t.ini:6: time '100d' for 'timeout server' is too large"},
         {BASE "timeout connect =\n", "t.ini:6: 'timeout connect' needs an argument"},
         {BASE "timeout =\n", "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
                              "client, server, queue, check, drain)"},
@@ -631,15 +632,15 @@ static void test_errors(void)
                               "line 1"},
         {BASE "= value\n", "t.ini:6: missing keyword before '='"},
         {BASE "server = \"s2 127.0.0.1:2\n", "t.ini:6: unmatched double quote"},
-        {BASE "127.0.0.1:80 = x\n", "t.ini:6: unknown keyword '127.0.0.1:80' in section [backend b]"},
+        {BASE "127.0.0.1:80 = x\n",
+         "t.ini:6: unknown keyword '127.0.0.1:80' in section [backend b]"},
         {BASE "abcdefghijabcdefghijabcdefghijabcdefghijabcdefghijX = 1\n",
          "t.ini:6: keyword 'abcdefghijabcdefghij...' is longer than 49 characters"},
         {"[frontend f]\nbind = :80\n",
          "t.ini:1: frontend 'f' has no default_backend (expected 'default_backend = NAME'"},
         {"[frontend f]\ndefault_backend = b\n[backend b]\n",
          "t.ini:1: frontend 'f' has no 'bind' (expected at least one 'bind = ADDR:PORT')"},
-        {"[listen l]\nbind = :80\n",
-         "t.ini:1: listen 'l' has no 'server' and no default_backend"},
+        {"[listen l]\nbind = :80\n", "t.ini:1: listen 'l' has no 'server' and no default_backend"},
         {"[frontend f]\nbind = :80\n\ndefault_backend = app\n",
          "t.ini:4: default_backend 'app' of frontend 'f' does not exist (expected the name of a "
          "[backend] or [listen] section)"},
@@ -774,12 +775,76 @@ static void test_keyword_examples(void)
             snprintf(text, sizeof(text),
                      "[listen x]\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
                      "[backend app]\nserver = a 127.0.0.1:2\n",
-                     strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "",
-                     k->example);
+                     strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "", k->example);
         struct config *cfg = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL(cfg);
         config_free(cfg);
     }
+}
+
+/* scripts/haproxy2ini turns a haproxy.cfg into INI that loads, and reports what it left out. */
+static void test_haproxy2ini(void)
+{
+    char in[] = "/tmp/sluice-h2i-XXXXXX";
+    int fd = mkstemp(in);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("global\n"                                                     /* 1 */
+          "    maxconn 4096\n"                                           /* 2 */
+          "    log stdout format raw local0\n"                           /* 3 */
+          "defaults\n"                                                   /* 4 */
+          "    mode tcp\n"                                               /* 5 */
+          "    option dontlognull\n"                                     /* 6 */
+          "    timeout connect 5s\n"                                     /* 7 */
+          "frontend web\n"                                               /* 8 */
+          "    bind :8080 accept-proxy\n"                                /* 9 */
+          "    default_backend app\n"                                    /* 10 */
+          "backend app\n"                                                /* 11 */
+          "    option httpchk GET /health HTTP/1.1\\r\\nHost:\\ x # c\n" /* 12 */
+          "    http-check expect status 200\n"                           /* 13 */
+          "    server s1 10.0.0.1:80 check cookie a weight 5\n"          /* 14 */
+          "    server s2 [::1]:80 backup send-proxy\n",                  /* 15 */
+          fp);
+    fclose(fp);
+    char cmd[256];
+    snprintf(cmd, sizeof(cmd), "scripts/haproxy2ini %s 2>%s.err", in, in);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    static char ini[8192];
+    size_t n = fread(ini, 1, sizeof(ini) - 1, p);
+    ini[n] = '\0';
+    int status = pclose(p);
+    CU_ASSERT_EQUAL(WEXITSTATUS(status), 1); /* something was left out */
+    struct config *cfg = load_ok(ini);
+    CU_ASSERT_PTR_NOT_NULL(cfg);
+    if (cfg) {
+        struct cfg_proxy *app = config_find_proxy(cfg, "app", CFG_CAP_BE);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(app);
+        CU_ASSERT_EQUAL(cfg->maxconn, 4096);
+        CU_ASSERT_STRING_EQUAL(cfg->log_target, "stdout");
+        CU_ASSERT_EQUAL(app->timeout.connect, 5000);
+        CU_ASSERT_STRING_EQUAL(app->httpchk_version, "HTTP/1.1\r\nHost: x");
+        CU_ASSERT_EQUAL(app->httpchk_expect_status, 200);
+        CU_ASSERT_EQUAL_FATAL(app->nservers, 2);
+        CU_ASSERT_EQUAL(app->servers[0].weight, 5);
+        CU_ASSERT_TRUE(app->servers[1].backup);
+        CU_ASSERT_TRUE(cfg->proxies[0].binds[0].accept_proxy);
+        config_free(cfg);
+    }
+    char errpath[64], report[2048];
+    snprintf(errpath, sizeof(errpath), "%s.err", in);
+    fp = fopen(errpath, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    n = fread(report, 1, sizeof(report) - 1, fp);
+    report[n] = '\0';
+    fclose(fp);
+    char want[128];
+    snprintf(want, sizeof(want), "%s:6: unsupported: option dontlognull", in);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    snprintf(want, sizeof(want), "%s:14: unsupported: cookie a", in);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    unlink(errpath);
+    unlink(in);
 }
 
 int suite_config(void)
@@ -800,5 +865,6 @@ int suite_config(void)
     CU_add_test(s, "files", test_files);
     CU_add_test(s, "docs", test_docs);
     CU_add_test(s, "keyword_examples", test_keyword_examples);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
