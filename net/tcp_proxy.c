@@ -373,7 +373,11 @@ static enum pump_res pump(struct sess *s, struct dir *d, bool from_cli)
         }
         if (d->eof) {
             if (!d->shut) {
-                shutdown(to, SHUT_WR);
+                const struct dir *other = from_cli ? &s->s2c : &s->c2s;
+                /* When the other way is finished too, the session closes both sockets now:
+                 * close() sends the FIN, a shutdown() first would be a wasted syscall. */
+                if (!other->shut)
+                    shutdown(to, SHUT_WR);
                 d->shut = true;
             }
             if (d->pipe.rd >= 0)
