@@ -273,6 +273,7 @@ class T:
         self.backend_bin = os.path.join(self.build, "backend")
         self._procs = []
         self._socks = []
+        self._pyservers = []
         self.env = dict(os.environ)
         self.env["ASAN_OPTIONS"] = ("abort_on_error=0:halt_on_error=1:detect_leaks=1:"
                                     "print_stacktrace=1")
@@ -296,6 +297,9 @@ class T:
 
     def sluice(self, config_text, **kw):
         return Sluice(self, config_text, **kw)
+
+    def pyserver(self, mode, **kw):
+        return PyServer(self, mode, **kw)
 
     def run(self, args, timeout=10, env=None):
         """Runs sluice with args to completion; returns CompletedProcess (text)."""
@@ -355,6 +359,8 @@ class T:
             except OSError:
                 pass
         self._socks.clear()
+        for srv in self._pyservers:
+            srv.close()
         for p in self._procs:
             if isinstance(p, Sluice):
                 was_running = p.running()
@@ -385,6 +391,71 @@ class T:
 
     def sluices(self):
         return [p for p in self._procs if isinstance(p, Sluice)]
+
+
+# ---- in-process servers --------------------------------------------------------------------
+
+class PyServer:
+    """A tiny threaded TCP server on 127.0.0.1 (port 0) for behaviours build/backend lacks:
+      "silent"       accepts and never reads nor writes (a server that does not answer)
+      "echo_at_eof"  reads until EOF, then writes everything back, shuts down and closes
+    .accepted counts connections; .conns holds the accepted sockets (closed by close())."""
+
+    def __init__(self, t, mode, backlog=128):
+        import threading
+        self.mode = mode
+        self.sock = socket.socket()
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(backlog)
+        self.port = self.sock.getsockname()[1]
+        self.addr = f"127.0.0.1:{self.port}"
+        self.accepted = 0
+        self.conns = []
+        self.errors = []
+        self._closed = False
+        self.timeout = t.timeout(30)
+        self._thread = threading.Thread(target=self._serve, daemon=True)
+        self._thread.start()
+        t._pyservers.append(self)
+
+    def _serve(self):
+        import threading
+        while not self._closed:
+            try:
+                c, _ = self.sock.accept()
+            except OSError:
+                return
+            self.accepted += 1
+            self.conns.append(c)
+            if self.mode == "echo_at_eof":
+                threading.Thread(target=self._echo_at_eof, args=(c,), daemon=True).start()
+
+    def _echo_at_eof(self, c):
+        try:
+            c.settimeout(self.timeout)
+            data = bytearray()
+            while True:
+                chunk = c.recv(1 << 20)
+                if not chunk:
+                    break
+                data += chunk
+            c.sendall(data)
+            c.shutdown(socket.SHUT_WR)
+        except OSError as e:
+            self.errors.append(e)
+
+    def close(self):
+        self._closed = True
+        try:
+            self.sock.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+        self.sock.close()
+        for c in self.conns:
+            try:
+                c.close()
+            except OSError:
+                pass
 
 
 # ---- configs ------------------------------------------------------------------------------
@@ -460,6 +531,27 @@ def parse_http(raw):
         check(len(body) >= n, f"body shorter ({len(body)}) than Content-Length {n}")
         body = body[:n]
     return int(m.group(1)), headers, body
+
+
+def read_response(sock, timeout):
+    """Reads one HTTP response with a Content-Length from a keep-alive socket."""
+    deadline = time.monotonic() + timeout
+    raw = b""
+    while b"\r\n\r\n" not in raw:
+        left = deadline - time.monotonic()
+        if left <= 0:
+            fail(f"timed out reading a response head (got {raw[:80]!r})")
+        sock.settimeout(left)
+        chunk = sock.recv(65536)
+        check(chunk, f"connection closed before the response head (got {raw[:80]!r})")
+        raw += chunk
+    head, _, body = raw.partition(b"\r\n\r\n")
+    m = re.search(rb"(?im)^content-length:\s*(\d+)", head)
+    check(m, f"response without Content-Length: {head!r}")
+    n = int(m.group(1))
+    if len(body) < n:
+        body += recv_exact(sock, n - len(body), max(0.01, deadline - time.monotonic()))
+    return parse_http(head + b"\r\n\r\n" + body)
 
 
 def http_get(port, path, host="127.0.0.1", timeout=5.0, prefix=b"", source=None):

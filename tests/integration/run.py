@@ -35,12 +35,22 @@ def _alarm(signum, frame):
     raise TestTimeout()
 
 
+def _import_error(tb):
+    def test_import(t):
+        raise AssertionError("cannot import the module:\n" + tb)
+    return test_import
+
+
 def discover(selectors):
     tests = []
     for fn in sorted(os.listdir(HERE)):
         if not (fn.startswith("test_") and fn.endswith(".py")):
             continue
-        mod = importlib.import_module(fn[:-3])
+        try:
+            mod = importlib.import_module(fn[:-3])
+        except Exception:  # a broken module is one failing test, not a crashed runner
+            tests.append((f"{fn[:-3]}.<import>", _import_error(traceback.format_exc())))
+            continue
         funcs = [f for n, f in vars(mod).items()
                  if n.startswith("test_") and inspect.isfunction(f) and f.__module__ == mod.__name__]
         funcs.sort(key=lambda f: f.__code__.co_firstlineno)
