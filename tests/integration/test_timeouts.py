@@ -1,0 +1,122 @@
+"""Idle and connect timeouts, with their tcplog termination states."""
+import socket
+import time
+
+from harness import Skip, check, config, hold, recv_exact, recv_until_eof
+
+
+def test_client_timeout(t):
+    b = t.backend("echo", mode="echo")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"echo {b.addr}"], defaults=["timeout client = 300ms"]))
+    s = t.connect(port)
+    s.sendall(b"x")
+    check(recv_exact(s, 1, t.timeout(5)) == b"x", "no echo")
+    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(5))
+    dt = time.monotonic() - t0
+    check(got == b"", f"unexpected data {got!r}")
+    check(0.25 <= dt <= 1.0 * t.scale, f"idle client closed after {dt:.2f}s (timeout client 300ms)")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "cD", f"termination state {lg['term']!r}, expected 'cD'")
+
+
+def test_client_timeout_resets_on_activity(t):
+    b = t.backend("echo", mode="echo")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"echo {b.addr}"], defaults=["timeout client = 300ms"]))
+    s = t.connect(port)
+    t0 = time.monotonic()
+    for i in range(6):  # 6 x 150ms of activity: 900ms in all, never 300ms idle
+        s.sendall(b"%d" % i)
+        check(recv_exact(s, 1, t.timeout(5)) == b"%d" % i, f"echo {i} failed: closed early?")
+        hold(0.15)
+    check(time.monotonic() - t0 >= 0.9, "loop too short")
+    check(not sl.tcplogs(), f"session ended although it was active: {sl.tcplogs()}")
+
+
+def test_server_timeout(t):
+    srv = t.pyserver("silent")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"silent {srv.addr}"], defaults=["timeout server = 300ms"]))
+    s = t.connect(port)
+    s.sendall(b"GET / HTTP/1.0\r\n\r\n")
+    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(5))
+    dt = time.monotonic() - t0
+    check(got == b"", f"unexpected data {got!r}")
+    check(0.25 <= dt <= 1.0 * t.scale, f"closed after {dt:.2f}s (timeout server 300ms)")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "sD", f"termination state {lg['term']!r}, expected 'sD'")
+
+
+def test_server_timeout_sink_backend(t):
+    b = t.backend("sink", mode="sink")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"sink {b.addr}"], defaults=["timeout server = 300ms"]))
+    s = t.connect(port)
+    s.sendall(b"data the sink swallows without a word")
+    got, how = recv_until_eof(s, t.timeout(5))
+    check(got == b"", f"unexpected data {got!r}")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "sD", f"termination state {lg['term']!r}, expected 'sD'")
+
+
+def test_connect_timeout(t):
+    # A listener whose accept queue is full drops SYNs: connect() hangs, all on loopback.
+    full = socket.socket()
+    t.track(full)
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    fport = full.getsockname()[1]
+    fillers = []
+    for _ in range(8):
+        c = t.track(socket.socket())
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", fport))
+        fillers.append(c)
+    probe = t.track(socket.socket())
+    probe.settimeout(0.3)
+    try:
+        probe.connect(("127.0.0.1", fport))
+        raise Skip("a listener with a full backlog still completes handshakes here")
+    except socket.timeout:
+        pass
+    finally:
+        probe.close()
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"blackhole 127.0.0.1:{fport}"],
+                         defaults=["timeout connect = 300ms"], listen=["retries = 0"]))
+    s = t.connect(port)
+    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(5))
+    dt = time.monotonic() - t0
+    check(got == b"", f"unexpected data {got!r}")
+    check(0.25 <= dt <= 1.0 * t.scale, f"closed after {dt:.2f}s (timeout connect 300ms)")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "sC", f"termination state {lg['term']!r}, expected 'sC'")
+
+
+def test_connect_timeout_retries(t):
+    # Same black hole with retries 2: three attempts of 300ms each before giving up.
+    full = t.track(socket.socket())
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    fport = full.getsockname()[1]
+    for _ in range(8):
+        c = t.track(socket.socket())
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", fport))
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"blackhole 127.0.0.1:{fport}"],
+                         defaults=["timeout connect = 300ms"], listen=["retries = 2"]))
+    s = t.connect(port)
+    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(5))
+    dt = time.monotonic() - t0
+    lg = sl.wait_tcplogs(1)[0]
+    if lg["term"] != "sC" and dt < 0.3:
+        raise Skip("the black hole accepted the connection")
+    check(0.8 <= dt <= 2.0 * t.scale, f"closed after {dt:.2f}s (3 x timeout connect 300ms)")
+    check(lg["term"] == "sC" and lg["rc"] == "2", f"tcplog {lg['term']} retries {lg['rc']}, "
+          "expected sC and 2")
