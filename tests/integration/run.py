@@ -114,7 +114,7 @@ def run_one(full, fn, args, scale, sanitizer):
         elif status == "PASS":
             status, reason = "FAIL", f"XPASS: marked xfail ({xf}) but passed; remove the mark"
     elapsed = time.monotonic() - start
-    line = f"{status:5} {full:50} {elapsed:6.2f}s"
+    line = f"{status:5} {full:56} {elapsed:6.2f}s"
     if reason:
         line += f"  {reason}"
     print(line, flush=True)
