@@ -1,0 +1,236 @@
+#!/usr/bin/env python3
+"""Turn scripts/bench.sh's raw run records into the Markdown results table.
+
+    python3 bench/report.py RUNS.tsv META.md OUT.md
+
+RUNS.tsv has one line per run: scenario, contestant, round, kind, file, cpu_ticks, clk_tck, note.
+kind is "wrk" (file = wrk's output), "curl" (file = lines "bytes seconds http_code"), "mem"
+(file = "rss_before_kib rss_after_kib connections_ok connections_wanted"), "na" or "fail"
+(note says why). The table goes to stdout and, after META.md's text, to OUT.md.
+"""
+import re
+import statistics
+import sys
+
+NAMES = {
+    "A": "direct (backend alone)",
+    "B": "sluice mode tcp",
+    "C": "haproxy mode tcp",
+    "D": "haproxy mode tcp + splice",
+}
+SCEN = {
+    "S1": "S1 keep-alive, small responses (wrk -c64)",
+    "S2": "S2 new connection per request (wrk -c64, Connection: close)",
+    "S3": "S3 1 MiB responses (wrk -c8)",
+    "S4": "S4 sequential 64 MiB downloads (curl)",
+    "S5": "S5 idle keep-alive connections (RSS growth)",
+}
+UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
+TIME = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
+
+
+def parse_wrk(path):
+    """Returns a dict with requests, seconds, bytes, rps, mbps, p50, p99 (µs), errors."""
+    text = open(path, errors="replace").read()
+    r = {}
+    m = re.search(r"(\d+) requests in ([\d.]+)(us|ms|s|m), ([\d.]+)(B|KB|MB|GB|TB) read", text)
+    if not m:
+        return None
+    r["requests"] = int(m.group(1))
+    r["seconds"] = float(m.group(2)) * TIME[m.group(3)] / 1e6
+    r["bytes"] = float(m.group(4)) * UNIT[m.group(5)]
+    r["rps"] = r["requests"] / r["seconds"] if r["seconds"] else 0.0
+    r["mbps"] = r["bytes"] / r["seconds"] / 1e6 if r["seconds"] else 0.0
+    for pct in ("50", "99"):
+        m = re.search(r"^\s+%s%%\s+([\d.]+)(us|ms|s|m)\s*$" % pct, text, re.M)
+        r["p" + pct] = float(m.group(1)) * TIME[m.group(2)] if m else None
+    errors = 0
+    m = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", text)
+    if m:
+        errors += sum(int(x) for x in m.groups())
+    m = re.search(r"Non-2xx or 3xx responses: (\d+)", text)
+    if m:
+        errors += int(m.group(1))
+    r["errors"] = errors
+    return r
+
+
+def parse_curl(path):
+    total_bytes, total_s, ok, errors = 0.0, 0.0, 0, 0
+    for line in open(path):
+        parts = line.split()
+        if len(parts) != 3 or parts[2] != "200":
+            errors += 1
+            continue
+        total_bytes += float(parts[0])
+        total_s += float(parts[1])
+        ok += 1
+    if not ok or not total_s:
+        return None
+    return {"requests": ok, "seconds": total_s, "bytes": total_bytes,
+            "rps": ok / total_s, "mbps": total_bytes / total_s / 1e6,
+            "p50": None, "p99": None, "errors": errors}
+
+
+def parse_mem(path):
+    parts = open(path).read().split()
+    if len(parts) != 4:
+        return None
+    before, after, ok, wanted = (int(x) for x in parts)
+    return {"kib": (after - before) / ok if ok else None, "ok": ok, "wanted": wanted,
+            "errors": wanted - ok}
+
+
+def load(path):
+    runs = {}
+    for line in open(path):
+        f = line.rstrip("\n").split("\t")
+        if len(f) < 8:
+            continue
+        scen, cont, rnd, kind, file, ticks, hz, note = f[:8]
+        r = None
+        if kind == "wrk":
+            r = parse_wrk(file)
+        elif kind == "curl":
+            r = parse_curl(file)
+        elif kind == "mem":
+            r = parse_mem(file)
+        if r is None:
+            r = {"na": note or ("no output" if kind in ("wrk", "curl", "mem") else kind)}
+        elif kind in ("wrk", "curl") and ticks and r["requests"]:
+            r["cpu"] = int(ticks) * 1e6 / int(hz) / r["requests"]
+        if note and "na" not in r:
+            r["note"] = note
+        runs.setdefault((scen, cont), []).append((int(rnd), r))
+    return runs
+
+
+def med(values):
+    values = [v for v in values if v is not None]
+    return statistics.median(values) if values else None
+
+
+def fmt(v, kind):
+    if v is None:
+        return "n/a"
+    if kind == "rps":
+        return f"{v:,.0f}"
+    if kind == "mbps":
+        return f"{v:,.0f}" if v >= 100 else f"{v:,.1f}"
+    if kind == "lat":
+        return f"{v / 1000:.2f} ms" if v >= 1000 else f"{v:.0f} µs"
+    if kind == "cpu":
+        return f"{v:,.1f}" if v < 1000 else f"{v:,.0f}"
+    if kind == "kib":
+        return f"{v:.2f}"
+    if kind == "ratio":
+        return f"{v:.2f}×"
+    return str(v)
+
+
+def summarize(runs):
+    """Per (scenario, contestant): medians and raw values."""
+    out = {}
+    for key, rs in runs.items():
+        rs.sort(key=lambda x: x[0])
+        good = [r for _, r in rs if "na" not in r]
+        s = {"rounds": rs, "n": len(good)}
+        for k in ("rps", "mbps", "p50", "p99", "cpu", "kib"):
+            s[k] = med([r.get(k) for r in good])
+        s["errors"] = sum(r.get("errors", 0) for r in good)
+        s["na"] = sorted({r["na"] for _, r in rs if "na" in r})
+        s["notes"] = sorted({r["note"] for _, r in rs if "note" in r})
+        out[key] = s
+    return out
+
+
+def table(summary, scens, conts):
+    lines = []
+    for scen in scens:
+        if not any((scen, c) in summary for c in conts):
+            continue
+        lines.append(f"### {SCEN.get(scen, scen)}")
+        lines.append("")
+        if scen == "S5":
+            lines.append("| contestant | KiB / idle conn (median) | every round | connections ok |")
+            lines.append("|---|---:|---|---:|")
+        else:
+            main = "mbps" if scen in ("S3", "S4") else "rps"
+            lines.append("| contestant | req/s | MB/s | p50 | p99 | CPU µs/req | errors |"
+                         f" every round ({'MB/s' if main == 'mbps' else 'req/s'}) |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+        for c in conts:
+            s = summary.get((scen, c))
+            if s is None:
+                continue
+            name = NAMES.get(c, c)
+            if scen == "S5":
+                raw = " / ".join(fmt(r.get("kib"), "kib") if "na" not in r else "n/a"
+                                 for _, r in s["rounds"])
+                oks = " / ".join(str(r.get("ok", "-")) for _, r in s["rounds"])
+                lines.append(f"| {name} | {fmt(s['kib'], 'kib')} | {raw} | {oks} |")
+            else:
+                raw = " / ".join(fmt(r.get(main), main) if "na" not in r else "n/a"
+                                 for _, r in s["rounds"])
+                lines.append(f"| {name} | {fmt(s['rps'], 'rps')} | {fmt(s['mbps'], 'mbps')} | "
+                             f"{fmt(s['p50'], 'lat')} | {fmt(s['p99'], 'lat')} | "
+                             f"{fmt(s['cpu'], 'cpu')} | {s['errors']} | {raw} |")
+        notes = [(NAMES.get(c, c), s) for c in conts if (s := summary.get((scen, c)))]
+        for name, s in notes:
+            for why in s["na"]:
+                lines.append(f"\n- {name}: n/a: {why}")
+            for why in s["notes"]:
+                lines.append(f"\n- {name}: {why}")
+        lines.append("")
+    return lines
+
+
+def ratio(a, b):
+    return a / b if a is not None and b else None
+
+
+def ratios(summary, scens):
+    lines = ["### Ratios (medians)", "",
+             "| scenario | metric | sluice / haproxy best | sluice / direct | haproxy best / direct "
+             "| haproxy best is | sluice CPU / haproxy CPU |",
+             "|---|---|---:|---:|---:|---|---:|"]
+    for scen in scens:
+        get = lambda c, k: summary.get((scen, c), {}).get(k)  # noqa: E731
+        if scen == "S5":
+            k, metric = "kib", "KiB / idle conn (lower is better)"
+            cands = [(get(c, k), c) for c in ("C", "D") if get(c, k) is not None]
+            best = min(cands) if cands else (None, None)
+        else:
+            k = "mbps" if scen in ("S3", "S4") else "rps"
+            metric = "MB/s" if k == "mbps" else "req/s"
+            cands = [(get(c, k), c) for c in ("C", "D") if get(c, k) is not None]
+            best = max(cands) if cands else (None, None)
+        if best[1] is None and get("B", k) is None:
+            continue
+        hb, hc = best
+        cpu = ratio(get("B", "cpu"), get(hc, "cpu")) if hc and scen != "S5" else None
+        lines.append(f"| {scen} | {metric} | {fmt(ratio(get('B', k), hb), 'ratio')} | "
+                     f"{fmt(ratio(get('B', k), get('A', k)), 'ratio')} | "
+                     f"{fmt(ratio(hb, get('A', k)), 'ratio')} | {NAMES.get(hc, 'n/a')} | "
+                     f"{fmt(cpu, 'ratio')} |")
+    lines.append("")
+    return lines
+
+
+def main():
+    if len(sys.argv) != 4:
+        sys.exit(__doc__)
+    runs = load(sys.argv[1])
+    summary = summarize(runs)
+    scens = sorted({s for s, _ in runs})
+    conts = sorted({c for _, c in runs})
+    body = table(summary, scens, conts) + ratios(summary, scens)
+    text = "\n".join(body)
+    print(text)
+    meta = open(sys.argv[2]).read()
+    with open(sys.argv[3], "w") as f:
+        f.write(meta.rstrip("\n") + "\n\n" + text + "\n")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,268 @@
+#!/usr/bin/env bash
+# Benchmark sluice (mode tcp) against haproxy (mode tcp, with and without splice) and the backend
+# alone: scenarios S1-S5 of bench/README.md, contestants interleaved (A B C D A B C D ...) in every
+# round, client on one CPU, backend and a 1-thread proxy on the other. `make bench` runs it.
+#
+# Environment (defaults in brackets):
+#   BENCH_DURATION [8]  seconds per wrk run      BENCH_ROUNDS [3]        rounds per scenario
+#   BENCH_DOWNLOADS [5] 64 MiB curl downloads    BENCH_IDLE_CONNS [5000] idle connections (S5)
+#   BENCH_SCENARIOS ["S1 S2 S3 S4 S5"]           BENCH_CONTESTANTS ["A B C D"]
+#   BENCH_QUICK=1       a ~1 minute smoke run (2 s runs, 1 round, 2 downloads, 1000 idle conns)
+#   BENCH_OUT [build/bench-results.md]           SLUICE [build/sluice]
+#   BENCH_CLIENT_CPU [0] BENCH_SERVER_CPU [1]    BENCH_KEEP=1 keeps the temp dir (raw outputs)
+# Traffic goes to 127.0.0.1 only. Every process started here is stopped by its PID on exit.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+if [ "${BENCH_QUICK:-0}" = 1 ]; then
+    : "${BENCH_DURATION:=2}" "${BENCH_ROUNDS:=1}" "${BENCH_DOWNLOADS:=2}" "${BENCH_IDLE_CONNS:=1000}"
+fi
+DURATION=${BENCH_DURATION:-8}
+ROUNDS=${BENCH_ROUNDS:-3}
+DOWNLOADS=${BENCH_DOWNLOADS:-5}
+IDLE=${BENCH_IDLE_CONNS:-5000}
+SCENARIOS=${BENCH_SCENARIOS:-S1 S2 S3 S4 S5}
+CONTESTANTS=${BENCH_CONTESTANTS:-A B C D}
+OUT=${BENCH_OUT:-build/bench-results.md}
+SLUICE=${SLUICE:-build/sluice}
+CCPU=${BENCH_CLIENT_CPU:-0}
+SCPU=${BENCH_SERVER_CPU:-1}
+HZ=$(getconf CLK_TCK)
+
+for tool in wrk curl taskset python3; do
+    command -v "$tool" >/dev/null || { echo "bench: $tool is missing (scripts/deps.sh installs it)" >&2; exit 1; }
+done
+make --no-print-directory -s build/backend
+# maxconn leaves room for S5's idle connections; haproxy wants 2 fds per connection plus
+# 2 per pipe (maxpipes = maxconn / 4), so ulimit -n must exceed 2.5 × maxconn.
+MAXCONN=$((IDLE + 1000))
+ulimit -n "$(ulimit -Hn)"
+if [ "$(ulimit -n)" -lt $((5 * MAXCONN / 2 + 100)) ]; then
+    echo "bench: ulimit -n is $(ulimit -n); $IDLE idle connections need $((5 * MAXCONN / 2 + 100)) (lower BENCH_IDLE_CONNS)" >&2
+    exit 1
+fi
+
+T=$(mktemp -d /tmp/sluice-bench.XXXXXX)
+mkdir -p "$T/out"
+PIDS=()
+cleanup() {
+    local p
+    for p in "${PIDS[@]}"; do
+        kill -0 "$p" 2>/dev/null && kill -TERM "$p" 2>/dev/null
+    done
+    for p in "${PIDS[@]}"; do
+        wait "$p" 2>/dev/null || true
+    done
+    if [ "${BENCH_KEEP:-0}" = 1 ]; then echo "bench: raw outputs kept in $T"; else rm -rf "$T"; fi
+}
+trap cleanup EXIT
+trap 'exit 130' INT TERM
+
+log() { printf '%s\n' "$*" >&2; }
+
+free_port() {
+    python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_port PORT PID: waits up to 5 s for PORT to accept while PID lives; 0 when it does.
+wait_port() {
+    local i
+    for i in $(seq 100); do
+        kill -0 "$2" 2>/dev/null || return 1
+        if (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; then return 0; fi
+        sleep 0.05
+    done
+    return 1
+}
+
+# stop PID: SIGTERM, then SIGKILL after 5 s; reaps it and drops it from PIDS.
+stop() {
+    local pid=$1 i
+    kill -TERM "$pid" 2>/dev/null || true
+    for i in $(seq 50); do
+        kill -0 "$pid" 2>/dev/null || break
+        sleep 0.1
+    done
+    kill -KILL "$pid" 2>/dev/null || true
+    wait "$pid" 2>/dev/null || true
+    local keep=() p
+    for p in "${PIDS[@]}"; do [ "$p" = "$pid" ] || keep+=("$p"); done
+    PIDS=("${keep[@]}")
+}
+
+cpu_ticks() { sed 's/.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'; }
+rss_kib() { awk '/^VmRSS:/ {print $2}' "/proc/$1/status"; }
+
+# --- the backend, shared by every contestant ---
+taskset -c "$SCPU" build/backend -l 127.0.0.1:0 -n bench --ready-file "$T/backend.ready" \
+    >"$T/backend.log" 2>&1 &
+BPID=$!
+PIDS+=("$BPID")
+for _ in $(seq 100); do [ -s "$T/backend.ready" ] && break; sleep 0.05; done
+BPORT=$(head -n1 "$T/backend.ready" 2>/dev/null || true)
+[ -n "$BPORT" ] || { log "bench: the backend did not start: $(cat "$T/backend.log")"; exit 1; }
+
+SLUICE_NA=""
+[ -x "$SLUICE" ] || SLUICE_NA="$SLUICE not built"
+HAPROXY_NA=""
+command -v haproxy >/dev/null || HAPROXY_NA="haproxy not installed"
+
+# start_contestant C: sets PPORT and PPID_ (the process whose CPU and memory are measured), or
+# returns 1 with the reason in NA_WHY.
+start_contestant() {
+    local c=$1 cfg log_
+    NA_WHY=""
+    if [ "$c" = A ]; then
+        PPORT=$BPORT PPID_=$BPID
+        return 0
+    fi
+    PPORT=$(free_port)
+    log_="$T/$c.log"
+    case $c in
+    B)
+        if [ -n "$SLUICE_NA" ]; then NA_WHY=$SLUICE_NA; return 1; fi
+        cfg="$T/sluice.ini"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/$MAXCONN/" \
+            bench/sluice-tcp.ini.in >"$cfg"
+        taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
+        ;;
+    C | D)
+        if [ -n "$HAPROXY_NA" ]; then NA_WHY=$HAPROXY_NA; return 1; fi
+        cfg="$T/haproxy-$c.cfg"
+        local splice=""
+        [ "$c" = D ] && splice='    option splice-request\n    option splice-response'
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@SPLICE@/$splice/" \
+            -e "s/@MAXCONN@/$MAXCONN/" \
+            bench/haproxy-tcp.cfg.in >"$cfg"
+        taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
+        ;;
+    esac
+    PPID_=$!
+    PIDS+=("$PPID_")
+    if ! wait_port "$PPORT" "$PPID_"; then
+        NA_WHY="did not start: $(tr '\n' ' ' <"$log_" | cut -c1-200)"
+        stop "$PPID_"
+        [ "$c" = B ] && SLUICE_NA=$NA_WHY
+        return 1
+    fi
+    # One request through it must work before it is measured.
+    if [ "$(curl -s -m 3 "http://127.0.0.1:$PPORT/")" != "hello, world" ]; then
+        NA_WHY="a request through it failed"
+        stop "$PPID_"
+        return 1
+    fi
+    return 0
+}
+
+stop_contestant() {
+    [ "$1" = A ] || stop "$PPID_"
+}
+
+# record SCEN C ROUND KIND FILE CPU_TICKS NOTE
+record() {
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$HZ" "$7" >>"$T/runs.tsv"
+}
+
+# after_run C: a note when the contestant died during the run.
+died_note() {
+    if [ "$1" != A ] && ! kill -0 "$PPID_" 2>/dev/null; then echo "process exited during the run"; fi
+}
+
+run_scenario() {
+    local s=$1 c=$2 r=$3 f="$T/out/$1-$2-$3.txt" c0 c1 url="http://127.0.0.1:$PPORT"
+    case $s in
+    S1 | S2 | S3)
+        local args=(-t1 -c64 -d"${DURATION}s" --latency)
+        [ "$s" = S2 ] && args+=(-H 'Connection: close')
+        [ "$s" = S3 ] && args=(-t1 -c8 -d"${DURATION}s" --latency)
+        local path=/
+        [ "$s" = S3 ] && path=/size/1m
+        c0=$(cpu_ticks "$PPID_")
+        timeout $((DURATION + 30)) taskset -c "$CCPU" wrk "${args[@]}" "$url$path" >"$f" 2>&1 || true
+        c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
+        record "$s" "$c" "$r" wrk "$f" $((c1 - c0)) "$(died_note "$c")"
+        log "  $s $c round $r: $(grep -E 'Requests/sec' "$f" | tr -s ' ') $(grep -E 'Transfer/sec' "$f" | tr -s ' ')"
+        ;;
+    S4)
+        c0=$(cpu_ticks "$PPID_")
+        : >"$f"
+        local i
+        for i in $(seq "$DOWNLOADS"); do
+            timeout 130 taskset -c "$CCPU" curl -s -o /dev/null --max-time 120 \
+                -w '%{size_download} %{time_total} %{http_code}\n' "$url/size/64m" >>"$f" || echo "0 0 000" >>"$f"
+        done
+        c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
+        record "$s" "$c" "$r" curl "$f" $((c1 - c0)) "$(died_note "$c")"
+        log "  $s $c round $r: $(awk '{b+=$1; t+=$2} END {if (t) printf "%.0f MB/s", b/t/1e6}' "$f")"
+        ;;
+    S5)
+        local before after ok hold="$T/hold" cpid
+        sleep 0.2
+        before=$(rss_kib "$PPID_")
+        rm -f "$hold" && mkfifo "$hold"
+        exec 7<>"$hold"
+        taskset -c "$CCPU" python3 bench/idle_conns.py --port "$PPORT" -n "$IDLE" \
+            <"$hold" >"$T/idle.out" 2>"$T/idle.err" 7>&- &
+        cpid=$!
+        PIDS+=("$cpid")
+        for _ in $(seq 1200); do
+            grep -q '^ready' "$T/idle.out" 2>/dev/null && break
+            kill -0 "$cpid" 2>/dev/null || break
+            sleep 0.1
+        done
+        sleep 0.5
+        after=$(rss_kib "$PPID_" 2>/dev/null || echo "$before")
+        ok=$(awk '/^ready/ {print $2}' "$T/idle.out")
+        exec 7>&-
+        stop "$cpid"
+        echo "$before $after ${ok:-0} $IDLE" >"$f"
+        record "$s" "$c" "$r" mem "$f" "" "$(died_note "$c")$(head -c 200 "$T/idle.err" | tr '\n' ' ')"
+        log "  $s $c round $r: RSS $before -> $after KiB for ${ok:-0} connections"
+        ;;
+    esac
+}
+
+# --- machine, versions, commands ---
+commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+{
+    echo "## Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
+    echo
+    echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
+    echo "- commit: $commit"
+    echo "- versions: $(haproxy -v 2>/dev/null | head -n1 | cut -d' ' -f1-3); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); $(curl --version | head -n1 | cut -d' ' -f1-2); sluice: $("$SLUICE" -v 2>/dev/null | head -n1 || echo n/a)"
+    echo "- pinning: client (wrk, curl, idle_conns.py) on CPU $CCPU; backend and the 1-thread proxy on CPU $SCPU"
+    echo "- settings: ${DURATION}s per wrk run, rounds: $ROUNDS, contestants interleaved (A B C D) in each round, $DOWNLOADS downloads in S4, $IDLE idle connections in S5"
+    echo "- backend: \`taskset -c $SCPU build/backend -l 127.0.0.1:0 -n bench\`"
+    echo "- proxies: \`taskset -c $SCPU build/sluice -f bench/sluice-tcp.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-tcp.cfg.in -db\` (ports filled in; D adds \`option splice-request\` + \`option splice-response\`); all \`nbthread 1\`"
+    echo "- S1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:PORT/\`"
+    echo "- S2: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -H 'Connection: close' http://127.0.0.1:PORT/\`"
+    echo "- S3: \`taskset -c $CCPU wrk -t1 -c8 -d${DURATION}s --latency http://127.0.0.1:PORT/size/1m\`"
+    echo "- S4: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' http://127.0.0.1:PORT/size/64m\` (MB/s = bytes / total time)"
+    echo "- S5: \`taskset -c $CCPU python3 bench/idle_conns.py --port PORT -n $IDLE\` on a fresh proxy; (VmRSS after − before) ÷ connections"
+    echo "- CPU µs/req: the measured process's utime+stime (/proc/PID/stat) over the run ÷ completed requests (S3: per 1 MiB response, S4: per 64 MiB download); for \"direct\" it is the backend's own CPU"
+    echo "- MB/s = 10^6 bytes/s of response data as counted by the client; medians over the rounds"
+} >"$T/meta.md"
+cat "$T/meta.md" >&2
+echo >&2
+
+for s in $SCENARIOS; do
+    log "== $s"
+    for r in $(seq "$ROUNDS"); do
+        for c in $CONTESTANTS; do
+            if start_contestant "$c"; then
+                run_scenario "$s" "$c" "$r"
+                stop_contestant "$c"
+            else
+                record "$s" "$c" "$r" na "" "" "$NA_WHY"
+                log "  $s $c round $r: n/a ($NA_WHY)"
+            fi
+        done
+    done
+done
+
+mkdir -p "$(dirname "$OUT")"
+echo >&2
+python3 bench/report.py "$T/runs.tsv" "$T/meta.md" "$OUT"
+echo
+echo "bench: table written to $OUT"
