@@ -582,6 +582,19 @@ def pattern_bytes(n, start=0):
     return (PATTERN64 * reps)[s:s + n]
 
 
+def accept_backlog(port):
+    """Connections waiting in the accept queue of the 127.0.0.1:port listener (None: no listener),
+    from /proc/net/tcp: for a LISTEN socket, rx_queue is the accept queue length."""
+    with open("/proc/net/tcp") as f:
+        next(f)
+        for line in f:
+            fields = line.split()
+            local, state, queues = fields[1], fields[3], fields[4]
+            if state == "0A" and local == f"0100007F:{port:04X}":
+                return int(queues.split(":")[1], 16)
+    return None
+
+
 def hold(seconds):
     """A deliberate workload duration (a client keeping a connection busy), not a readiness wait."""
     time.sleep(seconds)

@@ -1,10 +1,11 @@
 """Connecting to servers: retries and redispatch, server maxconn queueing, global maxconn."""
 import collections
+import signal
 import socket
 import threading
 import time
 
-from harness import check, config, get_name, hold, recv_exact, recv_until_eof, wait_for
+from harness import accept_backlog, check, config, get_name, hold, recv_exact, recv_until_eof, wait_for
 
 
 def test_retry_redispatch_to_live_server(t):
@@ -143,3 +144,44 @@ def test_global_maxconn(t):
         recv_until_eof(s, t.timeout(5))
     logs = sl.wait_tcplogs(3)
     check(max(int(lg["ac"]) for lg in logs) <= 2, f"active counts {[lg['ac'] for lg in logs]} > 2")
+
+
+def test_queue_timeout_defaults_to_connect_timeout(t):
+    # Without `timeout queue`, a queued session waits `timeout connect` (as in HAProxy).
+    b = t.backend("echo", mode="echo")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"echo {b.addr} maxconn 1"], defaults=["timeout connect = 300ms"]))
+    first = t.connect(port)
+    first.sendall(b"1")
+    check(recv_exact(first, 1, t.timeout(5)) == b"1", "first not served")
+    late = t.connect(port)
+    late.sendall(b"2")
+    t0 = time.monotonic()
+    got, how = recv_until_eof(late, t.timeout(5))
+    dt = time.monotonic() - t0
+    check(got == b"" and 0.25 <= dt <= 1.0 * t.scale,
+          f"queued session: got {got!r} after {dt:.2f}s (timeout connect 300ms)")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "sQ", f"termination state {lg['term']!r}, expected 'sQ'")
+
+
+def test_sigterm_with_a_queued_session(t):
+    # Draining also finishes sessions still waiting in a queue: served once the slot frees.
+    b = t.backend("echo", mode="echo")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"echo {b.addr} maxconn 1"], listen=["timeout queue = 10s"]))
+    first = t.connect(port)
+    first.sendall(b"1")
+    check(recv_exact(first, 1, t.timeout(5)) == b"1", "first not served")
+    queued = t.connect(port)
+    queued.sendall(b"2")
+    wait_for(lambda: accept_backlog(port) == 0, t.timeout(5), "sluice to accept the 2nd connection")
+    sl.signal(signal.SIGTERM)
+    sl.wait_log("received SIGTERM")
+    first.shutdown(socket.SHUT_WR)
+    recv_until_eof(first, t.timeout(5))
+    check(recv_exact(queued, 1, t.timeout(5)) == b"2", "the queued session was not served")
+    queued.shutdown(socket.SHUT_WR)
+    recv_until_eof(queued, t.timeout(5))
+    rc = sl.wait(t.timeout(3))
+    check(rc == 0, f"exit code {rc}")

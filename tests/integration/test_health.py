@@ -119,3 +119,22 @@ def test_httpchk_status(t):
     a0 = check_accepts()
     wait_for(lambda: check_accepts() >= a0 + 5, t.timeout(5), "5 more health checks to c1")
     check("is DOWN" not in sl2.log(), "a server answering 200 was marked DOWN")
+
+
+def test_source_hash_is_consistent_when_a_server_goes_down(t):
+    # balance source is a Maglev table: losing one of 4 servers moves only its own clients.
+    bs = {n: t.backend(n) for n in ("m1", "m2", "m3", "m4")}
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"{n} {b.addr} {CHECK}" for n, b in bs.items()],
+                         balance="source"))
+    sources = [f"127.0.{i // 200}.{i % 200 + 1}" for i in range(60)]
+    before = {src: get_name(port, source=src) for src in sources}
+    used = collections.Counter(before.values())
+    check(len(used) == 4, f"60 sources over 4 servers: {dict(used)}")
+    victim = used.most_common(1)[0][0]
+    bs[victim].kill()
+    sl.wait_log(rf"server app/{victim} is DOWN", timeout=t.timeout(5))
+    after = {src: get_name(port, source=src) for src in sources}
+    moved = [s for s in sources if before[s] != victim and after[s] != before[s]]
+    check(not moved, f"{len(moved)} clients of surviving servers were remapped: {moved[:5]}")
+    check(all(after[s] != victim for s in sources), "a client still went to the DOWN server")

@@ -105,3 +105,17 @@ def test_send_proxy_ipv6_client(t):
         s.sendall(b"GET /client HTTP/1.0\r\n\r\n")
         raw, _ = recv_until_eof(s, t.timeout(5))
     check(raw.endswith(me.encode()), f"backend saw {raw[-40:]!r}, client is {me}")
+
+
+def test_accept_proxy_unknown_and_local(t):
+    # v1 UNKNOWN and v2 LOCAL carry no address: the connection's own peer is used.
+    b = t.backend("pp", proxy_proto=True)
+    port = t.free_port()
+    t.sluice(_config([("pp", f"127.0.0.1:{port} accept-proxy", f"pp {b.addr} send-proxy")]))
+    local = V2_SIG + b"\x20\x00\x00\x00"
+    for name, hdr in (("v1 UNKNOWN", b"PROXY UNKNOWN\r\n"), ("v2 LOCAL", local)):
+        with socket.create_connection(("127.0.0.1", port), timeout=t.timeout(5)) as s:
+            me = "%s:%d" % s.getsockname()
+            s.sendall(hdr + b"GET /client HTTP/1.0\r\n\r\n")
+            raw, _ = recv_until_eof(s, t.timeout(5))
+        check(raw.endswith(me.encode()), f"{name}: backend saw {raw[-40:]!r}, client is {me}")
