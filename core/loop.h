@@ -33,8 +33,11 @@ int loop_add_level_in(struct loop *l, struct loop_handler *h);
 /* Stop watching fd (needed only when the fd stays open; close() removes it). */
 int loop_del(struct loop *l, int fd);
 
-/* Wait up to timeout_ms (-1: forever) and dispatch events. Returns the number of events or
- * -errno (EINTR is returned as 0). */
-int loop_run_once(struct loop *l, int timeout_ms);
+/* Wait up to timeout_ms (-1: forever) for events. Returns how many are ready or -errno (EINTR is
+ * returned as 0). Split from dispatch so the caller can read the clock after a long sleep and
+ * before handlers stamp activity with it. */
+int loop_wait(struct loop *l, int timeout_ms);
+/* Call the handlers of the n events returned by the last loop_wait. */
+void loop_dispatch(struct loop *l, int n);
 
 #endif

@@ -57,11 +57,16 @@ int loop_del(struct loop *l, int fd)
     return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;
 }
 
-int loop_run_once(struct loop *l, int timeout_ms)
+int loop_wait(struct loop *l, int timeout_ms)
 {
     int n = epoll_wait(l->epfd, l->ev, (int)l->batch, timeout_ms);
     if (n < 0)
         return errno == EINTR ? 0 : -errno;
+    return n;
+}
+
+void loop_dispatch(struct loop *l, int n)
+{
     for (int i = 0; i < n; i++) {
         uint32_t e = l->ev[i].events;
         unsigned ev = 0;
@@ -76,5 +81,4 @@ int loop_run_once(struct loop *l, int timeout_ms)
         struct loop_handler *h = l->ev[i].data.ptr;
         h->fn(h, ev);
     }
-    return n;
 }

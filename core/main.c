@@ -174,9 +174,13 @@ static int daemonize(void)
         return -errno;
     if (pid > 0)
         _exit(0);
+    /* Detach from the caller's terminal or pipe entirely, as HAProxy does: a daemon that kept the
+     * caller's stdout would hold a shell pipeline open. Use a log file to keep messages. */
     int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
     if (fd >= 0) {
         dup2(fd, 0);
+        dup2(fd, 1);
+        dup2(fd, 2);
         close(fd);
     }
     return 0;

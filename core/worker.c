@@ -248,7 +248,7 @@ static void *worker_main(void *arg)
             atomic_load_explicit(&w->wake_dequeue, memory_order_seq_cst))
             timeout = 0;
         epoch_leave(w->id);
-        int n = loop_run_once(w->loop, timeout);
+        int n = loop_wait(w->loop, timeout);
         epoch_enter(w->id);
         atomic_store_explicit(&w->sleeping, false, memory_order_relaxed);
         if (n < 0) {
@@ -256,6 +256,9 @@ static void *worker_main(void *arg)
             abort_all(w);
             break;
         }
+        /* The wait may have lasted long: handlers stamp activity with w->now. */
+        w->now = clock_coarse_ms();
+        loop_dispatch(w->loop, n);
         free_deferred(w);
     }
     epoch_leave(w->id);

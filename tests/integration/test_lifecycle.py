@@ -121,7 +121,6 @@ def test_daemon_pidfile(t):
     check("stopped" in open(logpath).read(), "no 'stopped' line in the daemon's log")
 
 
-@xfail("sluice bug: -D keeps the caller's stdout/stderr open (only stdin goes to /dev/null)")
 def test_daemon_releases_output_pipes(t):
     # A daemon must not hold its caller's stdout/stderr: `x=$(sluice -D ...)`, ssh, or a service
     # manager reading the pipes would block until the daemon exits.
