@@ -5,7 +5,7 @@ import socket
 import subprocess
 import time
 
-from harness import check, xfail, config, get_name, pid_alive, recv_exact, recv_until_eof, wait_for
+from harness import check, config, get_name, pid_alive, recv_exact, recv_until_eof, wait_for
 
 
 def _refused(port):

@@ -2,7 +2,7 @@
 import socket
 import time
 
-from harness import Skip, check, config, hold, recv_exact, recv_until_eof, xfail
+from harness import Skip, check, config, hold, recv_exact, recv_until_eof
 
 
 def test_client_timeout(t):
