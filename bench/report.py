@@ -157,8 +157,9 @@ def table(summary, scens, conts):
         else:
             main = "mbps" if scen in ("S3", "S4") else "rps"
             lines.append("| contestant | req/s | MB/s | p50 | p99 | CPU µs/req | errors |"
-                         f" every round ({'MB/s' if main == 'mbps' else 'req/s'}) |")
-            lines.append("|---|---:|---:|---:|---:|---:|---:|---|")
+                         f" every round ({'MB/s' if main == 'mbps' else 'req/s'}) |"
+                         " every round (CPU µs/req) |")
+            lines.append("|---|---:|---:|---:|---:|---:|---:|---|---|")
         for c in conts:
             s = summary.get((scen, c))
             if s is None:
@@ -172,9 +173,11 @@ def table(summary, scens, conts):
             else:
                 raw = " / ".join(fmt(r.get(main), main) if "na" not in r else "n/a"
                                  for _, r in s["rounds"])
+                cpus = " / ".join(fmt(r.get("cpu"), "cpu") if "na" not in r else "n/a"
+                                  for _, r in s["rounds"])
                 lines.append(f"| {name} | {fmt(s['rps'], 'rps')} | {fmt(s['mbps'], 'mbps')} | "
                              f"{fmt(s['p50'], 'lat')} | {fmt(s['p99'], 'lat')} | "
-                             f"{fmt(s['cpu'], 'cpu')} | {s['errors']} | {raw} |")
+                             f"{fmt(s['cpu'], 'cpu')} | {s['errors']} | {raw} | {cpus} |")
         notes = [(NAMES.get(c, c), s) for c in conts if (s := summary.get((scen, c)))]
         for name, s in notes:
             for why in s["na"]:

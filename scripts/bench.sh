@@ -224,7 +224,9 @@ run_scenario() {
 
 # --- machine, versions, commands ---
 commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-git diff --quiet HEAD 2>/dev/null || commit="$commit (with uncommitted changes)"
+# Untracked sources count too: the Makefile compiles every .c file of the module folders.
+[ -z "$(git status --porcelain -- Makefile core net balancer config bench 2>/dev/null)" ] ||
+    commit="$commit (working tree has uncommitted changes)"
 {
     echo "## Benchmark run $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo
