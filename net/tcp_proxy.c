@@ -1,13 +1,8 @@
-/* L4 relay. Each direction starts by reading into the worker's scratch buffer and writing straight
- * out (no per-connection buffer unless the write blocks). A read that fills the whole scratch
- * buffer marks the direction "bulk", and from then on bytes move socket → pipe → socket with
- * splice(), never entering user space. When a bulk direction drains, its pipe goes back to the
- * worker's pool, so an idle connection holds no buffer and no pipe.
- *
- * Events are edge-triggered: `readable` is set by an IN/HUP edge and cleared by EAGAIN or a short
- * read (a new edge comes with the next data); `wblocked` is set by a short write and cleared by
- * an OUT edge. Timeouts use one timer per session, re-armed lazily from activity timestamps, so
- * the data path never touches the timer wheel. */
+/* L4 proxy: a session pairs a client socket with a server socket. It reads an optional PROXY
+ * header, picks a server (queueing under maxconn), connects with retries and redispatch, then
+ * hands both directions to net/relay.c. Events are edge-triggered; timeouts use one timer per
+ * session, re-armed lazily from the sides' activity timestamps, so the data path never touches
+ * the timer wheel. */
 #include "net/tcp_proxy.h"
 
 #include <errno.h>
@@ -23,22 +18,10 @@
 #include "core/log.h"
 #include "core/pipe_pool.h"
 #include "net/proxy_proto.h"
+#include "net/relay.h"
 #include "net/sock.h"
 
 enum sess_state { ST_PROXY_WAIT, ST_QUEUED, ST_CONNECTING, ST_RELAY, ST_CLOSED };
-
-/* One direction: bytes read from `from` written to `to`. */
-struct dir {
-    char *buf;             /* owned pending bytes when a write blocked, else NULL */
-    uint32_t off, len;     /* pending range in buf */
-    struct pipe_pair pipe; /* owned when in use (rd >= 0) */
-    uint32_t pipe_fill;    /* bytes in the pipe: splice leaves them there when `to` blocks */
-    bool bulk;             /* reads fill the buffer: use splice */
-    bool no_splice;        /* splice refused for this pair: stay with copies */
-    bool eof;              /* `from` sent FIN */
-    bool shut;             /* FIN forwarded to `to` */
-    uint64_t bytes;
-};
 
 union sockaddr_any {
     struct sockaddr sa;
@@ -56,19 +39,17 @@ struct sess {
     struct frontend *fe; /* borrowed */
     struct backend *be;  /* borrowed */
     struct server *sv;   /* borrowed; counted in sv->cur_conns while sv_counted */
-    struct dir c2s, s2c;
+    struct relay_side cs, ss; /* client and server socket readiness */
+    struct relay_dir c2s, s2c;
     uint8_t state;
     char term[2]; /* HAProxy termination state, "--" when normal */
     bool sv_counted;
-    bool cli_readable, srv_readable, cli_hup, srv_hup;
-    bool cli_wblocked, srv_wblocked;
     bool have_cli_addr, have_fe_addr;
     int retries_left;
     int retries_done;
     uint64_t t_accept;   /* coarse ms */
     uint64_t t_queued;   /* when queued, 0 if never */
     uint64_t t_conn_start, t_conn_end;
-    uint64_t last_cli, last_srv; /* activity timestamps for the idle timeouts */
     struct timespec accept_wall;
     union sockaddr_any cli_addr, fe_addr;
 };
@@ -135,8 +116,8 @@ static uint64_t deadline_for(const struct sess *s)
     case ST_CONNECTING:
         return bto->connect ? s->t_conn_start + bto->connect : 0;
     case ST_RELAY: {
-        uint64_t c = fto->client ? s->last_cli + fto->client : UINT64_MAX;
-        uint64_t v = bto->server ? s->last_srv + bto->server : UINT64_MAX;
+        uint64_t c = fto->client ? s->cs.last + fto->client : UINT64_MAX;
+        uint64_t v = bto->server ? s->ss.last + bto->server : UINT64_MAX;
         uint64_t d = c < v ? c : v;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -179,7 +160,7 @@ static void on_timer(struct timer *t)
         break;
     case ST_RELAY: {
         const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
-        bool cli_expired = fto->client && s->last_cli + fto->client <= now;
+        bool cli_expired = fto->client && s->cs.last + fto->client <= now;
         set_term(s, cli_expired ? 'c' : 's', 'D');
         sess_close(s);
         break;
@@ -225,18 +206,6 @@ static void tcplog(struct sess *s)
         log_traffic(s->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
-static void dir_release(struct worker *w, struct dir *d)
-{
-    worker_buf_put(w, d->buf);
-    d->buf = NULL;
-    if (d->pipe.rd >= 0) {
-        if (d->pipe_fill)
-            pipe_pool_drop(w->pipes, &d->pipe);
-        else
-            pipe_pool_put(w->pipes, &d->pipe);
-    }
-}
-
 static void release_server(struct sess *s)
 {
     if (s->srv.fd >= 0) {
@@ -268,8 +237,8 @@ static void sess_close(struct sess *s)
         tcplog(s);
     s->state = ST_CLOSED;
     timer_disarm(&s->w->tw, &s->tmr);
-    dir_release(s->w, &s->c2s);
-    dir_release(s->w, &s->s2c);
+    relay_dir_release(s->w, &s->c2s);
+    relay_dir_release(s->w, &s->s2c);
     if (s->cli.fd >= 0)
         close(s->cli.fd);
     s->cli.fd = -1;
@@ -287,200 +256,19 @@ static void sess_abort(struct session_link *l)
 
 /* ---- relaying ------------------------------------------------------------------------------ */
 
-/* Result of moving one direction forward. */
-enum pump_res { PUMP_IDLE, PUMP_ERR_FROM, PUMP_ERR_TO };
-
-static void touch(struct sess *s, bool cli_side)
-{
-    if (cli_side)
-        s->last_cli = s->w->now;
-    else
-        s->last_srv = s->w->now;
-}
-
-/* Flush pending bytes of d into `to`. Returns 1 when all flushed, 0 when blocked, -1 on error. */
-static int flush_dir(struct sess *s, struct dir *d, int to, bool *to_blocked, bool to_is_cli)
-{
-    while (d->buf) {
-        ssize_t n = send(to, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                *to_blocked = true;
-                return 0;
-            }
-            return -1;
-        }
-        touch(s, to_is_cli);
-        d->off += (uint32_t)n;
-        d->len -= (uint32_t)n;
-        if (d->len == 0) {
-            worker_buf_put(s->w, d->buf);
-            d->buf = NULL;
-        } else {
-            *to_blocked = true;
-            return 0;
-        }
-    }
-    while (d->pipe_fill) {
-        ssize_t n = splice(d->pipe.rd, NULL, to, NULL, d->pipe_fill,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-        if (n < 0) {
-            if (errno == EAGAIN || errno == EINTR) {
-                *to_blocked = true;
-                return 0;
-            }
-            return -1;
-        }
-        touch(s, to_is_cli);
-        d->pipe_fill -= (uint32_t)n;
-        if (d->pipe_fill) {
-            *to_blocked = true;
-            return 0;
-        }
-    }
-    return 1;
-}
-
-/* Keep the unsent tail of a scratch-buffer read in an owned buffer. */
-static int keep_tail(struct sess *s, struct dir *d, const char *data, size_t len)
-{
-    d->buf = worker_buf_get(s->w);
-    if (!d->buf)
-        return -1;
-    memcpy(d->buf, data, len);
-    d->off = 0;
-    d->len = (uint32_t)len;
-    return 0;
-}
-
-static enum pump_res pump(struct sess *s, struct dir *d, bool from_cli)
-{
-    int from = from_cli ? s->cli.fd : s->srv.fd;
-    int to = from_cli ? s->srv.fd : s->cli.fd;
-    bool *readable = from_cli ? &s->cli_readable : &s->srv_readable;
-    bool *hup = from_cli ? &s->cli_hup : &s->srv_hup;
-    bool *blocked = from_cli ? &s->srv_wblocked : &s->cli_wblocked;
-
-    for (;;) {
-        if (d->buf || d->pipe_fill) {
-            if (*blocked)
-                return PUMP_IDLE;
-            int r = flush_dir(s, d, to, blocked, !from_cli);
-            if (r < 0)
-                return PUMP_ERR_TO;
-            if (r == 0)
-                return PUMP_IDLE;
-        }
-        if (d->eof) {
-            if (!d->shut) {
-                const struct dir *other = from_cli ? &s->s2c : &s->c2s;
-                /* When the other way is finished too, the session closes both sockets now:
-                 * close() sends the FIN, a shutdown() first would be a wasted syscall. */
-                if (!other->shut)
-                    shutdown(to, SHUT_WR);
-                d->shut = true;
-            }
-            if (d->pipe.rd >= 0)
-                pipe_pool_put(s->w->pipes, &d->pipe);
-            return PUMP_IDLE;
-        }
-        if (!*readable)
-            return PUMP_IDLE;
-
-        if (d->bulk && !d->no_splice) {
-            if (d->pipe.rd < 0 && pipe_pool_get(s->w->pipes, &d->pipe) < 0) {
-                d->no_splice = true;
-                continue;
-            }
-            ssize_t n = splice(from, NULL, d->pipe.wr, NULL, pipe_pool_size(s->w->pipes),
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
-            if (n > 0) {
-                d->pipe_fill += (uint32_t)n;
-                d->bytes += (uint64_t)n;
-                touch(s, from_cli);
-                if ((size_t)n < WORKER_BUFSIZE / 4)
-                    d->bulk = false; /* the flow is small again: copies are cheaper */
-                continue;
-            }
-            if (n == 0) {
-                d->eof = true;
-                continue;
-            }
-            if (errno == EAGAIN) {
-                *readable = false;
-                if (*hup) { /* FIN already seen: the next read returns 0 */
-                    *readable = true;
-                    *hup = false;
-                    d->bulk = false;
-                    continue;
-                }
-                if (!d->pipe_fill)
-                    pipe_pool_put(s->w->pipes, &d->pipe);
-                return PUMP_IDLE;
-            }
-            if (errno == EINTR)
-                continue;
-            if (errno == EINVAL || errno == ENOSYS) {
-                d->no_splice = true;
-                continue;
-            }
-            return PUMP_ERR_FROM;
-        }
-
-        char *buf = s->w->scratch;
-        ssize_t n = recv(from, buf, WORKER_BUFSIZE, MSG_DONTWAIT);
-        if (n > 0) {
-            d->bytes += (uint64_t)n;
-            touch(s, from_cli);
-            ssize_t m = send(to, buf, (size_t)n, MSG_NOSIGNAL | MSG_DONTWAIT);
-            if (m < 0) {
-                if (errno != EAGAIN && errno != EINTR)
-                    return PUMP_ERR_TO;
-                m = 0;
-            } else {
-                touch(s, !from_cli);
-            }
-            if (m < n) {
-                *blocked = true;
-                if (keep_tail(s, d, buf + m, (size_t)(n - m)) < 0)
-                    return PUMP_ERR_TO;
-            }
-            if ((size_t)n == WORKER_BUFSIZE) {
-                d->bulk = true;
-                continue;
-            }
-            /* A short read drained the socket: the next data brings a new edge. */
-            if (!*hup) {
-                *readable = false;
-                return PUMP_IDLE;
-            }
-            continue;
-        }
-        if (n == 0) {
-            d->eof = true;
-            continue;
-        }
-        if (errno == EAGAIN) {
-            *readable = false;
-            return PUMP_IDLE;
-        }
-        if (errno == EINTR)
-            continue;
-        return PUMP_ERR_FROM;
-    }
-}
-
 static void relay(struct sess *s)
 {
-    enum pump_res r = pump(s, &s->c2s, true);
-    if (r != PUMP_IDLE) {
-        set_term(s, r == PUMP_ERR_FROM ? 'C' : 'S', 'D');
+    /* When the other way is finished too the session closes both sockets: close() sends the
+     * FIN, so a shutdown() first would be a wasted syscall. */
+    enum relay_res r = relay_pump(s->w, &s->c2s, &s->cs, &s->ss, s->s2c.shut);
+    if (r != RELAY_IDLE) {
+        set_term(s, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
         sess_close(s);
         return;
     }
-    r = pump(s, &s->s2c, false);
-    if (r != PUMP_IDLE) {
-        set_term(s, r == PUMP_ERR_FROM ? 'S' : 'C', 'D');
+    r = relay_pump(s->w, &s->s2c, &s->ss, &s->cs, s->c2s.shut);
+    if (r != RELAY_IDLE) {
+        set_term(s, r == RELAY_ERR_FROM ? 'S' : 'C', 'D');
         sess_close(s);
         return;
     }
@@ -496,9 +284,10 @@ static void connected(struct sess *s)
 {
     s->state = ST_RELAY;
     s->t_conn_end = s->w->now;
-    s->last_cli = s->last_srv = s->w->now;
-    s->srv_wblocked = false;
-    s->srv_readable = true;
+    s->cs.last = s->ss.last = s->w->now;
+    s->ss.fd = s->srv.fd;
+    s->ss.wblocked = false;
+    s->ss.readable = true;
     if (s->sv->cfg->send_proxy != CFG_PP_NONE) {
         get_cli_addr(s);
         get_fe_addr(s);
@@ -509,7 +298,7 @@ static void connected(struct sess *s)
         else
             n = pp_build_v2((uint8_t *)hdr, sizeof(hdr), &s->cli_addr.sa, &s->fe_addr.sa);
         /* Queued ahead of any client byte: the relay flushes pending bytes first. */
-        if (keep_tail(s, &s->c2s, hdr, n) < 0) {
+        if (relay_send(s->w, &s->c2s, &s->ss, hdr, n) < 0) {
             set_term(s, 'R', 'C');
             sess_close(s);
             return;
@@ -682,7 +471,7 @@ static void read_proxy_header(struct sess *s)
         memcpy(&s->fe_addr, &info.dst, sizeof(s->fe_addr));
         s->have_cli_addr = s->have_fe_addr = true;
     }
-    s->cli_readable = true; /* bytes may have come with the header */
+    s->cs.readable = true; /* bytes may have come with the header */
     start_connect(s, NULL);
 }
 
@@ -697,11 +486,11 @@ static void on_cli_event(struct loop_handler *h, unsigned ev)
         return;
     }
     if (ev & (LOOP_IN | LOOP_HUP))
-        s->cli_readable = true;
+        s->cs.readable = true;
     if (ev & LOOP_HUP)
-        s->cli_hup = true;
+        s->cs.hup = true;
     if (ev & LOOP_OUT)
-        s->cli_wblocked = false;
+        s->cs.wblocked = false;
     if (s->state == ST_PROXY_WAIT)
         read_proxy_header(s);
     else if (s->state == ST_RELAY)
@@ -722,7 +511,7 @@ static void on_srv_event(struct loop_handler *h, unsigned ev)
         if (!(ev & (LOOP_OUT | LOOP_IN | LOOP_HUP)))
             return;
         if (ev & LOOP_HUP)
-            s->srv_hup = true;
+            s->ss.hup = true;
         connected(s);
         return;
     }
@@ -732,11 +521,11 @@ static void on_srv_event(struct loop_handler *h, unsigned ev)
         return;
     }
     if (ev & (LOOP_IN | LOOP_HUP))
-        s->srv_readable = true;
+        s->ss.readable = true;
     if (ev & LOOP_HUP)
-        s->srv_hup = true;
+        s->ss.hup = true;
     if (ev & LOOP_OUT)
-        s->srv_wblocked = false;
+        s->ss.wblocked = false;
     if (s->state == ST_RELAY)
         relay(s);
 }
@@ -757,9 +546,11 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     s->be = fe->be;
     s->cli.fd = fd;
     s->cli.fn = on_cli_event;
+    s->cs.fd = fd;
     s->srv.fd = -1;
-    s->c2s.pipe.rd = s->c2s.pipe.wr = -1;
-    s->s2c.pipe.rd = s->s2c.pipe.wr = -1;
+    s->ss.fd = -1;
+    relay_dir_init(&s->c2s, RELAY_UNLIMITED);
+    relay_dir_init(&s->s2c, RELAY_UNLIMITED);
     s->term[0] = s->term[1] = '-';
     s->link.abort = sess_abort;
     s->dfr.free_fn = sess_free;

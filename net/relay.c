@@ -1,0 +1,239 @@
+/* Relay engine shared by the L4 proxy, HTTP bodies and HTTP tunnels. Each direction starts by
+ * reading into the worker's scratch buffer and writing straight out (no per-connection buffer
+ * unless the write blocks). A read that fills the whole scratch buffer marks the direction bulk,
+ * and from then on bytes move socket → pipe → socket with splice(), never entering user space.
+ * When a bulk direction drains its pipe goes back to the worker's pool, so an idle connection
+ * holds no buffer and no pipe. */
+#include "net/relay.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+void relay_dir_init(struct relay_dir *d, uint64_t limit)
+{
+    memset(d, 0, sizeof(*d));
+    d->pipe.rd = d->pipe.wr = -1;
+    d->limit = limit;
+}
+
+void relay_dir_release(struct worker *w, struct relay_dir *d)
+{
+    worker_buf_put(w, d->buf);
+    d->buf = NULL;
+    if (d->pipe.rd >= 0) {
+        if (d->pipe_fill)
+            pipe_pool_drop(w->pipes, &d->pipe);
+        else
+            pipe_pool_put(w->pipes, &d->pipe);
+    }
+    d->pipe_fill = 0;
+}
+
+static int keep_tail(struct worker *w, struct relay_dir *d, const char *a, size_t alen,
+                     const char *b, size_t blen)
+{
+    if (alen + blen > WORKER_BUFSIZE)
+        return -1; /* callers never queue more than one buffer */
+    d->buf = worker_buf_get(w);
+    if (!d->buf)
+        return -1;
+    memcpy(d->buf, a, alen);
+    if (blen)
+        memcpy(d->buf + alen, b, blen);
+    d->off = 0;
+    d->len = (uint32_t)(alen + blen);
+    return 0;
+}
+
+int relay_sendv(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
+                size_t alen, const char *b, size_t blen)
+{
+    struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
+    ssize_t n = 0;
+    if (!to->wblocked) {
+        struct msghdr mh = {.msg_iov = iov, .msg_iovlen = blen ? 2 : 1};
+        n = sendmsg(to->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno != EAGAIN && errno != EINTR)
+                return -1;
+            n = 0;
+        } else {
+            to->last = w->now;
+        }
+    }
+    size_t total = alen + blen;
+    if ((size_t)n == total)
+        return 0;
+    to->wblocked = true;
+    size_t skip = (size_t)n;
+    if (skip >= alen)
+        return keep_tail(w, d, b + (skip - alen), blen - (skip - alen), NULL, 0);
+    return keep_tail(w, d, a + skip, alen - skip, b, blen);
+}
+
+int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
+               size_t len)
+{
+    return relay_sendv(w, d, to, data, len, NULL, 0);
+}
+
+/* Flush pending bytes of d. Returns 1 when all flushed, 0 when `to` blocks, -1 on error. */
+static int flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
+{
+    if (d->buf) {
+        ssize_t n = send(to->fd, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                to->wblocked = true;
+                return 0;
+            }
+            return -1;
+        }
+        to->last = w->now;
+        d->off += (uint32_t)n;
+        d->len -= (uint32_t)n;
+        if (d->len) {
+            to->wblocked = true;
+            return 0;
+        }
+        worker_buf_put(w, d->buf);
+        d->buf = NULL;
+    }
+    while (d->pipe_fill) {
+        ssize_t n = splice(d->pipe.rd, NULL, to->fd, NULL, d->pipe_fill,
+                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        if (n < 0) {
+            if (errno == EAGAIN || errno == EINTR) {
+                to->wblocked = true;
+                return 0;
+            }
+            return -1;
+        }
+        to->last = w->now;
+        d->pipe_fill -= (uint32_t)n;
+        if (d->pipe_fill) {
+            to->wblocked = true;
+            return 0;
+        }
+    }
+    return 1;
+}
+
+enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_side *from,
+                          struct relay_side *to, bool skip_shutdown)
+{
+    for (;;) {
+        if (relay_pending(d)) {
+            if (to->wblocked)
+                return RELAY_IDLE;
+            int r = flush(w, d, to);
+            if (r < 0)
+                return RELAY_ERR_TO;
+            if (r == 0)
+                return RELAY_IDLE;
+        }
+        if (d->limit == 0) {
+            if (d->pipe.rd >= 0)
+                pipe_pool_put(w->pipes, &d->pipe);
+            return RELAY_DONE;
+        }
+        if (d->eof) {
+            if (!d->shut) {
+                if (!skip_shutdown)
+                    shutdown(to->fd, SHUT_WR);
+                d->shut = true;
+            }
+            if (d->pipe.rd >= 0)
+                pipe_pool_put(w->pipes, &d->pipe);
+            return RELAY_IDLE;
+        }
+        if (!from->readable)
+            return RELAY_IDLE;
+
+        if (d->bulk && !d->no_splice) {
+            if (d->pipe.rd < 0 && pipe_pool_get(w->pipes, &d->pipe) < 0) {
+                d->no_splice = true;
+                continue;
+            }
+            size_t want = pipe_pool_size(w->pipes);
+            if (want > d->limit)
+                want = (size_t)d->limit;
+            ssize_t n = splice(from->fd, NULL, d->pipe.wr, NULL, want,
+                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            if (n > 0) {
+                d->pipe_fill += (uint32_t)n;
+                d->bytes += (uint64_t)n;
+                if (d->limit != RELAY_UNLIMITED)
+                    d->limit -= (uint64_t)n;
+                from->last = w->now;
+                if ((size_t)n < WORKER_BUFSIZE / 4 && (size_t)n < want)
+                    d->bulk = false; /* the flow is small again: copies are cheaper */
+                continue;
+            }
+            if (n == 0) {
+                d->eof = true;
+                continue;
+            }
+            if (errno == EAGAIN) {
+                if (from->hup) { /* FIN already seen: the next read returns 0 */
+                    from->hup = false;
+                    d->bulk = false;
+                    continue;
+                }
+                from->readable = false;
+                if (!d->pipe_fill)
+                    pipe_pool_put(w->pipes, &d->pipe);
+                return RELAY_IDLE;
+            }
+            if (errno == EINTR)
+                continue;
+            if (errno == EINVAL || errno == ENOSYS) {
+                d->no_splice = true;
+                continue;
+            }
+            return RELAY_ERR_FROM;
+        }
+
+        size_t want = WORKER_BUFSIZE;
+        if (want > d->limit)
+            want = (size_t)d->limit;
+        char *buf = w->scratch;
+        ssize_t n = recv(from->fd, buf, want, MSG_DONTWAIT);
+        if (n > 0) {
+            d->bytes += (uint64_t)n;
+            if (d->limit != RELAY_UNLIMITED)
+                d->limit -= (uint64_t)n;
+            from->last = w->now;
+            if (relay_send(w, d, to, buf, (size_t)n) < 0)
+                return RELAY_ERR_TO;
+            if ((size_t)n == WORKER_BUFSIZE) {
+                d->bulk = true;
+                continue;
+            }
+            if ((size_t)n == want)
+                continue; /* stopped by the limit, not by the socket */
+            /* A short read drained the socket: the next data brings a new edge. */
+            if (!from->hup) {
+                from->readable = false;
+                if (d->limit == 0)
+                    continue;
+                return RELAY_IDLE;
+            }
+            continue;
+        }
+        if (n == 0) {
+            d->eof = true;
+            continue;
+        }
+        if (errno == EAGAIN) {
+            from->readable = false;
+            return RELAY_IDLE;
+        }
+        if (errno == EINTR)
+            continue;
+        return RELAY_ERR_FROM;
+    }
+}

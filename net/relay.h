@@ -1,0 +1,70 @@
+/* Moving bytes from one socket to another: copy through the worker's scratch buffer for small
+ * flows, splice() through a pooled pipe for bulk ones, with back-pressure and an optional limit. */
+#ifndef SLUICE_NET_RELAY_H
+#define SLUICE_NET_RELAY_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "core/pipe_pool.h"
+#include "core/worker.h"
+
+#define RELAY_UNLIMITED UINT64_MAX
+
+/* Readiness of one socket, maintained from edge-triggered events: `readable` is set by an IN or
+ * HUP edge and cleared by EAGAIN or a short read (new data brings a new edge); `wblocked` is set
+ * by a short write and cleared by an OUT edge. */
+struct relay_side {
+    int fd;
+    bool readable;
+    bool hup;      /* FIN seen: keep reading until read() returns 0 */
+    bool wblocked;
+    uint64_t last; /* last activity, coarse ms (idle timeouts) */
+};
+
+/* One direction. Idle directions hold no buffer and no pipe. */
+struct relay_dir {
+    char *buf;             /* owned pending bytes when a write blocked, else NULL */
+    uint32_t off, len;     /* pending range in buf */
+    struct pipe_pair pipe; /* owned when in use (rd >= 0) */
+    uint32_t pipe_fill;    /* bytes in the pipe: they stay there while `to` blocks */
+    bool bulk;             /* reads fill the buffer: use splice */
+    bool no_splice;        /* splice refused for this pair: stay with copies */
+    bool eof;              /* `from` sent FIN */
+    bool shut;             /* FIN forwarded to `to` */
+    uint64_t limit;        /* bytes still to read from `from`, RELAY_UNLIMITED for a stream */
+    uint64_t bytes;        /* bytes read so far */
+};
+
+enum relay_res {
+    RELAY_IDLE = 0, /* nothing more to do until the next event */
+    RELAY_DONE,     /* the limit was reached and every byte was written */
+    RELAY_ERR_FROM, /* reading failed (reset) */
+    RELAY_ERR_TO,   /* writing failed */
+};
+
+void relay_dir_init(struct relay_dir *d, uint64_t limit);
+/* Give back the buffer and the pipe (a pipe holding data is closed). Worker only. */
+void relay_dir_release(struct worker *w, struct relay_dir *d);
+
+/* True while bytes wait to be written. */
+static inline bool relay_pending(const struct relay_dir *d)
+{
+    return d->buf != NULL || d->pipe_fill != 0;
+}
+
+/* Write data to `to` now, keeping what the socket does not take as pending bytes of d (which
+ * must have none). Returns 0 or -1 (write error or no memory). */
+int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
+               size_t len);
+/* Same with two pieces in one writev (a rewritten head plus body bytes already read). */
+int relay_sendv(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
+                size_t alen, const char *b, size_t blen);
+
+/* Move bytes from `from` to `to` until `from` would block, `to` blocks, EOF or the limit. On EOF,
+ * once pending bytes are flushed, `to` is shut for writing unless skip_shutdown (the caller is
+ * about to close it anyway). Worker only. */
+enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_side *from,
+                          struct relay_side *to, bool skip_shutdown);
+
+#endif
