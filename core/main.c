@@ -299,7 +299,6 @@ int main(int argc, char **argv)
                 cfg->log_target, strerror(-rc));
         return 1;
     }
-    worker_dequeue_hook = tcp_proxy_dequeue;
     rt.acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 ||
         workers_start(&rt, err, sizeof(err)) < 0 || health_start(rt.bal) < 0 ||

@@ -22,7 +22,7 @@
 #define WORKER_PIPE_SIZE (256u * 1024u)
 #define WORKER_IDLE_BUFS 64
 
-worker_dequeue_fn worker_dequeue_hook;
+void (*worker_proto_free_hook)(struct worker *w);
 
 void worker_wake(struct worker *w)
 {
@@ -145,7 +145,7 @@ void worker_session_done(struct worker *w, struct frontend *fe, struct session_l
 static void run_queue(struct worker *w, size_t bi)
 {
     struct queue_head *q = &w->queues[bi];
-    while (q->first && worker_dequeue_hook(w, q->first))
+    while (q->first && q->first->retry(w, q->first))
         ;
 }
 
@@ -306,6 +306,8 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
 static void worker_destroy(struct runtime *rt, struct worker *w)
 {
     free_deferred(w);
+    if (w->proto && worker_proto_free_hook)
+        worker_proto_free_hook(w);
     if (w->cursors)
         for (size_t i = 0; i < rt->bal->nbackends; i++)
             lb_cursor_free(w->cursors[i]);

@@ -42,9 +42,12 @@ struct frontend {
     _Atomic uint64_t total;
 };
 
-/* A session waiting for a server slot (maxconn): intrusive FIFO per worker and backend. */
+/* A session waiting for a server slot (maxconn): intrusive FIFO per worker and backend.
+ * `retry` is called when a slot may be free; it returns false when the session must keep
+ * waiting (it then stays first in line). */
 struct queue_link {
     struct queue_link *next, **pprev;
+    bool (*retry)(struct worker *w, struct queue_link *l);
 };
 
 struct queue_head {
@@ -96,6 +99,7 @@ struct worker {
     unsigned buf_free_count;
     char *scratch;                  /* owned WORKER_BUFSIZE bytes for read-then-write */
     uint64_t seed;                  /* xorshift state for per-worker randomness */
+    void *proto;                    /* owned by the protocol module (see worker_proto_free_hook) */
 };
 
 enum rt_state { RT_RUNNING = 0, RT_DRAINING, RT_STOPPED };
@@ -149,9 +153,9 @@ struct queue_link *queue_pop(struct queue_head *q);
  * Worker only. */
 void worker_slot_freed(struct worker *w, struct backend *be);
 
-/* Called by the worker for each queued session when a slot may be free; set by net at start. */
-typedef bool (*worker_dequeue_fn)(struct worker *w, struct queue_link *l);
-extern worker_dequeue_fn worker_dequeue_hook;
+/* Protocol modules keep per-worker state in w->proto (created lazily on the worker) and free
+ * it through this hook when the worker is destroyed. */
+extern void (*worker_proto_free_hook)(struct worker *w);
 
 static inline uint64_t worker_rand(struct worker *w)
 {

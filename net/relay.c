@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/uio.h>
@@ -19,10 +20,19 @@ void relay_dir_init(struct relay_dir *d, uint64_t limit)
     d->limit = limit;
 }
 
+static void put_buf(struct worker *w, struct relay_dir *d)
+{
+    if (d->big)
+        free(d->buf);
+    else
+        worker_buf_put(w, d->buf);
+    d->buf = NULL;
+    d->big = false;
+}
+
 void relay_dir_release(struct worker *w, struct relay_dir *d)
 {
-    worker_buf_put(w, d->buf);
-    d->buf = NULL;
+    put_buf(w, d);
     if (d->pipe.rd >= 0) {
         if (d->pipe_fill)
             pipe_pool_drop(w->pipes, &d->pipe);
@@ -35,9 +45,9 @@ void relay_dir_release(struct worker *w, struct relay_dir *d)
 static int keep_tail(struct worker *w, struct relay_dir *d, const char *a, size_t alen,
                      const char *b, size_t blen)
 {
-    if (alen + blen > WORKER_BUFSIZE)
-        return -1; /* callers never queue more than one buffer */
-    d->buf = worker_buf_get(w);
+    /* A rewritten HTTP head plus the body bytes read with it can exceed one pooled buffer. */
+    d->big = alen + blen > WORKER_BUFSIZE;
+    d->buf = d->big ? malloc(alen + blen) : worker_buf_get(w);
     if (!d->buf)
         return -1;
     memcpy(d->buf, a, alen);
@@ -99,8 +109,7 @@ static int flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
             to->wblocked = true;
             return 0;
         }
-        worker_buf_put(w, d->buf);
-        d->buf = NULL;
+        put_buf(w, d);
     }
     while (d->pipe_fill) {
         ssize_t n = splice(d->pipe.rd, NULL, to->fd, NULL, d->pipe_fill,

@@ -28,6 +28,7 @@ struct relay_dir {
     uint32_t off, len;     /* pending range in buf */
     struct pipe_pair pipe; /* owned when in use (rd >= 0) */
     uint32_t pipe_fill;    /* bytes in the pipe: they stay there while `to` blocks */
+    bool big;              /* buf was malloc'ed (larger than a pooled buffer) */
     bool bulk;             /* reads fill the buffer: use splice */
     bool no_splice;        /* splice refused for this pair: stay with copies */
     bool eof;              /* `from` sent FIN */

@@ -553,6 +553,7 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     relay_dir_init(&s->s2c, RELAY_UNLIMITED);
     s->term[0] = s->term[1] = '-';
     s->link.abort = sess_abort;
+    s->qlink.retry = tcp_proxy_dequeue;
     s->dfr.free_fn = sess_free;
     s->retries_left = s->be->cfg->retries;
     s->t_accept = w->now;
