@@ -10,13 +10,13 @@ SAN_LDLIBS = -linih -luring -lpthread
 XCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP
 
 # Every module's .c files are compiled; main.c only into the daemon so tests can link the rest.
-LIB_SRC  := $(filter-out core/main.c,$(wildcard core/*.c balancer/*.c net/*.c config/*.c))
+LIB_SRC  := $(filter-out core/main.c,$(wildcard core/*.c balancer/*.c net/*.c net/http/*.c config/*.c))
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 UNIT_SRC := $(wildcard tests/unit/*.c)
 UNIT_OBJ := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 TOOLS    := $(BUILD)/backend
 
-.PHONY: all deps run test unit integration asan tsan bench fmt fmt-check clean
+.PHONY: all deps run test unit integration asan tsan bench fmt fmt-check clean fuzz fuzz-smoke
 
 all: $(BUILD)/sluice $(TOOLS)
 
@@ -61,6 +61,29 @@ tsan: deps
 
 bench: deps all
 	scripts/bench.sh
+
+# libFuzzer target for the HTTP/1.1 parser. It runs on a working copy of the seed corpus in
+# build-fuzz/ (the committed corpus is never written); a crash fails the target and leaves the
+# reproducer in build-fuzz/artifacts/.
+FUZZ_SECONDS ?= 30
+FUZZ_CC      ?= clang
+FUZZ_DIR     := build-fuzz
+FUZZ_SRC     := tests/fuzz/fuzz_http.c net/http/parse.c net/http/chunk.c net/http/fields.c
+FUZZ_FLAGS   := -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all \
+                -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -I.
+
+$(FUZZ_DIR)/fuzz_http: $(FUZZ_SRC) net/http/parse.h net/http/chars.h
+	@mkdir -p $(FUZZ_DIR)
+	$(FUZZ_CC) $(FUZZ_FLAGS) -o $@ $(FUZZ_SRC)
+
+fuzz: $(FUZZ_DIR)/fuzz_http
+	@mkdir -p $(FUZZ_DIR)/corpus $(FUZZ_DIR)/artifacts
+	cp -n tests/fuzz/corpus/* $(FUZZ_DIR)/corpus/
+	$(FUZZ_DIR)/fuzz_http -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 \
+		-dict=tests/fuzz/http.dict -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus
+
+fuzz-smoke:
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 
 fmt:
 	clang-format -i $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c

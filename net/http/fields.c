@@ -1,0 +1,62 @@
+/* Field helpers for the HTTP/1.1 index: lookup by name, list elements, keep-alive. */
+#include "net/http/chars.h"
+#include "net/http/parse.h"
+
+int http_hdr_find(const char *buf, const struct http_msg *m, const char *name, size_t name_len,
+                  unsigned from)
+{
+    for (unsigned i = from; i < m->nhdr; i++) {
+        const struct http_hdr *h = &m->hdr[i];
+        if (h->name_len != name_len)
+            continue;
+        const char *s = buf + h->name_off;
+        size_t k = 0;
+        while (k < name_len &&
+               http__lower((unsigned char)s[k]) == http__lower((unsigned char)name[k]))
+            k++;
+        if (k == name_len)
+            return (int)i;
+    }
+    return -1;
+}
+
+bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *tok)
+{
+    size_t i = *pos;
+    while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+        i++;
+    if (i >= len) {
+        *pos = len;
+        return false;
+    }
+    size_t s = i;
+    bool quoted = false;
+    for (; i < len; i++) {
+        char c = v[i];
+        if (quoted) {
+            if (c == '\\' && i + 1 < len)
+                i++;
+            else if (c == '"')
+                quoted = false;
+        } else if (c == '"') {
+            quoted = true;
+        } else if (c == ',') {
+            break;
+        }
+    }
+    size_t e = i;
+    while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
+        e--;
+    *pos = i < len ? i + 1 : len;
+    *tok = (struct http_span){(uint32_t)s, (uint32_t)(e - s)};
+    return true;
+}
+
+bool http_msg_keep_alive(const struct http_msg *m)
+{
+    if (m->flags & HTTP_F_CONN_CLOSE)
+        return false;
+    if (m->version_minor == 0 && !(m->flags & HTTP_F_CONN_KEEP_ALIVE))
+        return false;
+    return m->body != HTTP_BODY_UNTIL_CLOSE && m->body != HTTP_BODY_TUNNEL;
+}
