@@ -32,6 +32,8 @@ struct cfg_pproxy {
     enum cfg_sec sec;
     char label[CFG_NAME_MAX + 16]; /* "[backend app]", for messages */
     int expect_line;               /* line of `http-check expect`, 0: none */
+    int balance_line;              /* line of `balance` (here or in [defaults]), 0: none */
+    int cookie_line;               /* line of `cookie`, 0: none */
 };
 
 /* Parser state: the line reader's source and position plus the model being built. */
@@ -107,6 +109,70 @@ int config__distance(const char *a, const char *b);
 
 /* Copy with truncation check: false when src does not fit (dst is still NUL-terminated). */
 bool config__copy(char *dst, size_t size, const char *src);
+
+/* ---- shared argument helpers (keywords.c) ---- */
+
+/* Check argc is within [min, max]; else an error that quotes the keyword's syntax. 0 or -1. */
+int config__nargs(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, int min, int max);
+/* Parse an integer in [min, max] into *out; `what` names it in messages. 0 or -1. */
+int config__get_int(struct cfg_parser *st, const char *what, const char *text, long long min,
+                    long long max, int *out);
+/* Parse a HAProxy time into *out (nonzero: 0 is refused). 0 or -1. */
+int config__get_time(struct cfg_parser *st, const char *what, const char *text, bool nonzero,
+                     uint32_t *out);
+
+/* ---- mode http (acl.c, kw_http.c) ---- */
+
+/* Parse "ADDR[/PREFIX]" or "ADDR/MASK" (IPv4 or IPv6) into a network with host bits cleared.
+ * 0 or -EINVAL. */
+int config__parse_net(const char *text, struct cfg_net *net);
+
+/* Parse `CRITERION [flags] [VALUE...]` (argv[0] is the criterion) into a new entry of h->acls
+ * named `name` ("" for an anonymous ACL); its index in *idx. 0 or -1 after an error. */
+int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *name, int argc,
+                      char **argv, size_t *idx);
+
+/* Parse `if|unless TERM...` (argv[0] is if or unless) into *c. 0 or -1. */
+int config__cond_parse(struct cfg_parser *st, struct cfg_http *h, int argc, char **argv,
+                       struct cfg_cond *c);
+
+/* Whether `name` is a predefined ACL name (TRUE, METH_GET, ...), supported or not. */
+bool config__acl_is_predefined(const char *name);
+
+/* Whether an ACL entry needs HTTP (anything but src, dst_port, always_true/false). */
+bool config__acl_is_l7(const struct cfg_acl *a);
+
+/* After parsing: a term naming an ACL refers to every entry with that name, including lines
+ * after the rule (HAProxy extends an ACL in place). Returns 0 or -1 (out of memory). */
+int config__cond_relink(struct cfg_http *h, struct cfg_cond *c);
+
+/* Free what a condition, an ACL entry, or a whole cfg_http owns; the structs themselves stay. */
+void config__cond_free(struct cfg_cond *c);
+void config__acl_free(struct cfg_acl *a);
+void config__http_free(struct cfg_http *h);
+
+/* After a shallow copy of an inherited cfg_http: make private copies of what [defaults] owned
+ * (error files). 0 or -ENOMEM (then *h owns nothing). */
+int config__http_inherit(struct cfg_http *h);
+
+/* Set the built-in values of a cfg_http. */
+void config__http_builtin(struct cfg_http *h);
+
+/* Keyword parsers of kw_http.c (see the table in keywords.c). */
+#define CONFIG__KW(name)                                                                           \
+    int config__kw_##name(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,           \
+                          char **argv, bool neg)
+CONFIG__KW(acl);
+CONFIG__KW(use_backend);
+CONFIG__KW(http_request);
+CONFIG__KW(http_response);
+CONFIG__KW(forwardfor);
+CONFIG__KW(http_flag);
+CONFIG__KW(http_reuse);
+CONFIG__KW(http_timeout);
+CONFIG__KW(errorfile);
+CONFIG__KW(cookie);
+CONFIG__KW(retry_on);
 
 /* Free a proxy under construction and what it owns; accepts NULL. */
 void config__pproxy_free(struct cfg_pproxy *pp);

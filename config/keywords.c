@@ -5,6 +5,7 @@
  * ("timeout connect", "option httpchk", "http-check expect"); an optional leading `no` negates. */
 #include "config/config_internal.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <stdlib.h>
@@ -94,6 +95,23 @@ static int check_name(struct cfg_parser *st, const char *what, const char *name)
 static struct cfg_proxy *px(struct cfg_parser *st)
 {
     return &st->cur->px;
+}
+
+int config__nargs(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, int min, int max)
+{
+    return nargs(st, kw, argc, min, max);
+}
+
+int config__get_int(struct cfg_parser *st, const char *what, const char *text, long long min,
+                    long long max, int *out)
+{
+    return get_int(st, what, text, min, max, out);
+}
+
+int config__get_time(struct cfg_parser *st, const char *what, const char *text, bool nonzero,
+                     uint32_t *out)
+{
+    return get_time(st, what, text, nonzero, out);
 }
 
 /* ---- global -------------------------------------------------------------------------------- */
@@ -246,13 +264,14 @@ static int kw_maxconn(struct cfg_parser *st, const struct cfg_keyword *kw, int a
     return get_int(st, "maxconn", argv[0], 0, INT_MAX, &px(st)->maxconn);
 }
 
-#define BALANCE_EXPECT "roundrobin, static-rr, leastconn, first, source, random"
+#define BALANCE_EXPECT                                                                             \
+    "roundrobin, static-rr, leastconn, first, source, random, uri, url_param NAME, hdr(NAME)"
 
 static int kw_balance(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                       bool neg)
 {
     (void)neg;
-    if (nargs(st, kw, argc, 1, 1))
+    if (nargs(st, kw, argc, 1, CFG_MAX_WORDS))
         return -1;
     static const struct {
         const char *name;
@@ -261,26 +280,77 @@ static int kw_balance(struct cfg_parser *st, const struct cfg_keyword *kw, int a
         {"roundrobin", CFG_LB_ROUNDROBIN}, {"static-rr", CFG_LB_STATIC_RR},
         {"leastconn", CFG_LB_LEASTCONN},   {"first", CFG_LB_FIRST},
         {"source", CFG_LB_SOURCE},         {"random", CFG_LB_RANDOM},
-        {"random(2)", CFG_LB_RANDOM},
+        {"random(2)", CFG_LB_RANDOM},      {"uri", CFG_LB_URI},
+        {"url_param", CFG_LB_URL_PARAM},
     };
-    for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
-        if (strcmp(argv[0], algos[i].name) == 0) {
-            px(st)->balance = algos[i].lb;
-            return 0;
+    struct cfg_proxy *p = px(st);
+    const char *a = argv[0];
+    char arg[sizeof(p->http.hash_arg)] = "";
+    int lb = -1;
+    for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++)
+        if (strcmp(a, algos[i].name) == 0)
+            lb = (int)algos[i].lb;
+    if (lb < 0 && strncmp(a, "hdr(", 4) == 0) {
+        size_t n = strlen(a);
+        if (n < 6 || a[n - 1] != ')')
+            return config__error(st,
+                                 "'balance %s' needs a header name (expected 'balance "
+                                 "hdr(NAME)')",
+                                 a);
+        if (n - 5 >= sizeof(arg))
+            return config__error(st,
+                                 "header name in '%s' is too long (expected at most %zu "
+                                 "characters)",
+                                 a, sizeof(arg) - 1);
+        for (size_t i = 0; i < n - 5; i++) {
+            unsigned char c = (unsigned char)a[4 + i];
+            if (!(isalnum(c) || strchr("!#$%&'*+-.^_`|~", c)))
+                return config__error(st,
+                                     "invalid header name in '%s' (expected 'balance "
+                                     "hdr(NAME)')",
+                                     a);
+            arg[i] = (char)tolower(c);
         }
+        arg[n - 5] = '\0';
+        lb = CFG_LB_HDR;
     }
-    if (strncmp(argv[0], "random(", 7) == 0)
+    if (lb < 0) {
+        if (strncmp(a, "random(", 7) == 0)
+            return config__error(st,
+                                 "unsupported draw count in '%s' (expected random or random(2): "
+                                 "sluice picks the better of two random servers)",
+                                 a);
+        if (strcmp(a, "rdp-cookie") == 0 || strncmp(a, "rdp-cookie(", 11) == 0 ||
+            strcmp(a, "hash") == 0)
+            return config__error(
+                st, "balance algorithm '%s' is not supported yet (expected " BALANCE_EXPECT ")", a);
+        return config__error(st, "unknown balance algorithm '%s' (expected " BALANCE_EXPECT ")", a);
+    }
+    int max = lb == CFG_LB_URL_PARAM ? 2 : 1;
+    if (lb == CFG_LB_URL_PARAM) {
+        if (argc < 2)
+            return config__error(st, "'balance url_param' needs a parameter name (expected "
+                                     "'balance url_param NAME')");
+        if (!config__copy(arg, sizeof(arg), argv[1]))
+            return config__error(st,
+                                 "parameter name '%s' is too long (expected at most %zu "
+                                 "characters)",
+                                 argv[1], sizeof(arg) - 1);
+    }
+    if (argc > max)
         return config__error(st,
-                             "unsupported draw count in '%s' (expected random or random(2): "
-                             "sluice picks the better of two random servers)",
-                             argv[0]);
-    return config__error(st, "unknown balance algorithm '%s' (expected " BALANCE_EXPECT ")",
-                         argv[0]);
+                             "option '%s' of 'balance %s' is not supported yet (expected "
+                             "'balance %s%s')",
+                             argv[max], a, a, lb == CFG_LB_URL_PARAM ? " NAME" : "");
+    p->balance = (enum cfg_balance)lb;
+    memcpy(p->http.hash_arg, arg, sizeof(arg));
+    st->cur->balance_line = st->line;
+    return 0;
 }
 
 #define SRV_OPTS_EXPECT                                                                            \
     "check, weight N, inter T, fastinter T, downinter T, rise N, fall N, backup, maxconn N, "      \
-    "slowstart T, disabled, send-proxy, send-proxy-v2"
+    "slowstart T, disabled, send-proxy, send-proxy-v2, cookie V"
 
 /* Apply `server`/`default-server` options to srv. `who` names the statement in messages. */
 static int server_options(struct cfg_parser *st, const char *who, struct cfg_server *srv, int argc,
@@ -290,8 +360,8 @@ static int server_options(struct cfg_parser *st, const char *who, struct cfg_ser
         "check",   "no-check",   "backup",        "no-backup",     "disabled",
         "enabled", "send-proxy", "send-proxy-v2", "no-send-proxy", "no-send-proxy-v2",
     };
-    static const char *const valued[] = {"weight", "inter", "fastinter", "downinter",
-                                         "rise",   "fall",  "maxconn",   "slowstart"};
+    static const char *const valued[] = {"weight", "inter",   "fastinter", "downinter", "rise",
+                                         "fall",   "maxconn", "slowstart", "cookie"};
     for (int i = 0; i < argc; i++) {
         const char *o = argv[i];
         if (strcmp(o, "check") == 0)
@@ -343,9 +413,25 @@ static int server_options(struct cfg_parser *st, const char *who, struct cfg_ser
                                      (strcmp(o, "weight") == 0 || strcmp(o, "rise") == 0 ||
                                       strcmp(o, "fall") == 0 || strcmp(o, "maxconn") == 0)
                                          ? "<number>"
-                                         : "<time>");
+                                     : strcmp(o, "cookie") == 0 ? "<value>"
+                                                                : "<time>");
             const char *v = argv[++i];
             int rc;
+            if (strcmp(o, "cookie") == 0) {
+                for (const char *c = v; *c; c++)
+                    if (*c <= ' ' || *c >= 127 || strchr("\",;\\", *c))
+                        return config__error(st,
+                                             "invalid character in cookie value '%s' (expected "
+                                             "letters, digits and punctuation other than "
+                                             "\" , ; \\)",
+                                             v);
+                if (!*v || !config__copy(srv->cookie, sizeof(srv->cookie), v))
+                    return config__error(st,
+                                         "invalid cookie value '%s' (expected 1 to %zu "
+                                         "characters)",
+                                         v, sizeof(srv->cookie) - 1);
+                continue;
+            }
             if (strcmp(o, "weight") == 0)
                 rc = get_int(st, "weight", v, 0, 256, &srv->weight);
             else if (strcmp(o, "rise") == 0)
@@ -509,6 +595,8 @@ static int kw_tcplog(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     if (nargs(st, kw, argc, 0, 0))
         return -1;
     px(st)->tcplog = !neg;
+    if (!neg)
+        px(st)->http.httplog = false; /* one log format: the last statement wins */
     return 0;
 }
 
@@ -551,7 +639,8 @@ const struct cfg_keyword config__keywords[] = {
      "Detach from the terminal and run in the background (like -D).", "daemon ="},
     /* proxies */
     {"mode", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_mode, "tcp | http", "tcp",
-     "Proxy at layer 4 (tcp) or layer 7 (http: parsed, implemented in a later release).",
+     "Proxy at layer 4 (tcp: a byte stream) or layer 7 (http: HTTP/1.1 requests, routed and "
+     "rewritten by ACLs and rules).",
      "mode = tcp"},
     {"bind", SEC_F | SEC_L, false, kw_bind, "<addr>:<port>[,<addr>:<port>...] [accept-proxy]",
      "none (a frontend needs one)",
@@ -565,12 +654,17 @@ const struct cfg_keyword config__keywords[] = {
      "Concurrent connections accepted by this frontend; 0 means the global limit only.",
      "maxconn = 5000"},
     {"balance", SEC_D | SEC_B | SEC_L, false, kw_balance,
-     "roundrobin | static-rr | leastconn | first | source | random[(2)]", "roundrobin",
-     "How a server is chosen for a new connection.", "balance = leastconn"},
+     "roundrobin | static-rr | leastconn | first | source | random[(2)] | uri | url_param <name> "
+     "| hdr(<name>)",
+     "roundrobin",
+     "How a server is chosen for a new connection (mode http: for each request); uri, url_param "
+     "and hdr hash the request target, a query parameter or a header (mode http only).",
+     "balance = leastconn"},
     {"server", SEC_B | SEC_L, false, kw_server, "<name> <addr>:<port> [options...]", "none",
      "A server of this backend; options: check, weight N (0-256), inter T, fastinter T, "
      "downinter T, rise N, fall N, backup, maxconn N, slowstart T, disabled, send-proxy, "
-     "send-proxy-v2 (and no-check, no-backup, enabled, no-send-proxy, no-send-proxy-v2).",
+     "send-proxy-v2, cookie V (and no-check, no-backup, enabled, no-send-proxy, "
+     "no-send-proxy-v2).",
      "server = s1 10.0.0.1:80 check weight 10 maxconn 200"},
     {"default-server", SEC_D | SEC_B | SEC_L, false, kw_default_server, "[options...]",
      "weight 1 inter 2s rise 2 fall 3",
@@ -606,6 +700,123 @@ const struct cfg_keyword config__keywords[] = {
     {"http-check expect", SEC_D | SEC_B | SEC_L, false, kw_http_check_expect, "status <code>",
      "any 2xx or 3xx", "The status an HTTP health check must return (needs option httpchk).",
      "http-check expect = status 200"},
+    /* mode http */
+    {"acl", SEC_F | SEC_B | SEC_L, false, config__kw_acl,
+     "<name> <criterion> [-i] [-f <file>] [-m <method>] [--] [<value>...]", "none",
+     "Name a test of the request for use_backend and http-request/http-response conditions; "
+     "several lines with one name are ORed.",
+     "acl = is_api path_beg /api/ /v2/"},
+    {"use_backend", SEC_F | SEC_L, false, config__kw_use_backend,
+     "<backend> [if|unless <condition>]", "none (default_backend takes every request)",
+     "Send the request to this backend when the condition holds; the first matching rule wins, "
+     "then default_backend.",
+     "use_backend = app if { path_beg /api/ } METH_GET"},
+    {"http-request allow", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "[if|unless <condition>]", "none",
+     "Stop evaluating http-request rules of this section and let the request through.",
+     "http-request allow = if { src 10.0.0.0/8 }"},
+    {"http-request deny", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "[deny_status <code>] [if|unless <condition>]", "deny_status 403",
+     "Answer with an error page (403 unless deny_status says otherwise) and close.",
+     "http-request deny = deny_status 429 if { path_beg /admin } !{ src 10.0.0.0/8 }"},
+    {"http-request redirect", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "location|prefix|scheme <value> [code 301|302|303|307|308] [if|unless <condition>]",
+     "code 302",
+     "Answer with a redirect: to a location, to a prefix followed by the request's path, or to "
+     "the same URL with another scheme.",
+     "http-request redirect = prefix https://www.example.com code 301 if { hdr(host) -i "
+     "example.com }"},
+    {"http-request return", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "[status <code>] [content-type <type>] [string <text> | file <path>] [if|unless "
+     "<condition>]",
+     "status 200, no body",
+     "Answer directly, without a server; a body needs a content-type; a file is read at load "
+     "time (at most 64 KiB).",
+     "http-request return = status 200 content-type text/plain string ok if { path /health }"},
+    {"http-request set-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<name> <value> [if|unless <condition>]", "none",
+     "Replace every field of this header in the request with one field holding the value.",
+     "http-request set-header = X-Forwarded-Proto https"},
+    {"http-request add-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<name> <value> [if|unless <condition>]", "none", "Append a header field to the request.",
+     "http-request add-header = X-Via sluice"},
+    {"http-request del-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<name> [if|unless <condition>]", "none",
+     "Remove every field of this header from the request.", "http-request del-header = Proxy"},
+    {"http-response set-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
+     "<name> <value> [if|unless <condition>]", "none",
+     "Replace every field of this header in the response with one field holding the value.",
+     "http-response set-header = Strict-Transport-Security max-age=31536000"},
+    {"http-response add-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
+     "<name> <value> [if|unless <condition>]", "none", "Append a header field to the response.",
+     "http-response add-header = Cache-Control no-store if { path_beg /account }"},
+    {"http-response del-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
+     "<name> [if|unless <condition>]", "none",
+     "Remove every field of this header from the response (e.g. Server, to hide the server "
+     "software).",
+     "http-response del-header = Server"},
+    {"http-response set-status", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
+     "<code> [reason <text>] [if|unless <condition>]", "none",
+     "Replace the response's status code (100 to 999) and, optionally, its reason phrase.",
+     "http-response set-status = 404 if { path_beg /private/ }"},
+    {"http-response deny", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
+     "[deny_status <code>] [if|unless <condition>]", "deny_status 502",
+     "Drop the server's response and answer with an error page instead (502 by default).",
+     "http-response deny = if { path_beg /internal/ }"},
+    {"option forwardfor", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_forwardfor,
+     "[except <network>] [header <name>] [if-none]", "off; header X-Forwarded-For",
+     "Add the client's address to the request in an X-Forwarded-For header (or the one named), "
+     "except for clients in the network; if-none only when the request has no such header.",
+     "option forwardfor = except 127.0.0.0/8 header X-Client-IP if-none"},
+    {"option forwarded", SEC_D | SEC_B | SEC_L, true, config__kw_http_flag, "", "off",
+     "Add an RFC 7239 Forwarded header (for=client address, proto) to the request.",
+     "option = forwarded"},
+    {"option httplog", SEC_D | SEC_F | SEC_L, true, config__kw_http_flag, "", "off",
+     "Log one line per request in HAProxy's httplog format (a tcp-mode frontend falls back to "
+     "tcplog, as in HAProxy).",
+     "option = httplog"},
+    {"option http-server-close", SEC_D | SEC_F | SEC_B | SEC_L, true, config__kw_http_flag, "",
+     "off", "Keep client connections alive but close the server connection after each response.",
+     "option = http-server-close"},
+    {"option httpclose", SEC_D | SEC_F | SEC_B | SEC_L, true, config__kw_http_flag, "", "off",
+     "Close both connections after each response.", "option = httpclose"},
+    {"option http-keep-alive", SEC_D | SEC_F | SEC_B | SEC_L, true, config__kw_http_flag, "", "on",
+     "Keep client and server connections alive between requests (the default; cancels "
+     "http-server-close and httpclose).",
+     "option = http-keep-alive"},
+    {"http-reuse", SEC_D | SEC_B | SEC_L, false, config__kw_http_reuse,
+     "safe | never | aggressive | always", "safe",
+     "Whether idle server connections are shared between clients: safe reuses them for a "
+     "client's later requests only, always for any request, never not at all.",
+     "http-reuse = always"},
+    {"timeout http-request", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_http_timeout,
+     "<time>", "0 (use timeout client)",
+     "Maximum time to receive a complete request header block (answers 408).",
+     "timeout http-request = 10s"},
+    {"timeout http-keep-alive", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_http_timeout,
+     "<time>", "0 (use timeout http-request)",
+     "Maximum idle time of a client connection between two requests.",
+     "timeout http-keep-alive = 2s"},
+    {"timeout tunnel", SEC_D | SEC_B | SEC_L, false, config__kw_http_timeout, "<time>",
+     "0 (use timeout client and server)",
+     "Inactivity timeout of a connection switched to a tunnel (WebSocket, any 101 response).",
+     "timeout tunnel = 1h"},
+    {"errorfile", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_errorfile, "<code> <file>",
+     "built-in pages",
+     "Replace the error page for this status with the file's content, a complete HTTP response "
+     "read at load time (at most 64 KiB; an empty file closes without answering).",
+     "errorfile = 503 examples/errors/503.http"},
+    {"cookie", SEC_D | SEC_B | SEC_L, false, config__kw_cookie,
+     "<name> [insert] [indirect] [nocache] [httponly] [secure] [domain <domain>]",
+     "none (no cookie persistence)",
+     "Sticky sessions: a client whose cookie names a server's `cookie` value goes to that "
+     "server; insert adds the cookie to responses.",
+     "cookie = SRV insert indirect nocache httponly"},
+    {"retry-on", SEC_D | SEC_B | SEC_L, false, config__kw_retry_on,
+     "conn-failure | empty-response | response-timeout | 503 | all-retryable-errors | none ...",
+     "conn-failure empty-response",
+     "Which failures make a request go to a server again (up to `retries` times).",
+     "retry-on = conn-failure empty-response 503"},
 };
 const size_t config__nkeywords = sizeof(config__keywords) / sizeof(config__keywords[0]);
 

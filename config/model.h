@@ -7,6 +7,8 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config/model_http.h"
+
 #define CFG_NAME_MAX 64
 #define CFG_PATH_MAX 256
 
@@ -20,8 +22,11 @@ enum cfg_balance {
     CFG_LB_STATIC_RR,      /* weighted, weights fixed at start */
     CFG_LB_LEASTCONN,
     CFG_LB_FIRST,
-    CFG_LB_SOURCE,         /* client address hash through a Maglev table */
-    CFG_LB_RANDOM,         /* power of two choices (random(2)) */
+    CFG_LB_SOURCE,    /* client address hash through a Maglev table */
+    CFG_LB_RANDOM,    /* power of two choices (random(2)) */
+    CFG_LB_URI,       /* hash of the request target (mode http) */
+    CFG_LB_URL_PARAM, /* hash of a query parameter: http.hash_arg (mode http) */
+    CFG_LB_HDR,       /* hash of a request header: http.hash_arg, lower-case (mode http) */
 };
 
 enum cfg_check_type { CFG_CHECK_TCP = 0, CFG_CHECK_HTTP };
@@ -58,15 +63,16 @@ struct cfg_server {
     bool check;
     bool backup;
     bool disabled;
-    int weight;            /* 0..256, default 1 */
-    int maxconn;           /* 0: unlimited */
-    uint32_t inter;        /* ms between checks, default 2000 */
-    uint32_t fastinter;    /* ms while changing state; default = inter */
-    uint32_t downinter;    /* ms while down; default = inter */
-    int rise;              /* default 2 */
-    int fall;              /* default 3 */
-    uint32_t slowstart;    /* ms to ramp weight after recovery, 0 = off */
+    int weight;         /* 0..256, default 1 */
+    int maxconn;        /* 0: unlimited */
+    uint32_t inter;     /* ms between checks, default 2000 */
+    uint32_t fastinter; /* ms while changing state; default = inter */
+    uint32_t downinter; /* ms while down; default = inter */
+    int rise;           /* default 2 */
+    int fall;           /* default 3 */
+    uint32_t slowstart; /* ms to ramp weight after recovery, 0 = off */
     enum cfg_proxy_proto send_proxy;
+    char cookie[64]; /* `cookie VALUE` for cookie persistence; "" = none (never picked by it) */
     int line;
 };
 
@@ -92,13 +98,16 @@ struct cfg_proxy {
     int retries; /* default 3 */
     bool redispatch;
     enum cfg_check_type check_type;
-    char httpchk_method[16]; /* default "OPTIONS" */
+    char httpchk_method[16];        /* default "OPTIONS" */
     char httpchk_uri[CFG_PATH_MAX]; /* default "/" */
     /* default "HTTP/1.0"; HAProxy configs append headers here: "HTTP/1.1\r\nHost: x" */
     char httpchk_version[CFG_NAME_MAX];
-    int httpchk_expect_status; /* 0: any 2xx or 3xx passes */
+    int httpchk_expect_status;  /* 0: any 2xx or 3xx passes */
     struct cfg_server *servers; /* owned, nservers entries */
     size_t nservers;
+
+    /* mode http: ACLs, rules, options (see config/model_http.h) */
+    struct cfg_http http;
 };
 
 struct config {

@@ -9,15 +9,15 @@
 
 /* What an ACL looks at (HAProxy's "fetch"). */
 enum acl_fetch {
-    ACL_F_PATH = 0,   /* path part of the target, without the query string */
-    ACL_F_URL,        /* the whole request target */
-    ACL_F_QUERY,      /* query string without '?' */
-    ACL_F_URL_PARAM,  /* value of a query parameter: arg */
-    ACL_F_HDR,        /* value(s) of a request header: arg (each comma-separated value) */
+    ACL_F_PATH = 0,  /* path part of the target, without the query string */
+    ACL_F_URL,       /* the whole request target */
+    ACL_F_QUERY,     /* query string without '?' */
+    ACL_F_URL_PARAM, /* value of a query parameter: arg */
+    ACL_F_HDR,       /* value(s) of a request header: arg (each comma-separated value) */
     ACL_F_METHOD,
-    ACL_F_SRC,        /* client address (after accept-proxy) */
-    ACL_F_DST_PORT,   /* frontend port the client connected to */
-    ACL_F_REQ_VER,    /* "1.0" / "1.1" */
+    ACL_F_SRC,      /* client address (after accept-proxy) */
+    ACL_F_DST_PORT, /* frontend port the client connected to */
+    ACL_F_REQ_VER,  /* "1.0" / "1.1" */
     ACL_F_ALWAYS_TRUE,
     ACL_F_ALWAYS_FALSE,
 };
@@ -28,12 +28,12 @@ enum acl_match {
     ACL_M_BEG,
     ACL_M_END,
     ACL_M_SUB,
-    ACL_M_DIR,     /* a '/'-delimited component */
-    ACL_M_DOM,     /* a '.'-delimited component (hdr_dom) */
-    ACL_M_REG,     /* PCRE2 regex */
-    ACL_M_FOUND,   /* the sample exists (no values) */
-    ACL_M_IP,      /* CIDR networks (src) */
-    ACL_M_INT,     /* integers (dst_port) */
+    ACL_M_DIR,   /* a '/'-delimited component */
+    ACL_M_DOM,   /* a '.'-delimited component (hdr_dom) */
+    ACL_M_REG,   /* PCRE2 regex */
+    ACL_M_FOUND, /* the sample exists (no values) */
+    ACL_M_IP,    /* CIDR networks (src) */
+    ACL_M_INT,   /* integers (dst_port) */
     ACL_M_LEN,
 };
 
@@ -43,11 +43,13 @@ struct cfg_net {
 };
 
 struct cfg_acl_value {
-    char *str;          /* owned; for STR/BEG/END/SUB/DIR/DOM (lower-cased when icase) */
+    char *str; /* owned; for STR/BEG/END/SUB/DIR/DOM (lower-cased when icase) */
     size_t len;
     void *re;           /* owned pcre2_code * for ACL_M_REG, else NULL */
     struct cfg_net net; /* ACL_M_IP */
-    int64_t num;        /* ACL_M_INT / LEN */
+    int64_t num;        /* ACL_M_INT / LEN: lower bound, included */
+    int64_t num_max;    /* ACL_M_INT / LEN: upper bound, included ("N" gives num == num_max;
+                           "A:B", "A:", ":B" and "eq|ge|gt|le|lt N" give ranges) */
 };
 
 /* One `acl NAME = CRITERION [flags] VALUES...` line. Several lines with the same name are ORed,
@@ -55,9 +57,9 @@ struct cfg_acl_value {
 struct cfg_acl {
     char name[64];
     enum acl_fetch fetch;
-    char arg[64];          /* header or parameter name for HDR / URL_PARAM (lower-cased header) */
+    char arg[64]; /* header or parameter name for HDR / URL_PARAM (lower-cased header) */
     enum acl_match match;
-    bool icase;            /* -i */
+    bool icase;                   /* -i */
     struct cfg_acl_value *values; /* owned */
     size_t nvalues;
     int line;
@@ -67,14 +69,14 @@ struct cfg_acl {
  * group, groups are ORed. A term names ACLs by name (all entries with that name, ORed), or is an
  * anonymous ACL written in braces. */
 struct cfg_cond_term {
-    bool neg;          /* ! */
-    bool or_before;    /* an `or` precedes this term: it starts a new AND group */
-    size_t *acls;      /* owned: indexes into the owning proxy's acls[] (entries ORed) */
+    bool neg;       /* ! */
+    bool or_before; /* an `or` precedes this term: it starts a new AND group */
+    size_t *acls;   /* owned: indexes into the owning proxy's acls[] (entries ORed) */
     size_t nacls;
 };
 
 struct cfg_cond {
-    bool present;      /* false: unconditional */
+    bool present; /* false: unconditional */
     bool unless;
     struct cfg_cond_term *terms; /* owned */
     size_t nterms;
@@ -89,23 +91,25 @@ struct cfg_use_backend {
 
 enum http_rule_action {
     HTTP_ACT_ALLOW = 0,
-    HTTP_ACT_DENY,         /* status (default 403) */
-    HTTP_ACT_REDIRECT,     /* redirect location|prefix|scheme VALUE [code N] */
-    HTTP_ACT_RETURN,       /* return status N content-type T string S | file F */
-    HTTP_ACT_SET_HEADER,   /* name value */
+    HTTP_ACT_DENY,       /* status (default 403) */
+    HTTP_ACT_REDIRECT,   /* redirect location|prefix|scheme VALUE [code N] */
+    HTTP_ACT_RETURN,     /* return status N content-type T string S | file F */
+    HTTP_ACT_SET_HEADER, /* name value */
     HTTP_ACT_ADD_HEADER,
-    HTTP_ACT_DEL_HEADER,   /* name */
-    HTTP_ACT_SET_STATUS,   /* http-response only */
+    HTTP_ACT_DEL_HEADER, /* name */
+    HTTP_ACT_SET_STATUS, /* http-response only */
 };
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
 
 struct cfg_http_rule {
     enum http_rule_action action;
-    char *name;             /* owned: header name (set/add/del) */
-    char *value;            /* owned: header value, redirect target, return body */
-    char *content_type;     /* owned: return content-type */
-    int status;             /* deny_status, redirect code (302), return status, set-status */
+    char *name;         /* owned: header name (set/add/del) */
+    char *value;        /* owned: header value, redirect target, return body, set-status
+                           reason; NUL-terminated, NULL when absent */
+    size_t value_len;   /* bytes in value (a return body read from a file may hold NULs) */
+    char *content_type; /* owned: return content-type */
+    int status;         /* deny_status, redirect code (302), return status, set-status */
     enum http_redirect_type redirect;
     struct cfg_cond cond;
     int line;
@@ -116,7 +120,7 @@ enum http_reuse { HTTP_REUSE_SAFE = 0, HTTP_REUSE_NEVER, HTTP_REUSE_AGGRESSIVE, 
 /* `cookie NAME insert|rewrite|prefix [indirect] [nocache] [httponly] [secure] [domain D]
  * [maxidle T] [maxlife T]` (only insert is required by sluice for now) */
 struct cfg_cookie {
-    char name[64];         /* "" when no cookie persistence */
+    char name[64]; /* "" when no cookie persistence */
     bool insert, indirect, nocache, httponly, secure;
     char domain[128];
 };
@@ -124,7 +128,7 @@ struct cfg_cookie {
 /* `option forwardfor [except NET] [header NAME] [if-none]` */
 struct cfg_forwardfor {
     bool enabled;
-    char header[64];       /* default "X-Forwarded-For" */
+    char header[64]; /* default "X-Forwarded-For" */
     bool has_except;
     struct cfg_net except;
     bool if_none;
@@ -133,7 +137,7 @@ struct cfg_forwardfor {
 /* `errorfile CODE PATH`: the file is read at load time (a complete HTTP response, as HAProxy). */
 struct cfg_errorfile {
     int status;
-    char *data;            /* owned */
+    char *data; /* owned */
     size_t len;
 };
 
@@ -141,11 +145,11 @@ struct cfg_errorfile {
  * (timeouts, options, errorfiles, http-reuse, forwardfor, httplog, retry-on); ACLs and rules are
  * per section. */
 struct cfg_http {
-    struct cfg_acl *acls;  /* owned: user ACLs then predefined ones */
+    struct cfg_acl *acls; /* owned: user ACLs then predefined ones */
     size_t nacls;
     struct cfg_use_backend *use_backends; /* owned, in order */
     size_t nuse_backends;
-    struct cfg_http_rule *req_rules;  /* owned: http-request rules in order */
+    struct cfg_http_rule *req_rules; /* owned: http-request rules in order */
     size_t nreq_rules;
     struct cfg_http_rule *resp_rules; /* owned: http-response rules in order */
     size_t nresp_rules;
@@ -167,10 +171,10 @@ struct cfg_http {
     unsigned retry_on;
 };
 
-#define HTTP_RETRY_CONN_FAILURE 0x1u
-#define HTTP_RETRY_EMPTY_RESPONSE 0x2u
+#define HTTP_RETRY_CONN_FAILURE     0x1u
+#define HTTP_RETRY_EMPTY_RESPONSE   0x2u
 #define HTTP_RETRY_RESPONSE_TIMEOUT 0x4u
-#define HTTP_RETRY_503 0x8u
-#define HTTP_RETRY_DEFAULT (HTTP_RETRY_CONN_FAILURE | HTTP_RETRY_EMPTY_RESPONSE)
+#define HTTP_RETRY_503              0x8u
+#define HTTP_RETRY_DEFAULT          (HTTP_RETRY_CONN_FAILURE | HTTP_RETRY_EMPTY_RESPONSE)
 
 #endif

@@ -58,6 +58,7 @@ void config__proxy_builtin(struct cfg_pproxy *pp)
     strcpy(p->httpchk_uri, "/");
     strcpy(p->httpchk_version, "HTTP/1.0");
     p->timeout.drain = 10000;
+    config__http_builtin(&p->http);
     pp->defsrv.weight = 1;
     pp->defsrv.inter = 2000;
     pp->defsrv.rise = 2;
@@ -70,6 +71,7 @@ void config__pproxy_free(struct cfg_pproxy *pp)
         return;
     free(pp->px.binds);
     free(pp->px.servers);
+    config__http_free(&pp->px.http);
     free(pp);
 }
 
@@ -225,11 +227,15 @@ int config__open_section(struct cfg_parser *st, const char *line)
     if (!pp)
         return config__error(st, "out of memory");
     if (tmpl) {
-        *pp = *tmpl; /* defaults own no binds or servers: a shallow copy is a full copy */
+        *pp = *tmpl; /* defaults own no binds or servers, only error files (copied below) */
         pp->px.binds = NULL;
         pp->px.nbinds = 0;
         pp->px.servers = NULL;
         pp->px.nservers = 0;
+        if (config__http_inherit(&pp->px.http) != 0) {
+            free(pp);
+            return config__error(st, "out of memory");
+        }
     } else {
         config__proxy_builtin(pp);
     }
@@ -253,7 +259,7 @@ int config__open_section(struct cfg_parser *st, const char *line)
     bool ok = sec == CFG_SEC_DEFAULTS ? push(&st->defaults, &st->ndefaults, pp)
                                       : push(&st->proxies, &st->nproxies, pp);
     if (!ok) {
-        free(pp);
+        config__pproxy_free(pp);
         return config__error(st, "out of memory");
     }
     if (sec == CFG_SEC_DEFAULTS)
@@ -436,6 +442,7 @@ static int load(const char *name, FILE *fp, const char *text, struct config **ou
                 st.cfg->proxies[i] = st.proxies[i]->px;
                 st.proxies[i]->px.binds = NULL;
                 st.proxies[i]->px.servers = NULL;
+                memset(&st.proxies[i]->px.http, 0, sizeof(st.proxies[i]->px.http));
             }
             st.cfg->nproxies = st.nproxies;
             config__validate(&st);
@@ -485,6 +492,7 @@ void config_free(struct config *cfg)
     for (size_t i = 0; i < cfg->nproxies; i++) {
         free(cfg->proxies[i].binds);
         free(cfg->proxies[i].servers);
+        config__http_free(&cfg->proxies[i].http);
     }
     free(cfg->proxies);
     free(cfg);

@@ -43,6 +43,123 @@ static void global_defaults(struct config *cfg)
     }
 }
 
+static int relink_all(struct cfg_http *h)
+{
+    for (size_t i = 0; i < h->nuse_backends; i++)
+        if (config__cond_relink(h, &h->use_backends[i].cond))
+            return -1;
+    for (size_t i = 0; i < h->nreq_rules; i++)
+        if (config__cond_relink(h, &h->req_rules[i].cond))
+            return -1;
+    for (size_t i = 0; i < h->nresp_rules; i++)
+        if (config__cond_relink(h, &h->resp_rules[i].cond))
+            return -1;
+    return 0;
+}
+
+/* The first ACL of a condition that needs HTTP, or NULL. */
+static const struct cfg_acl *cond_l7_acl(const struct cfg_http *h, const struct cfg_cond *c)
+{
+    for (size_t t = 0; t < c->nterms; t++)
+        for (size_t k = 0; k < c->terms[t].nacls; k++)
+            if (config__acl_is_l7(&h->acls[c->terms[t].acls[k]]))
+                return &h->acls[c->terms[t].acls[k]];
+    return NULL;
+}
+
+/* mode http parts of one proxy: use_backend targets, what needs mode http, cookies. */
+static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struct cfg_pproxy *pp)
+{
+    struct config *cfg = st->cfg;
+    struct cfg_http *h = &p->http;
+    const char *kind = config__sec_name(pp->sec);
+    if (relink_all(h) != 0)
+        return config__error_at(st, p->line, "out of memory");
+
+    for (size_t i = 0; i < h->nuse_backends; i++) {
+        struct cfg_use_backend *ub = &h->use_backends[i];
+        ub->backend = config_find_proxy(cfg, ub->name, CFG_CAP_BE);
+        if (!ub->backend) {
+            if (config_find_proxy(cfg, ub->name, CFG_CAP_FE))
+                return config__error_at(st, ub->line,
+                                        "use_backend '%s' of %s '%s' is a frontend, not a "
+                                        "backend (expected the name of a [backend] or [listen] "
+                                        "section)",
+                                        ub->name, kind, p->name);
+            return config__error_at(st, ub->line,
+                                    "use_backend '%s' of %s '%s' does not exist (expected the "
+                                    "name of a [backend] or [listen] section)",
+                                    ub->name, kind, p->name);
+        }
+        if (ub->backend->mode != p->mode)
+            return config__error_at(st, ub->line,
+                                    "unable to use backend '%s' (mode %s) from %s '%s' (mode %s) "
+                                    "(expected the same mode on both)",
+                                    ub->backend->name, mode_name(ub->backend->mode), kind, p->name,
+                                    mode_name(p->mode));
+        const struct cfg_acl *a = cond_l7_acl(h, &ub->cond);
+        if (p->mode == CFG_MODE_TCP && a) {
+            if (a->name[0])
+                return config__error_at(st, ub->line,
+                                        "use_backend '%s' in %s (mode tcp) tests ACL '%s' "
+                                        "(line %d), which needs mode http (expected 'mode http', "
+                                        "or only src and dst_port tests in mode tcp)",
+                                        ub->name, pp->label, a->name, a->line);
+            return config__error_at(st, ub->line,
+                                    "use_backend '%s' in %s (mode tcp) tests the request, which "
+                                    "needs mode http (expected 'mode http', or only src and "
+                                    "dst_port tests in mode tcp)",
+                                    ub->name, pp->label);
+        }
+    }
+
+    if (p->mode == CFG_MODE_TCP) {
+        if (h->nreq_rules || h->nresp_rules)
+            return config__error_at(st,
+                                    h->nreq_rules ? h->req_rules[0].line : h->resp_rules[0].line,
+                                    "'%s' rules in %s need mode http (expected 'mode http' in "
+                                    "the section or its [defaults])",
+                                    h->nreq_rules ? "http-request" : "http-response", pp->label);
+        bool l7_balance =
+            p->balance == CFG_LB_URI || p->balance == CFG_LB_URL_PARAM || p->balance == CFG_LB_HDR;
+        if ((p->caps & CFG_CAP_BE) && l7_balance)
+            return config__error_at(st, pp->balance_line ? pp->balance_line : p->line,
+                                    "balance %s in %s needs mode http (expected 'mode http', or "
+                                    "an algorithm like roundrobin or source in mode tcp)",
+                                    p->balance == CFG_LB_URI         ? "uri"
+                                    : p->balance == CFG_LB_URL_PARAM ? "url_param"
+                                                                     : "hdr()",
+                                    pp->label);
+        if ((p->caps & CFG_CAP_BE) && h->cookie.name[0])
+            return config__error_at(st, pp->cookie_line ? pp->cookie_line : p->line,
+                                    "cookie persistence in %s needs mode http (expected 'mode "
+                                    "http', or balance source in mode tcp)",
+                                    pp->label);
+        /* HAProxy: "option httplog" without mode http falls back to tcplog */
+        if (h->httplog) {
+            h->httplog = false;
+            p->tcplog = true;
+        }
+    }
+
+    /* Cookie values pick one server: two servers with the same one are ambiguous. */
+    if (p->caps & CFG_CAP_BE) {
+        for (size_t i = 0; i < p->nservers; i++) {
+            if (!p->servers[i].cookie[0])
+                continue;
+            for (size_t k = 0; k < i; k++)
+                if (strcmp(p->servers[i].cookie, p->servers[k].cookie) == 0)
+                    return config__error_at(st, p->servers[i].line,
+                                            "server '%s' has the same cookie value '%s' as "
+                                            "server '%s' at line %d (expected a value per "
+                                            "server)",
+                                            p->servers[i].name, p->servers[i].cookie,
+                                            p->servers[k].name, p->servers[k].line);
+        }
+    }
+    return 0;
+}
+
 int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
@@ -90,13 +207,14 @@ int config__validate(struct cfg_parser *st)
                                             p->backend->name, mode_name(p->backend->mode), kind,
                                             p->name, mode_name(p->mode));
             } else if (p->caps & CFG_CAP_BE) {
-                if (p->nservers == 0)
+                if (p->nservers == 0 && p->http.nuse_backends == 0)
                     return config__error_at(st, p->line,
                                             "listen '%s' has no 'server' and no default_backend "
                                             "(expected at least one 'server = NAME ADDR:PORT')",
                                             p->name);
                 p->backend = p;
-            } else {
+            } else if (p->http.nuse_backends == 0) {
+                /* with use_backend rules, unmatched requests get a 503 as in HAProxy */
                 return config__error_at(st, p->line,
                                         "frontend '%s' has no default_backend (expected "
                                         "'default_backend = NAME' naming a [backend] or "
@@ -104,6 +222,9 @@ int config__validate(struct cfg_parser *st)
                                         p->name);
             }
         }
+
+        if (validate_http(st, p, pp) != 0)
+            return -1;
 
         if ((p->caps & CFG_CAP_BE) && pp->expect_line && p->check_type != CFG_CHECK_HTTP)
             return config__error_at(st, pp->expect_line,

@@ -5,7 +5,7 @@
 
 /* Each test_<module>.c defines suite_<module>(), which adds its suite and returns a CUnit error
  * code. Declared weak so the runner links while a module's tests are still being written. */
-#define SUITES(X) X(config) X(balancer) X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse)
+#define SUITES(X) X(config) X(balancer) X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 

@@ -520,7 +520,7 @@ static void test_errors(void)
     } cases[] = {
         {BASE "balance = roundrobbin\n",
          "t.ini:6: unknown balance algorithm 'roundrobbin' (expected roundrobin, static-rr, "
-         "leastconn, first, source, random)"},
+         "leastconn, first, source, random, uri, url_param NAME, hdr(NAME))"},
         {"[backend app]\nserver = s 127.0.0.1:1\n\ntiemout connect = 5s\n",
          "t.ini:4: unknown keyword 'tiemout' in section [backend app] (did you mean 'timeout'?)"},
         {BASE "frobnicate = 1\n", "t.ini:6: unknown keyword 'frobnicate' in section [backend b]"},
@@ -545,7 +545,8 @@ static void test_errors(void)
         {BASE "timeout server = 100d\n", "t.ini:6: time '100d' for 'timeout server' is too large"},
         {BASE "timeout connect =\n", "t.ini:6: 'timeout connect' needs an argument"},
         {BASE "timeout =\n", "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
-                             "client, server, queue, check, drain)"},
+                             "client, server, queue, check, drain, http-request, "
+                             "http-keep-alive, tunnel)"},
         {BASE "retries = -1\n", "t.ini:6: invalid retries '-1' (expected an integer from 0"},
         {BASE "retries = 3x\n", "t.ini:6: invalid retries '3x'"},
         {BASE "server = s2 127.0.0.1:2 weight 257\n",
@@ -577,15 +578,16 @@ static void test_errors(void)
         {"[frontend f]\nbind = :80,,:81\n", "t.ini:2: empty address in 'bind' list"},
         {BASE "mode = udp\n", "t.ini:6: unknown mode 'udp' (expected tcp or http)"},
         {BASE "balance = random(3)\n", "t.ini:6: unsupported draw count in 'random(3)'"},
-        {BASE "balance = uri\n", "t.ini:6: unknown balance algorithm 'uri'"},
+        {BASE "balance = urx\n", "t.ini:6: unknown balance algorithm 'urx'"},
         {BASE "option = httpchk GET health\n",
          "t.ini:6: invalid URI 'health' in 'option httpchk' (expected a path starting with '/')"},
         {BASE "option = httpchk get /\n", "t.ini:6: invalid HTTP method 'get'"},
         {BASE "option = httpchk GET / HTTP/1.1 extra\n",
          "t.ini:6: too many arguments for 'option httpchk'"},
-        {BASE "option = forwardfor\n",
-         "t.ini:6: unknown option 'forwardfor' in section [backend b] (expected redispatch, "
-         "tcp-check, httpchk, tcplog)"},
+        {BASE "option = dontlognull\n",
+         "t.ini:6: unknown option 'dontlognull' in section [backend b] (expected redispatch, "
+         "tcp-check, httpchk, tcplog, forwardfor, forwarded, httplog, http-server-close, "
+         "httpclose, http-keep-alive)"},
         {BASE "option = redispatch now\n",
          "t.ini:6: 'option redispatch' takes no argument (expected 'option redispatch =')"},
         {BASE "http-check = expect string ok\n",
@@ -773,8 +775,8 @@ static void test_keyword_examples(void)
             snprintf(text, sizeof(text), "[global]\n%s\n" BASE, k->example);
         else
             snprintf(text, sizeof(text),
-                     "[listen x]\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
-                     "[backend app]\nserver = a 127.0.0.1:2\n",
+                     "[listen x]\nmode = http\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
+                     "[backend app]\nmode = http\nserver = a 127.0.0.1:2\n",
                      strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "", k->example);
         struct config *cfg = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL(cfg);

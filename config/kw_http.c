@@ -1,0 +1,705 @@
+/* Parsers of the mode http keywords: acl, use_backend, http-request/http-response rules, HTTP
+ * options, http-reuse, HTTP timeouts, errorfile, cookie, retry-on. Listed in config/keywords.c. */
+#include "config/config_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <limits.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#define ERRORFILE_MAX (64 * 1024)
+#define STATUS_EXPECT                                                                              \
+    "200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 431, 500, 501, 502, 503 or 504"
+
+static struct cfg_proxy *px(struct cfg_parser *st)
+{
+    return &st->cur->px;
+}
+
+static struct cfg_http *http(struct cfg_parser *st)
+{
+    return &st->cur->px.http;
+}
+
+/* Codes HAProxy has an error message for (errorfile, deny_status). */
+static bool is_error_code(int code)
+{
+    static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
+                                413, 425, 429, 431, 500, 501, 502, 503, 504};
+    for (size_t i = 0; i < sizeof(codes) / sizeof(codes[0]); i++)
+        if (codes[i] == code)
+            return true;
+    return false;
+}
+
+static int check_header_name(struct cfg_parser *st, const char *name)
+{
+    if (!*name)
+        return config__error(st, "empty header name (expected a token like X-Forwarded-Proto)");
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || strchr("!#$%&'*+-.^_`|~", *c)))
+            return config__error(st,
+                                 "invalid character '%c' in header name '%s' (expected letters, "
+                                 "digits and !#$%%&'*+-.^_`|~)",
+                                 *c, name);
+    if (strlen(name) > 63)
+        return config__error(st, "header name '%s' is too long (expected at most 63 characters)",
+                             name);
+    return 0;
+}
+
+/* A literal value: no CR, LF or NUL; "%%" is a '%'; other '%' sequences are HAProxy log-format
+ * expressions, which sluice does not evaluate. Returns a new string or NULL after an error. */
+static char *literal_value(struct cfg_parser *st, const char *what, const char *text)
+{
+    size_t n = strlen(text);
+    char *out = malloc(n + 1), *o = out;
+    if (!out) {
+        config__error(st, "out of memory");
+        return NULL;
+    }
+    for (const char *c = text; *c; c++) {
+        if (*c == '\r' || *c == '\n') {
+            free(out);
+            config__error(st, "%s '%s' contains a CR or LF (expected one line)", what, text);
+            return NULL;
+        }
+        if (*c == '%') {
+            if (c[1] == '%') {
+                *o++ = '%';
+                c++;
+                continue;
+            }
+            free(out);
+            config__error(st,
+                          "log-format expressions in %s '%s' are not supported yet (expected a "
+                          "literal value; write %%%% for a '%%')",
+                          what, text);
+            return NULL;
+        }
+        *o++ = *c;
+    }
+    *o = '\0';
+    return out;
+}
+
+static bool is_cond_word(const char *w)
+{
+    return strcmp(w, "if") == 0 || strcmp(w, "unless") == 0;
+}
+
+/* The rest of a rule: nothing, or `if|unless COND`. */
+static int rule_cond(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                     struct cfg_cond *c)
+{
+    memset(c, 0, sizeof(*c));
+    if (argc == 0)
+        return 0;
+    if (!is_cond_word(argv[0]))
+        return config__error(st,
+                             "unexpected '%s' in '%s' (expected 'if COND', 'unless COND' or "
+                             "the end of the line)",
+                             argv[0], rule);
+    return config__cond_parse(st, http(st), argc, argv, c);
+}
+
+/* ---- acl, use_backend ---------------------------------------------------------------------- */
+
+int config__kw_acl(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                   bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 2, CFG_MAX_WORDS))
+        return -1;
+    const char *name = argv[0];
+    for (const char *c = name; *c; c++)
+        if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.' || *c == ':'))
+            return config__error(st,
+                                 "invalid character '%c' in ACL name '%s' (expected letters, "
+                                 "digits, '-', '_', '.', ':')",
+                                 *c, name);
+    if (strlen(name) >= sizeof(((struct cfg_acl *)0)->name))
+        return config__error(st, "ACL name '%s' is too long (expected at most 63 characters)",
+                             name);
+    if (config__acl_is_predefined(name))
+        return config__error(st,
+                             "ACL name '%s' is reserved for a predefined ACL (expected another "
+                             "name; use '%s' directly in conditions)",
+                             name, name);
+    size_t idx;
+    return config__acl_parse(st, http(st), name, argc - 1, argv + 1, &idx);
+}
+
+int config__kw_use_backend(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                           char **argv, bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+        return -1;
+    if (strchr(argv[0], '%'))
+        return config__error(st,
+                             "dynamic backend names ('%s') are not supported yet (expected a "
+                             "backend name)",
+                             argv[0]);
+    if (is_cond_word(argv[0]))
+        return config__error(st,
+                             "'use_backend' needs a backend name before '%s' (expected "
+                             "'use_backend NAME if COND')",
+                             argv[0]);
+    struct cfg_use_backend ub = {.line = st->line};
+    if (!config__copy(ub.name, sizeof(ub.name), argv[0]))
+        return config__error(st, "backend name '%s' is too long (expected at most %zu characters)",
+                             argv[0], sizeof(ub.name) - 1);
+    if (rule_cond(st, "use_backend", argc - 1, argv + 1, &ub.cond))
+        return -1;
+    struct cfg_http *h = http(st);
+    struct cfg_use_backend *n = realloc(h->use_backends, (h->nuse_backends + 1) * sizeof(*n));
+    if (!n) {
+        config__cond_free(&ub.cond);
+        return config__error(st, "out of memory");
+    }
+    h->use_backends = n;
+    h->use_backends[h->nuse_backends++] = ub;
+    return 0;
+}
+
+/* ---- http-request / http-response ---------------------------------------------------------- */
+
+static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule *r)
+{
+    struct cfg_http *h = http(st);
+    struct cfg_http_rule **arr = response ? &h->resp_rules : &h->req_rules;
+    size_t *n = response ? &h->nresp_rules : &h->nreq_rules;
+    struct cfg_http_rule *na = realloc(*arr, (*n + 1) * sizeof(*na));
+    if (!na)
+        return config__error(st, "out of memory");
+    *arr = na;
+    na[(*n)++] = *r;
+    return 0;
+}
+
+static void rule_free(struct cfg_http_rule *r)
+{
+    free(r->name);
+    free(r->value);
+    free(r->content_type);
+    config__cond_free(&r->cond);
+}
+
+/* Read a whole file (at most ERRORFILE_MAX bytes) into *data and *len. */
+static int read_small_file(struct cfg_parser *st, const char *what, const char *path, char **data,
+                           size_t *len)
+{
+    FILE *fp = fopen(path, "rb");
+    if (!fp)
+        return config__error(st, "cannot read %s '%s' (%s) (expected a readable file)", what, path,
+                             strerror(errno));
+    char *buf = malloc(ERRORFILE_MAX + 1);
+    if (!buf) {
+        fclose(fp);
+        return config__error(st, "out of memory");
+    }
+    size_t n = fread(buf, 1, ERRORFILE_MAX + 1, fp);
+    bool bad = ferror(fp);
+    fclose(fp);
+    if (bad) {
+        free(buf);
+        return config__error(st, "cannot read %s '%s' (read error)", what, path);
+    }
+    if (n > ERRORFILE_MAX) {
+        free(buf);
+        return config__error(st, "%s '%s' is larger than 64 KiB (expected a smaller file)", what,
+                             path);
+    }
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return 0;
+}
+
+static int header_rule(struct cfg_parser *st, const char *rule, enum http_rule_action act, int argc,
+                       char **argv, struct cfg_http_rule *r)
+{
+    int need = act == HTTP_ACT_DEL_HEADER ? 1 : 2;
+    if (argc < need || is_cond_word(argv[0]) || (need == 2 && is_cond_word(argv[1])))
+        return config__error(st, "'%s' needs %s (expected '%s %s [if|unless COND]')", rule,
+                             need == 1 ? "a header name" : "a header name and a value", rule,
+                             need == 1 ? "NAME" : "NAME VALUE");
+    if (check_header_name(st, argv[0]))
+        return -1;
+    if (need == 1 && argc > 1 && strcmp(argv[1], "-m") == 0)
+        return config__error(st, "'%s -m' is not supported yet (expected '%s NAME')", rule, rule);
+    r->name = strdup(argv[0]);
+    if (!r->name)
+        return config__error(st, "out of memory");
+    if (need == 2) {
+        r->value = literal_value(st, "header value", argv[1]);
+        if (!r->value)
+            return -1;
+        r->value_len = strlen(r->value);
+    }
+    return rule_cond(st, rule, argc - need, argv + need, &r->cond);
+}
+
+static int status_arg(struct cfg_parser *st, const char *rule, const char *opt, int *i, int argc,
+                      char **argv, int min, int max, int *out)
+{
+    if (*i + 1 >= argc || is_cond_word(argv[*i + 1]))
+        return config__error(st, "'%s' in '%s' needs a status code (expected '%s CODE')", opt, rule,
+                             opt);
+    (*i)++;
+    return config__get_int(st, "status code", argv[*i], min, max, out);
+}
+
+static int deny_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                     struct cfg_http_rule *r)
+{
+    int i = 0;
+    for (; i < argc && !is_cond_word(argv[i]); i++) {
+        if (strcmp(argv[i], "deny_status") == 0 || strcmp(argv[i], "status") == 0) {
+            if (status_arg(st, rule, argv[i], &i, argc, argv, 200, 599, &r->status))
+                return -1;
+            if (!is_error_code(r->status))
+                return config__error(st, "unsupported deny_status %d (expected " STATUS_EXPECT ")",
+                                     r->status);
+        } else {
+            return config__error(st,
+                                 "'%s' option '%s' is not supported yet (expected "
+                                 "'deny_status CODE', 'if COND' or 'unless COND')",
+                                 rule, argv[i]);
+        }
+    }
+    return rule_cond(st, rule, argc - i, argv + i, &r->cond);
+}
+
+static int redirect_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                         struct cfg_http_rule *r)
+{
+    if (argc < 2 || is_cond_word(argv[1]))
+        return config__error(st,
+                             "'%s' needs a type and a value (expected '%s location|prefix|scheme "
+                             "VALUE [code 301|302|303|307|308]')",
+                             rule, rule);
+    if (strcmp(argv[0], "location") == 0)
+        r->redirect = HTTP_REDIR_LOCATION;
+    else if (strcmp(argv[0], "prefix") == 0)
+        r->redirect = HTTP_REDIR_PREFIX;
+    else if (strcmp(argv[0], "scheme") == 0)
+        r->redirect = HTTP_REDIR_SCHEME;
+    else
+        return config__error(st, "unknown redirect type '%s' (expected location, prefix or scheme)",
+                             argv[0]);
+    r->value = literal_value(st, "redirect target", argv[1]);
+    if (!r->value)
+        return -1;
+    r->value_len = strlen(r->value);
+    if (r->value_len == 0)
+        return config__error(st, "empty redirect target (expected a URL, prefix or scheme)");
+    r->status = 302;
+    int i = 2;
+    for (; i < argc && !is_cond_word(argv[i]); i++) {
+        if (strcmp(argv[i], "code") == 0) {
+            if (status_arg(st, rule, "code", &i, argc, argv, 100, 999, &r->status))
+                return -1;
+            if (r->status != 301 && r->status != 302 && r->status != 303 && r->status != 307 &&
+                r->status != 308)
+                return config__error(st,
+                                     "unsupported redirect code %d (expected 301, 302, 303, "
+                                     "307 or 308)",
+                                     r->status);
+        } else {
+            return config__error(st,
+                                 "redirect option '%s' is not supported yet (expected 'code N', "
+                                 "'if COND' or 'unless COND')",
+                                 argv[i]);
+        }
+    }
+    return rule_cond(st, rule, argc - i, argv + i, &r->cond);
+}
+
+static int return_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                       struct cfg_http_rule *r)
+{
+    r->status = 200;
+    int i = 0, body_line = 0;
+    for (; i < argc && !is_cond_word(argv[i]); i++) {
+        const char *o = argv[i];
+        bool has_arg = i + 1 < argc && !is_cond_word(argv[i + 1]);
+        if (strcmp(o, "status") == 0) {
+            if (status_arg(st, rule, "status", &i, argc, argv, 200, 599, &r->status))
+                return -1;
+        } else if (strcmp(o, "content-type") == 0) {
+            if (!has_arg)
+                return config__error(st, "'content-type' needs a value (expected 'content-type "
+                                         "TYPE')");
+            free(r->content_type);
+            r->content_type = literal_value(st, "content-type", argv[++i]);
+            if (!r->content_type)
+                return -1;
+        } else if (strcmp(o, "string") == 0 || strcmp(o, "file") == 0) {
+            if (!has_arg)
+                return config__error(st, "'%s' needs a value (expected '%s %s')", o, o,
+                                     o[0] == 's' ? "TEXT" : "PATH");
+            if (body_line)
+                return config__error(st,
+                                     "'%s' has two bodies (expected one of 'string TEXT' or "
+                                     "'file PATH')",
+                                     rule);
+            body_line = 1;
+            free(r->value);
+            r->value = NULL;
+            if (o[0] == 's') {
+                r->value = literal_value(st, "return string", argv[++i]);
+                if (!r->value)
+                    return -1;
+                r->value_len = strlen(r->value);
+            } else if (read_small_file(st, "return file", argv[++i], &r->value, &r->value_len)) {
+                return -1;
+            }
+        } else if (strcmp(o, "hdr") == 0 || strcmp(o, "lf-string") == 0 ||
+                   strcmp(o, "lf-file") == 0 || strcmp(o, "errorfile") == 0 ||
+                   strcmp(o, "errorfiles") == 0 || strcmp(o, "default-errorfiles") == 0) {
+            return config__error(st,
+                                 "'%s' option '%s' is not supported yet (expected status, "
+                                 "content-type, string or file)",
+                                 rule, o);
+        } else {
+            return config__error(st,
+                                 "unknown '%s' option '%s' (expected status CODE, content-type "
+                                 "TYPE, string TEXT or file PATH)",
+                                 rule, o);
+        }
+    }
+    if (body_line && !r->content_type)
+        return config__error(st,
+                             "'%s' with a body needs a content-type (expected 'content-type "
+                             "TYPE' before 'if')",
+                             rule);
+    if (body_line && (r->status == 204 || r->status == 304))
+        return config__error(st, "status %d cannot have a body (expected no string or file)",
+                             r->status);
+    return rule_cond(st, rule, argc - i, argv + i, &r->cond);
+}
+
+static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool response)
+{
+    const char *action = strchr(kw->name, ' ') + 1;
+    struct cfg_http_rule r = {.line = st->line};
+    int rc;
+    if (strcmp(action, "allow") == 0) {
+        r.action = HTTP_ACT_ALLOW;
+        rc = rule_cond(st, kw->name, argc, argv, &r.cond);
+    } else if (strcmp(action, "deny") == 0) {
+        r.action = HTTP_ACT_DENY;
+        r.status = response ? 502 : 403;
+        rc = deny_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "redirect") == 0) {
+        r.action = HTTP_ACT_REDIRECT;
+        rc = redirect_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "return") == 0) {
+        r.action = HTTP_ACT_RETURN;
+        rc = return_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "set-header") == 0) {
+        r.action = HTTP_ACT_SET_HEADER;
+        rc = header_rule(st, kw->name, r.action, argc, argv, &r);
+    } else if (strcmp(action, "add-header") == 0) {
+        r.action = HTTP_ACT_ADD_HEADER;
+        rc = header_rule(st, kw->name, r.action, argc, argv, &r);
+    } else if (strcmp(action, "del-header") == 0) {
+        r.action = HTTP_ACT_DEL_HEADER;
+        rc = header_rule(st, kw->name, r.action, argc, argv, &r);
+    } else { /* set-status */
+        r.action = HTTP_ACT_SET_STATUS;
+        int i = -1;
+        rc = status_arg(st, kw->name, kw->name, &i, argc, argv, 100, 999, &r.status);
+        int next = i + 1;
+        if (rc == 0 && next < argc && strcmp(argv[next], "reason") == 0) {
+            if (next + 1 >= argc || is_cond_word(argv[next + 1]))
+                rc = config__error(st, "'reason' needs a text (expected 'reason TEXT')");
+            else if (!(r.value = literal_value(st, "reason", argv[next + 1])))
+                rc = -1;
+            else
+                r.value_len = strlen(r.value);
+            next += 2;
+        }
+        if (rc == 0)
+            rc = rule_cond(st, kw->name, argc - next, argv + next, &r.cond);
+    }
+    if (rc == 0)
+        rc = push_rule(st, response, &r);
+    if (rc != 0)
+        rule_free(&r);
+    return rc;
+}
+
+int config__kw_http_request(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                            char **argv, bool neg)
+{
+    (void)neg;
+    return http_rule(st, kw, argc, argv, false);
+}
+
+int config__kw_http_response(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                             char **argv, bool neg)
+{
+    (void)neg;
+    return http_rule(st, kw, argc, argv, true);
+}
+
+/* ---- options ------------------------------------------------------------------------------- */
+
+int config__kw_forwardfor(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                          char **argv, bool neg)
+{
+    (void)neg;
+    (void)kw;
+    struct cfg_forwardfor ff = {.enabled = true};
+    strcpy(ff.header, "X-Forwarded-For");
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "if-none") == 0) {
+            ff.if_none = true;
+            continue;
+        }
+        if (strcmp(o, "except") != 0 && strcmp(o, "header") != 0)
+            return config__error(st,
+                                 "unknown 'option forwardfor' argument '%s' (expected except "
+                                 "NETWORK, header NAME or if-none)",
+                                 o);
+        if (i + 1 >= argc)
+            return config__error(st, "'%s' needs a value (expected '%s %s')", o, o,
+                                 o[0] == 'e' ? "NETWORK" : "NAME");
+        const char *v = argv[++i];
+        if (o[0] == 'e') {
+            if (config__parse_net(v, &ff.except) != 0)
+                return config__error(st,
+                                     "invalid network '%s' after 'except' (expected an address "
+                                     "with an optional /PREFIX, e.g. 10.0.0.0/8)",
+                                     v);
+            ff.has_except = true;
+        } else {
+            if (check_header_name(st, v))
+                return -1;
+            config__copy(ff.header, sizeof(ff.header), v);
+        }
+    }
+    http(st)->forwardfor = ff;
+    return 0;
+}
+
+int config__kw_http_flag(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
+{
+    (void)argv;
+    if (config__nargs(st, kw, argc, 0, 0))
+        return -1;
+    struct cfg_http *h = http(st);
+    const char *o = kw->name + strlen("option ");
+    if (strcmp(o, "forwarded") == 0) {
+        h->forwarded = !neg;
+    } else if (strcmp(o, "httplog") == 0) {
+        h->httplog = !neg;
+        if (!neg)
+            px(st)->tcplog = false; /* one log format: the last statement wins */
+    } else if (strcmp(o, "http-server-close") == 0) {
+        /* HAProxy keeps one HTTP connection mode: setting one clears the other */
+        if (!neg)
+            h->http_server_close = true, h->httpclose = false;
+        else
+            h->http_server_close = false;
+    } else if (strcmp(o, "httpclose") == 0) {
+        if (!neg)
+            h->httpclose = true, h->http_server_close = false;
+        else
+            h->httpclose = false;
+    } else { /* http-keep-alive: the default mode; `no` changes nothing, as in HAProxy */
+        if (!neg)
+            h->httpclose = h->http_server_close = false;
+    }
+    return 0;
+}
+
+int config__kw_http_reuse(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                          char **argv, bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, 1))
+        return -1;
+    static const char *const names[] = {"safe", "never", "aggressive", "always"};
+    static const enum http_reuse vals[] = {HTTP_REUSE_SAFE, HTTP_REUSE_NEVER, HTTP_REUSE_AGGRESSIVE,
+                                           HTTP_REUSE_ALWAYS};
+    for (size_t i = 0; i < 4; i++) {
+        if (strcmp(argv[0], names[i]) == 0) {
+            http(st)->reuse = vals[i];
+            return 0;
+        }
+    }
+    return config__error(st,
+                         "unknown http-reuse mode '%s' (expected safe, never, aggressive or "
+                         "always)",
+                         argv[0]);
+}
+
+int config__kw_http_timeout(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                            char **argv, bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, 1))
+        return -1;
+    struct cfg_http *h = http(st);
+    const char *which = kw->name + strlen("timeout ");
+    uint32_t *field = strcmp(which, "http-request") == 0      ? &h->timeout_http_request
+                      : strcmp(which, "http-keep-alive") == 0 ? &h->timeout_http_keep_alive
+                                                              : &h->timeout_tunnel;
+    return config__get_time(st, kw->name, argv[0], false, field);
+}
+
+int config__kw_errorfile(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 2, 2))
+        return -1;
+    int code;
+    if (config__get_int(st, "status code", argv[0], 100, 599, &code))
+        return -1;
+    if (!is_error_code(code))
+        return config__error(st, "no error page for status %d (expected " STATUS_EXPECT ")", code);
+    char *data;
+    size_t len;
+    if (read_small_file(st, "error file", argv[1], &data, &len))
+        return -1;
+    /* HAProxy sends the file as it is: it must be a whole HTTP response (or empty, which closes
+     * the connection without a response, e.g. for 408 on idle pre-connections). */
+    if (len > 0 && (len < 12 || strncmp(data, "HTTP/1.", 7) != 0)) {
+        free(data);
+        return config__error(st,
+                             "error file '%s' is not an HTTP response (expected a file starting "
+                             "with 'HTTP/1.x %d', headers and a body, or an empty file)",
+                             argv[1], code);
+    }
+    struct cfg_http *h = http(st);
+    for (size_t i = 0; i < h->nerrorfiles; i++) {
+        if (h->errorfiles[i].status == code) {
+            free(h->errorfiles[i].data);
+            h->errorfiles[i].data = data;
+            h->errorfiles[i].len = len;
+            return 0;
+        }
+    }
+    struct cfg_errorfile *n = realloc(h->errorfiles, (h->nerrorfiles + 1) * sizeof(*n));
+    if (!n) {
+        free(data);
+        return config__error(st, "out of memory");
+    }
+    h->errorfiles = n;
+    h->errorfiles[h->nerrorfiles++] = (struct cfg_errorfile){code, data, len};
+    return 0;
+}
+
+int config__kw_cookie(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+        return -1;
+    struct cfg_cookie ck = {0};
+    if (check_header_name(st, argv[0]))
+        return -1;
+    config__copy(ck.name, sizeof(ck.name), argv[0]);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "insert") == 0)
+            ck.insert = true;
+        else if (strcmp(o, "indirect") == 0)
+            ck.indirect = true;
+        else if (strcmp(o, "nocache") == 0)
+            ck.nocache = true;
+        else if (strcmp(o, "httponly") == 0)
+            ck.httponly = true;
+        else if (strcmp(o, "secure") == 0)
+            ck.secure = true;
+        else if (strcmp(o, "domain") == 0) {
+            if (i + 1 >= argc)
+                return config__error(st, "'domain' needs a value (expected 'domain DOMAIN')");
+            if (ck.domain[0])
+                return config__error(st, "several cookie domains are not supported yet "
+                                         "(expected one 'domain')");
+            const char *d = argv[++i];
+            for (const char *c = d; *c; c++)
+                if (!(isalnum((unsigned char)*c) || *c == '.' || *c == '-'))
+                    return config__error(st,
+                                         "invalid cookie domain '%s' (expected letters, digits, "
+                                         "'.' and '-')",
+                                         d);
+            if (!config__copy(ck.domain, sizeof(ck.domain), d))
+                return config__error(st,
+                                     "cookie domain '%s' is too long (expected at most %zu "
+                                     "characters)",
+                                     d, sizeof(ck.domain) - 1);
+        } else if (strcmp(o, "rewrite") == 0 || strcmp(o, "prefix") == 0) {
+            return config__error(st, "cookie mode '%s' is not supported yet (expected insert)", o);
+        } else if (strcmp(o, "postonly") == 0 || strcmp(o, "preserve") == 0 ||
+                   strcmp(o, "maxidle") == 0 || strcmp(o, "maxlife") == 0 ||
+                   strcmp(o, "dynamic") == 0 || strcmp(o, "attr") == 0) {
+            return config__error(st,
+                                 "cookie option '%s' is not supported yet (expected insert, "
+                                 "indirect, nocache, httponly, secure, domain D)",
+                                 o);
+        } else {
+            return config__error(st,
+                                 "unknown cookie option '%s' (expected insert, indirect, "
+                                 "nocache, httponly, secure, domain D)",
+                                 o);
+        }
+    }
+    http(st)->cookie = ck;
+    st->cur->cookie_line = st->line;
+    return 0;
+}
+
+int config__kw_retry_on(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                        bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+        return -1;
+    unsigned bits = 0;
+    for (int i = 0; i < argc; i++) {
+        const char *o = argv[i];
+        if (strcmp(o, "none") == 0) {
+            if (argc > 1)
+                return config__error(st, "'none' must be alone in 'retry-on' (expected 'retry-on "
+                                         "none')");
+        } else if (strcmp(o, "conn-failure") == 0) {
+            bits |= HTTP_RETRY_CONN_FAILURE;
+        } else if (strcmp(o, "empty-response") == 0) {
+            bits |= HTTP_RETRY_EMPTY_RESPONSE;
+        } else if (strcmp(o, "response-timeout") == 0) {
+            bits |= HTTP_RETRY_RESPONSE_TIMEOUT;
+        } else if (strcmp(o, "503") == 0) {
+            bits |= HTTP_RETRY_503;
+        } else if (strcmp(o, "all-retryable-errors") == 0) {
+            bits |= HTTP_RETRY_CONN_FAILURE | HTTP_RETRY_EMPTY_RESPONSE |
+                    HTTP_RETRY_RESPONSE_TIMEOUT | HTTP_RETRY_503;
+        } else if (strcmp(o, "junk-response") == 0 || strcmp(o, "0rtt-rejected") == 0 ||
+                   (strlen(o) == 3 && isdigit((unsigned char)o[0]))) {
+            return config__error(st,
+                                 "retry-on '%s' is not supported yet (expected conn-failure, "
+                                 "empty-response, response-timeout, 503, all-retryable-errors "
+                                 "or none)",
+                                 o);
+        } else {
+            return config__error(st,
+                                 "unknown retry-on keyword '%s' (expected conn-failure, "
+                                 "empty-response, response-timeout, 503, all-retryable-errors "
+                                 "or none)",
+                                 o);
+        }
+    }
+    http(st)->retry_on = bits;
+    return 0;
+}

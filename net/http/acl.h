@@ -1,0 +1,63 @@
+/* Evaluates ACL conditions (use_backend, http-request, http-response) against one request.
+ *
+ * The evaluator knows nothing of the HTTP parser: the caller describes the request in an
+ * acl_ctx (slices of its buffer plus a header iterator). Evaluation reads the immutable config
+ * only, takes no lock and allocates nothing: regexes run on the worker's own pcre2 match data
+ * (acl_worker_match_data_new(), once per worker). Any worker thread may call it. */
+#ifndef SLUICE_NET_HTTP_ACL_H
+#define SLUICE_NET_HTTP_ACL_H
+
+#include "config/model.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
+
+/* Iterate the field values of request header `lname` (lower-case, lname_len bytes): each call
+ * stores the next field line's value (without surrounding blanks) in *v and *vlen and returns true,
+ * or returns false when there are no more. *iter starts at 0 and belongs to the iterator.
+ * The evaluator itself splits each value at commas for hdr() (as HAProxy does), so the
+ * iterator returns whole field lines. */
+typedef bool (*acl_hdr_next_fn)(void *msg, const char *lname, size_t lname_len, size_t *iter,
+                                const char **v, size_t *vlen);
+
+struct acl_ctx {
+    const char *method; /* borrowed, method_len bytes */
+    size_t method_len;
+    const char *target; /* borrowed: the raw request target (url, url_beg, ...) */
+    size_t target_len;
+    const char *path; /* borrowed: the target without the query; for an absolute-form target
+                         ("http://h/p?q") the path part "/p"; "*" for OPTIONS * */
+    size_t path_len;
+    const char *query; /* borrowed: after '?', without it; NULL when the target has no '?' */
+    size_t query_len;
+    int ver_minor; /* HTTP/1.<ver_minor>: 0 or 1 */
+    acl_hdr_next_fn hdr_next;
+    void *msg;                  /* borrowed: passed to hdr_next */
+    const struct sockaddr *src; /* borrowed: client address (after accept-proxy); may be NULL */
+    uint16_t dst_port;          /* port the client connected to (host order) */
+    void *match_data;           /* borrowed: this worker's acl_worker_match_data_new() */
+};
+
+/* Evaluate condition `c` of a rule of the proxy whose http part is `h`. An absent condition
+ * (c->present false, or c NULL) is true. Returns the condition's verdict (`unless` applied). */
+bool acl_cond_eval(const struct cfg_http *h, const struct cfg_cond *c, const struct acl_ctx *ctx);
+
+/* Whether one ACL entry matches (any sample against any value); `a` is one entry of h->acls. */
+bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx);
+
+/* Find the next value of query parameter `name` in a query string (HAProxy's url_param:
+ * parameters are separated by '&' or ';', a parameter counts only when written "name=", names
+ * are case-sensitive, nothing is decoded). *pos starts at 0. On a match stores the value in
+ * *v and *vlen and returns true. For `balance url_param` too. */
+bool acl_url_param_next(const char *query, size_t query_len, const char *name, size_t name_len,
+                        size_t *pos, const char **v, size_t *vlen);
+
+/* Per-worker regex scratch: a pcre2_match_data that fits every regex of the config. Returns NULL
+ * on allocation failure. Create once per worker at start, free at exit (accepts NULL). Without
+ * one (ctx->match_data NULL) a regex match allocates its own, which is slow. */
+void *acl_worker_match_data_new(void);
+void acl_worker_match_data_free(void *md);
+
+#endif
