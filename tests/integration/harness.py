@@ -28,6 +28,16 @@ TCPLOG_RE = re.compile(
     r"(?P<ac>\d+)/(?P<fc>\d+)/(?P<bc>\d+)/(?P<sc>\d+)/(?P<rc>\d+) (?P<sq>\d+)/(?P<bq>\d+)$",
     re.M)
 
+# httplog: CLIENT [DATE] FRONTEND BACKEND/SERVER TR/Tw/Tc/Tr/Ta STATUS BYTES CC CS TERM
+#          ac/fc/bc/sc/rc sq/bq "REQUEST"
+HTTPLOG_RE = re.compile(
+    r"^(?P<client>\S+) \[(?P<date>[^\]]+)\] (?P<frontend>\S+) (?P<backend>[^/\s]+)/(?P<server>\S+) "
+    r"(?P<treq>-?\d+)/(?P<tw>-?\d+)/(?P<tc>-?\d+)/(?P<tr>-?\d+)/(?P<ta>\+?-?\d+) "
+    r"(?P<status>-?\d+) (?P<bytes>\+?\d+) (?P<req_cookie>\S+) (?P<resp_cookie>\S+) "
+    r"(?P<term>\S{4}) (?P<ac>\d+)/(?P<fc>\d+)/(?P<bc>\d+)/(?P<sc>\d+)/(?P<rc>\+?\d+) "
+    r"(?P<sq>\d+)/(?P<bq>\d+) \"(?P<request>[^\"]*)\"$",
+    re.M)
+
 
 class TestFailure(AssertionError):
     pass
@@ -260,6 +270,14 @@ class Sluice(Proc):
         return wait_for(lambda: (lambda ls: ls if len(ls) >= n else None)(self.tcplogs()),
                         timeout or self.t.timeout(10), f"{n} tcplog line(s)")
 
+    def httplogs(self, text=None):
+        return [m.groupdict() for m in HTTPLOG_RE.finditer(self.log() if text is None else text)]
+
+    def wait_httplogs(self, n, timeout=None):
+        """Waits until at least n httplog lines were written; returns all of them."""
+        return wait_for(lambda: (lambda ls: ls if len(ls) >= n else None)(self.httplogs()),
+                        timeout or self.t.timeout(10), f"{n} httplog line(s)")
+
 
 class T:
     """The context handed to each test function."""
@@ -399,11 +417,14 @@ class PyServer:
     """A tiny threaded TCP server on 127.0.0.1 (port 0) for behaviours build/backend lacks:
       "silent"       accepts and never reads nor writes (a server that does not answer)
       "echo_at_eof"  reads until EOF, then writes everything back, shuts down and closes
+      "handler"      runs handler(sock, server) in a thread per connection (a hand-written HTTP
+                     peer); OSError/EOFError end it quietly, other exceptions go to .errors
     .accepted counts connections; .conns holds the accepted sockets (closed by close())."""
 
-    def __init__(self, t, mode, backlog=128):
+    def __init__(self, t, mode, backlog=128, handler=None):
         import threading
         self.mode = mode
+        self.handler = handler
         self.sock = socket.socket()
         self.sock.bind(("127.0.0.1", 0))
         self.sock.listen(backlog)
@@ -429,6 +450,22 @@ class PyServer:
             self.conns.append(c)
             if self.mode == "echo_at_eof":
                 threading.Thread(target=self._echo_at_eof, args=(c,), daemon=True).start()
+            elif self.mode == "handler":
+                threading.Thread(target=self._run_handler, args=(c,), daemon=True).start()
+
+    def _run_handler(self, c):
+        try:
+            c.settimeout(self.timeout)
+            self.handler(c, self)
+        except (OSError, EOFError):
+            pass
+        except Exception as e:  # reported by the test that owns the server
+            self.errors.append(e)
+        finally:
+            try:
+                c.close()
+            except OSError:
+                pass
 
     def _echo_at_eof(self, c):
         try:
@@ -453,6 +490,8 @@ class PyServer:
         self.sock.close()
         for c in self.conns:
             try:
+                if self.mode == "handler":  # wakes a handler thread blocked in recv
+                    c.shutdown(socket.SHUT_RDWR)
                 c.close()
             except OSError:
                 pass
@@ -475,7 +514,26 @@ def config(port, servers, balance="roundrobin", listen=(), defaults=(), global_=
             f"\n\n[listen {name}]\n" + "\n".join(lst) + "\n")
 
 
-# ---- clients ------------------------------------------------------------------------------
+def http_config(port, backends, frontend=(), defaults=(), global_=(), nbthread=2,
+                default_backend=None, name="web"):
+    """A mode http config: [global] (log = stderr), [defaults] in http mode with short timeouts and
+    httplog, [frontend NAME] on 127.0.0.1:port with extra lines, and one [backend] per item of
+    `backends` ({name: [items]}): an item containing " = " is a config line, any other a server
+    ("s1 127.0.0.1:9001 cookie a"). default_backend: the first backend unless given."""
+    g = [f"nbthread = {nbthread}", "log = stderr"] + list(global_)
+    d = ["mode = http", "timeout connect = 2s", "timeout client = 30s", "timeout server = 30s",
+         "option = httplog"] + list(defaults)
+    names = list(backends)
+    fe = [f"bind = 127.0.0.1:{port}",
+          f"default_backend = {default_backend or names[0]}"] + list(frontend)
+    text = ("[global]\n" + "\n".join(g) + "\n\n[defaults]\n" + "\n".join(d) +
+            f"\n\n[frontend {name}]\n" + "\n".join(fe) + "\n")
+    for b in names:
+        lines = [x if " = " in x else f"server = {x}" for x in backends[b]]
+        text += f"\n[backend {b}]\n" + "\n".join(lines) + "\n"
+    return text
+
+
 
 def recv_exact(sock, n, timeout):
     """Reads exactly n bytes (fails on EOF or deadline)."""
@@ -598,3 +656,130 @@ def accept_backlog(port):
 def hold(seconds):
     """A deliberate workload duration (a client keeping a connection busy), not a readiness wait."""
     time.sleep(seconds)
+
+
+# ---- hand-written HTTP peers ----------------------------------------------------------------
+
+class BufSock:
+    """Buffered reads from a socket for hand-written HTTP clients and servers. Reads raise
+    EOFError at EOF and socket.timeout after `timeout` seconds without progress."""
+
+    def __init__(self, sock, timeout=10.0):
+        self.sock, self.buf, self.timeout = sock, bytearray(), timeout
+
+    def _fill(self):
+        self.sock.settimeout(self.timeout)
+        chunk = self.sock.recv(1 << 20)
+        if not chunk:
+            raise EOFError(f"EOF with {len(self.buf)} byte(s) buffered")
+        self.buf += chunk
+
+    def read_until(self, delim, limit=1 << 20):
+        while True:
+            i = self.buf.find(delim)
+            if i >= 0:
+                out = bytes(self.buf[:i + len(delim)])
+                del self.buf[:i + len(delim)]
+                return out
+            if len(self.buf) > limit:
+                raise EOFError(f"no {delim!r} within {limit} bytes")
+            self._fill()
+
+    def read_exact(self, n):
+        while len(self.buf) < n:
+            self._fill()
+        out = bytes(self.buf[:n])
+        del self.buf[:n]
+        return out
+
+    def read_available(self):
+        """What is buffered, or one recv's worth when nothing is."""
+        if not self.buf:
+            self._fill()
+        out = bytes(self.buf)
+        self.buf.clear()
+        return out
+
+
+def _parse_head(raw):
+    lines = raw.decode("latin-1").split("\r\n")
+    fields = []
+    for ln in lines[1:]:
+        if ln:
+            k, _, v = ln.partition(":")
+            fields.append((k, v.strip()))
+    return lines[0], fields
+
+
+def _field(fields, name):
+    for k, v in fields:
+        if k.lower() == name:
+            return v
+    return None
+
+
+def _read_body(bs, fields):
+    """(body, trailers, chunked) of a message whose head was read."""
+    te = _field(fields, "transfer-encoding")
+    if te and "chunked" in te.lower():
+        body, trailers = bytearray(), []
+        while True:
+            size = int(bs.read_until(b"\r\n").split(b";")[0].strip(), 16)
+            if size == 0:
+                while True:
+                    ln = bs.read_until(b"\r\n")
+                    if ln == b"\r\n":
+                        return bytes(body), trailers, True
+                    k, _, v = ln.decode("latin-1").partition(":")
+                    trailers.append((k, v.strip()))
+            body += bs.read_exact(size)
+            check(bs.read_exact(2) == b"\r\n", "chunk not followed by CRLF")
+    cl = _field(fields, "content-length")
+    return (bs.read_exact(int(cl)) if cl else b""), [], False
+
+
+def read_request(bs):
+    """Reads one request from a BufSock: a dict with method, target, version, fields (list of
+    (name, value) in order), body (decoded), trailers, chunked, head (raw bytes)."""
+    head = bs.read_until(b"\r\n\r\n", limit=1 << 16)
+    start, fields = _parse_head(head[:-4])
+    method, target, version = start.split(" ", 2)
+    req = {"method": method, "target": target, "version": version, "fields": fields,
+           "head": head}
+    if (_field(fields, "expect") or "").lower() == "100-continue":
+        req["body"], req["trailers"], req["chunked"] = None, [], False  # the handler decides
+        return req
+    req["body"], req["trailers"], req["chunked"] = _read_body(bs, fields)
+    return req
+
+
+def read_request_body(bs, req):
+    """Reads the body of a request read_request left unread (Expect: 100-continue)."""
+    req["body"], req["trailers"], req["chunked"] = _read_body(bs, req["fields"])
+    return req
+
+
+def header(fields, name):
+    """The first value of header `name` (case-insensitive) in a list of (name, value), or None."""
+    return _field(fields, name.lower())
+
+
+def read_http_response(bs, head_request=False):
+    """Reads one response from a BufSock: (status, fields, body). 1xx responses are returned
+    as they come (the caller reads again for the final one)."""
+    head = bs.read_until(b"\r\n\r\n", limit=1 << 16)
+    start, fields = _parse_head(head[:-4])
+    m = re.match(r"HTTP/1\.\d (\d{3})", start)
+    check(m, f"bad status line {start!r}")
+    status = int(m.group(1))
+    if head_request or status < 200 or status in (204, 304):
+        return status, fields, b""
+    body, _, _ = _read_body(bs, fields)
+    return status, fields, body
+
+
+def http_response(status=200, body=b"", fields=(), reason="OK"):
+    """A response with a Content-Length, as bytes."""
+    head = f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
+    head += "".join(f"{k}: {v}\r\n" for k, v in fields)
+    return head.encode() + b"\r\n" + body
