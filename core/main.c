@@ -21,6 +21,7 @@
 #include "core/log.h"
 #include "core/worker.h"
 #include "net/sock.h"
+#include "net/http/stream.h"
 #include "net/tcp_proxy.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -60,11 +61,13 @@ static int check_supported(const struct config *cfg, char *err, size_t errlen)
 {
     for (size_t i = 0; i < cfg->nproxies; i++) {
         const struct cfg_proxy *p = &cfg->proxies[i];
-        if (p->mode == CFG_MODE_HTTP) {
-            snprintf(err, errlen,
-                     "%s:%d: 'mode http' in proxy '%s' is not supported by this version yet "
-                     "(use mode tcp)", cfg->file, p->line, p->name);
-            return -1;
+        for (size_t b = 0; p->mode == CFG_MODE_HTTP && b < p->nbinds; b++) {
+            if (p->binds[b].accept_proxy) {
+                snprintf(err, errlen, "%s:%d: 'accept-proxy' on a mode http bind is not supported "
+                         "by this version yet (use it with mode tcp)", cfg->file,
+                         p->binds[b].line);
+                return -1;
+            }
         }
     }
     if (cfg->poller == CFG_POLLER_URING) {
@@ -136,7 +139,7 @@ static int build_frontends(struct runtime *rt, char *err, size_t errlen)
                      p->name);
             return -EINVAL;
         }
-        fe->on_accept = tcp_proxy_accept;
+        fe->on_accept = p->mode == CFG_MODE_HTTP ? http_stream_accept : tcp_proxy_accept;
         rt->nfes++;
     }
     if (rt->nfes == 0) {
@@ -299,6 +302,7 @@ int main(int argc, char **argv)
                 cfg->log_target, strerror(-rc));
         return 1;
     }
+    worker_proto_free_hook = http_worker_free;
     rt.acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 ||
         workers_start(&rt, err, sizeof(err)) < 0 || health_start(rt.bal) < 0 ||
@@ -314,8 +318,9 @@ int main(int argc, char **argv)
     for (size_t fi = 0; fi < rt.nfes; fi++) {
         const struct cfg_proxy *p = rt.fes[fi].cfg;
         for (size_t i = 0; i < p->nbinds; i++)
-            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode tcp, backend %s)", p->name,
-                    p->binds[i].text, rt.fes[fi].be->cfg->name);
+            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, backend %s)", p->name,
+                    p->binds[i].text, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
+                    rt.fes[fi].be->cfg->name);
     }
     log_msg(LOG_LV_NOTICE, "sluice " SLUICE_VERSION " started with %u worker thread(s)",
             rt.nworkers);

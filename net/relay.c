@@ -91,7 +91,7 @@ int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, con
 }
 
 /* Flush pending bytes of d. Returns 1 when all flushed, 0 when `to` blocks, -1 on error. */
-static int flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
+int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
 {
     if (d->buf) {
         ssize_t n = send(to->fd, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -138,7 +138,7 @@ enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_si
         if (relay_pending(d)) {
             if (to->wblocked)
                 return RELAY_IDLE;
-            int r = flush(w, d, to);
+            int r = relay_flush(w, d, to);
             if (r < 0)
                 return RELAY_ERR_TO;
             if (r == 0)

@@ -62,6 +62,10 @@ int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, con
 int relay_sendv(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
                 size_t alen, const char *b, size_t blen);
 
+/* Write pending bytes of d to `to`. Returns 1 when none are left, 0 when `to` blocks, -1 on a
+ * write error. */
+int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to);
+
 /* Move bytes from `from` to `to` until `from` would block, `to` blocks, EOF or the limit. On EOF,
  * once pending bytes are flushed, `to` is shut for writing unless skip_shutdown (the caller is
  * about to close it anyway). Worker only. */

@@ -14,16 +14,24 @@ trap cleanup EXIT INT TERM
 pids="$pids $!"
 "$BUILD/backend" -l 127.0.0.1:9002 -n web2 >/dev/null &
 pids="$pids $!"
+"$BUILD/backend" -l 127.0.0.1:9003 -n api1 >/dev/null &
+pids="$pids $!"
 cat <<TXT
 
-  sluice quick-start: 127.0.0.1:8080 -> web1 (127.0.0.1:9001, weight 1)
-                                     -> web2 (127.0.0.1:9002, weight 2)
+  sluice quick-start
+    http://127.0.0.1:8080  mode http: /api/* -> api1 (127.0.0.1:9003)
+                                      else   -> web1 (127.0.0.1:9001, weight 1)
+                                                web2 (127.0.0.1:9002, weight 2)
+    127.0.0.1:8081         mode tcp:  -> web1, web2
   Try, from another terminal:
-    curl -s http://127.0.0.1:8080/name; echo          # which server answered
-    for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:8080/name; echo; done
-    curl -s http://127.0.0.1:8080/size/1m | wc -c      # 1 MiB through the relay
-    wrk -t1 -c64 -d5s http://127.0.0.1:8080/           # load test
-  Kill one backend (kill \$(pgrep -f 'backend -l 127.0.0.1:9002')) and watch it go DOWN.
+    for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:8080/name; echo; done   # balancing
+    curl -s http://127.0.0.1:8080/api/name; echo                               # routing
+    curl -si http://127.0.0.1:9001/ | grep -i x-server                          # direct: X-Server shown
+    curl -si http://127.0.0.1:8080/ | grep -ci x-server                         # via sluice: hidden (0)
+    curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/admin        # denied: 403
+    curl -s http://127.0.0.1:8081/size/1m | wc -c                               # 1 MiB over L4
+    wrk -t1 -c64 -d5s http://127.0.0.1:8080/                                    # load test
+  Stop web2 (kill its pid) and watch it go DOWN in the log below.
   Config: examples/quickstart.ini. Ctrl-C to stop.
 
 TXT

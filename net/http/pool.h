@@ -1,0 +1,51 @@
+/* Server connections for mode http, and the per-worker pool of idle ones kept for reuse. */
+#ifndef SLUICE_NET_HTTP_POOL_H
+#define SLUICE_NET_HTTP_POOL_H
+
+#include <stdbool.h>
+
+#include "core/worker.h"
+#include "net/relay.h"
+
+#define POOL_MAX_IDLE_PER_SERVER 64 /* per worker: bounds fds held open for reuse */
+#define POOL_IDLE_TIMEOUT_MS 5000   /* HAProxy's pool-purge-delay default */
+
+struct srv_conn;
+typedef void (*srv_conn_event_fn)(void *owner, struct srv_conn *sc, unsigned ev);
+
+/* A connection to a server. While attached it belongs to one HTTP stream (`owner`), which gets
+ * its events; while idle it sits in the worker's pool, where any event (the server closing it
+ * or sending unsolicited bytes) closes it. */
+struct srv_conn {
+    struct loop_handler h;
+    struct relay_side side;
+    struct server *sv;       /* borrowed */
+    struct worker *w;        /* borrowed */
+    void *owner;             /* borrowed stream; NULL while idle */
+    srv_conn_event_fn on_event;
+    struct srv_conn *next, **pprev; /* idle list links */
+    struct timer tmr;        /* idle expiry */
+    struct deferred dfr;
+    unsigned reuses;         /* requests served before the current one */
+    bool connected;
+};
+
+/* Start a non-blocking connect to sv. Returns the connection (not yet connected) or NULL with
+ * *err set to an errno value. */
+struct srv_conn *srv_conn_open(struct worker *w, struct server *sv, void *owner,
+                               srv_conn_event_fn fn, int *err);
+/* Close and free (after the batch). Accepts NULL. */
+void srv_conn_close(struct srv_conn *sc);
+
+/* Take an idle connection to sv from this worker's pool, attached to owner; NULL when none. */
+struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv_conn_event_fn fn);
+/* Give a connection back for reuse (it must be connected and between messages). */
+void pool_put(struct srv_conn *sc);
+
+/* This worker's regex match data for ACL evaluation (created with the pool). */
+void *pool_match_data(struct worker *w);
+
+/* Close every pooled connection of this worker and free the pool (worker exit). */
+void pool_free_worker(struct worker *w);
+
+#endif

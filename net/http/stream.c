@@ -1,0 +1,1663 @@
+/* HTTP/1.1 reverse proxy stream. A stream is one client connection; it handles its requests one
+ * after another (pipelined bytes wait in the input buffer). For each request:
+ *   read and parse the head in place → evaluate http-request rules and use_backend → pick a
+ *   server → take an idle pooled connection or connect → send the rewritten head plus the body
+ *   bytes read with it → relay the rest of the body (splice for large Content-Length bodies,
+ *   copies through the chunk decoder for chunked ones) → read and parse the response head →
+ *   http-response rules → send the rewritten head → relay the body the same way → log → keep
+ *   both connections for the next request when HTTP allows.
+ * Heads are parsed again from the buffer rather than kept parsed: the index is large (per
+ * message ~1.3 KiB) and lives in one thread-local scratch, so an idle keep-alive stream holds
+ * no buffer and no index. */
+#include "net/http/stream.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "balancer/lb.h"
+#include "core/log.h"
+#include "net/http/acl.h"
+#include "net/http/errors.h"
+#include "net/http/parse.h"
+#include "net/http/pool.h"
+#include "net/relay.h"
+#include "net/sock.h"
+
+enum hs_state {
+    HS_REQ_WAIT = 0, /* reading a request head */
+    HS_QUEUED,       /* waiting for a server slot */
+    HS_CONNECTING,   /* server connection in progress */
+    HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
+    HS_TUNNEL,       /* after 101: bytes both ways */
+    HS_LINGER,       /* final response sent, write side shut: drain input, then close */
+    HS_CLOSED,
+};
+
+union sockaddr_any {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+#define HS_LOGLINE_MAX 1024 /* request line kept for the log, as HAProxy's default */
+#define HS_LINGER_MS 1000
+
+struct hs {
+    struct session_link link;
+    struct deferred dfr;
+    struct queue_link qlink;
+    struct timer tmr;
+    struct loop_handler cli;
+    struct relay_side cs;
+    struct srv_conn *sc; /* owned while attached */
+    struct worker *w;    /* borrowed */
+    struct frontend *fe; /* borrowed */
+    struct backend *be;  /* borrowed: backend of the current request */
+    struct server *sv;   /* borrowed: server of the current request */
+    bool slot;           /* holds one of sv's maxconn slots */
+
+    char *rbuf; /* owned pooled buffer: request head, maybe body bytes and pipelined requests */
+    uint32_t rlen, rprev;
+    char *sbuf; /* owned pooled buffer: response head */
+    uint32_t slen, sprev;
+    char *obuf; /* owned: the rewritten request head, kept until the response starts (retries) */
+    uint32_t olen;
+
+    struct relay_dir c2s, s2c;
+    uint8_t state;
+    uint8_t req_method, req_body, resp_body, req_ver;
+    uint32_t req_head_len;
+    uint32_t req_inbuf; /* body bytes of this request in rbuf after the head */
+    struct http_chunk req_chunk, resp_chunk;
+    bool req_sent;      /* the head went to the server */
+    bool req_done;      /* the whole request reached the server */
+    bool resp_head_done, resp_done;
+    bool cli_keep;      /* the client allows another request */
+    bool srv_keep;      /* the server connection may be reused */
+    bool upgrade;       /* the request asks for a protocol switch */
+    bool idempotent;
+    bool first;         /* first request on this client connection */
+    bool have_cli_addr;
+    bool have_dst_port;
+    uint16_t dst_port;
+    bool local_reply;   /* answered by sluice itself */
+    bool logged;        /* the current request's log line was written */
+    int status;
+    int retries_left, retries_done;
+    uint32_t hash;      /* balance key of the current request */
+    uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */
+    char term[2];
+    uint64_t t_accept, t_req, t_req_head, t_queue, t_conn, t_conn_end, t_resp, t_idle_from;
+    uint64_t bytes_out;
+    struct timespec req_wall;
+    char *logline; /* owned: request line for httplog */
+    union sockaddr_any cli_addr;
+};
+
+static _Thread_local struct http_msg tl_msg;
+
+static void hs_close(struct hs *h);
+static void hs_read_request(struct hs *h);
+static void hs_progress(struct hs *h);
+static void hs_start_server(struct hs *h, const struct server *avoid);
+static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev);
+
+/* ---- small helpers ------------------------------------------------------------------------- */
+
+static const struct cfg_http *fe_http(const struct hs *h)
+{
+    return &h->fe->cfg->http;
+}
+
+static void set_term(struct hs *h, char who, char when)
+{
+    if (h->term[0] == '-') {
+        h->term[0] = who;
+        h->term[1] = when;
+    }
+}
+
+static size_t be_index(const struct hs *h)
+{
+    return (size_t)(h->be - h->w->rt->bal->backends);
+}
+
+static void get_cli_addr(struct hs *h)
+{
+    if (h->have_cli_addr)
+        return;
+    socklen_t l = sizeof(h->cli_addr);
+    if (getpeername(h->cli.fd, &h->cli_addr.sa, &l) < 0)
+        h->cli_addr.sa.sa_family = AF_UNSPEC;
+    h->have_cli_addr = true;
+}
+
+static bool buf_get(struct hs *h, char **b)
+{
+    if (!*b)
+        *b = worker_buf_get(h->w);
+    return *b != NULL;
+}
+
+static void buf_put(struct hs *h, char **b)
+{
+    worker_buf_put(h->w, *b);
+    *b = NULL;
+}
+
+static void release_slot(struct hs *h)
+{
+    if (h->slot) {
+        h->slot = false;
+        server_conn_closed(h->sv);
+        worker_slot_freed(h->w, h->be);
+    }
+}
+
+static void drop_server_conn(struct hs *h)
+{
+    if (h->sc) {
+        srv_conn_close(h->sc);
+        h->sc = NULL;
+    }
+}
+
+/* ---- timers --------------------------------------------------------------------------------- */
+
+static uint64_t deadline_for(const struct hs *h)
+{
+    const struct cfg_proxy *fp = h->fe->cfg;
+    const struct cfg_proxy *bp = h->be ? h->be->cfg : fp;
+    uint32_t tc = fp->timeout.client, ts = bp->timeout.server;
+    switch (h->state) {
+    case HS_REQ_WAIT: {
+        uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
+        if (h->rlen == 0 && !h->first) {
+            uint32_t ka = fp->http.timeout_http_keep_alive ? fp->http.timeout_http_keep_alive : hr;
+            return ka ? h->t_idle_from + ka : 0;
+        }
+        uint64_t from = h->rlen ? h->t_req : h->t_accept;
+        return hr ? from + hr : 0;
+    }
+    case HS_QUEUED: {
+        uint32_t q = bp->timeout.queue ? bp->timeout.queue : bp->timeout.connect;
+        return q ? h->t_queue + q : 0;
+    }
+    case HS_CONNECTING:
+        return bp->timeout.connect ? h->t_conn + bp->timeout.connect : 0;
+    case HS_EXCHANGE: {
+        uint64_t c = UINT64_MAX, s = UINT64_MAX;
+        if (!h->req_done && tc)
+            c = h->cs.last + tc;
+        if (ts && h->sc)
+            s = h->sc->side.last + ts;
+        if (h->resp_head_done && tc && relay_pending(&h->s2c))
+            c = h->cs.last + tc;
+        uint64_t d = c < s ? c : s;
+        return d == UINT64_MAX ? 0 : d;
+    }
+    case HS_TUNNEL: {
+        uint32_t t = fp->http.timeout_tunnel;
+        uint64_t c = (t ? t : tc) ? h->cs.last + (t ? t : tc) : UINT64_MAX;
+        uint64_t s = (t ? t : ts) && h->sc ? h->sc->side.last + (t ? t : ts) : UINT64_MAX;
+        uint64_t d = c < s ? c : s;
+        return d == UINT64_MAX ? 0 : d;
+    }
+    case HS_LINGER:
+        return h->cs.last + HS_LINGER_MS;
+    default:
+        return 0;
+    }
+}
+
+static void arm_timer(struct hs *h)
+{
+    uint64_t d = deadline_for(h);
+    if (d)
+        timer_arm(&h->w->tw, &h->tmr, d);
+    else
+        timer_disarm(&h->w->tw, &h->tmr);
+}
+
+static void hs_reply_error(struct hs *h, int status);
+static void connect_failed(struct hs *h, int err, bool timeout);
+
+static void on_timer(struct timer *t)
+{
+    struct hs *h = container_of(t, struct hs, tmr);
+    uint64_t d = deadline_for(h);
+    if (d && d > h->w->now) {
+        timer_arm(&h->w->tw, &h->tmr, d);
+        return;
+    }
+    switch (h->state) {
+    case HS_REQ_WAIT:
+        if (h->rlen == 0 && !h->first) { /* idle keep-alive connection: close silently */
+            h->local_reply = true;
+            h->status = -1;
+            set_term(h, 'c', 'R');
+            h->logline = NULL;
+            hs_close(h);
+        } else {
+            set_term(h, 'c', 'R');
+            hs_reply_error(h, 408);
+        }
+        break;
+    case HS_QUEUED:
+        set_term(h, 's', 'Q');
+        hs_reply_error(h, 503);
+        break;
+    case HS_CONNECTING:
+        connect_failed(h, ETIMEDOUT, true);
+        break;
+    case HS_EXCHANGE:
+        if (!h->resp_head_done && h->sc && h->req_done) {
+            set_term(h, 's', 'H');
+            drop_server_conn(h);
+            hs_reply_error(h, 504);
+        } else {
+            set_term(h, h->req_done ? 's' : 'c', 'D');
+            hs_close(h);
+        }
+        break;
+    default:
+        set_term(h, 'c', 'D');
+        hs_close(h);
+        break;
+    }
+}
+
+/* ---- logging -------------------------------------------------------------------------------- */
+
+static void httplog(struct hs *h)
+{
+    char line[HS_LOGLINE_MAX + 512], cli[64], date[64];
+    get_cli_addr(h);
+    sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
+    if (cli[0] == '[') { /* HAProxy prints IPv6 clients without brackets */
+        char *e = strrchr(cli, ']');
+        if (e) {
+            memmove(e, e + 1, strlen(e));
+            memmove(cli, cli + 1, strlen(cli));
+        }
+    }
+    struct tm tm;
+    localtime_r(&h->req_wall.tv_sec, &tm);
+    size_t dl = strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
+    snprintf(date + dl, sizeof(date) - dl, ".%03ld", h->req_wall.tv_nsec / 1000000);
+    uint64_t now = h->w->now;
+    long tr = h->t_req_head ? (long)(h->t_req_head - h->t_req) : -1;
+    long tw = h->t_queue ? (long)((h->t_conn ? h->t_conn : now) - h->t_queue) : (h->t_conn ? 0 : -1);
+    long tc = h->t_conn_end ? (long)(h->t_conn_end - h->t_conn) : -1;
+    long trr = h->t_resp ? (long)(h->t_resp - (h->t_conn_end ? h->t_conn_end : h->t_req_head)) : -1;
+    long ta = (long)(now - h->t_req);
+    const struct cfg_proxy *bp = h->be ? h->be->cfg : h->fe->cfg;
+    int n = snprintf(line, sizeof(line),
+                     "%s [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c-- %d/%d/%d/%d/%d 0/%d "
+                     "\"%s\"\n",
+                     cli, date, h->fe->cfg->name, bp->name,
+                     h->sv ? h->sv->cfg->name : (h->local_reply ? "<NOSRV>" : "<NOSRV>"), tr, tw,
+                     tc, trr, ta, h->status, (unsigned long long)h->bytes_out, h->term[0],
+                     h->term[1], atomic_load_explicit(&h->w->rt->live, memory_order_relaxed),
+                     atomic_load_explicit(&h->fe->live, memory_order_relaxed), 0,
+                     h->sv ? atomic_load_explicit(&h->sv->cur_conns, memory_order_relaxed) : 0,
+                     h->retries_done,
+                     h->be ? atomic_load_explicit(&h->be->queued, memory_order_relaxed) : 0,
+                     h->logline ? h->logline : "<BADREQ>");
+    if (n > 0)
+        log_traffic(h->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
+static void log_request(struct hs *h)
+{
+    if (!h->logged && h->fe->cfg->http.httplog && (h->logline || h->status > 0))
+        httplog(h);
+    h->logged = true;
+    free(h->logline);
+    h->logline = NULL;
+}
+
+/* ---- closing -------------------------------------------------------------------------------- */
+
+static void hs_free(struct deferred *d)
+{
+    free(container_of(d, struct hs, dfr));
+}
+
+static void hs_close(struct hs *h)
+{
+    if (h->state == HS_CLOSED)
+        return;
+    if (h->state == HS_QUEUED) {
+        queue_remove(&h->w->queues[be_index(h)], &h->qlink);
+        atomic_fetch_sub_explicit(&h->be->queued, 1, memory_order_relaxed);
+        h->w->queued--;
+    }
+    log_request(h);
+    h->state = HS_CLOSED;
+    timer_disarm(&h->w->tw, &h->tmr);
+    relay_dir_release(h->w, &h->c2s);
+    relay_dir_release(h->w, &h->s2c);
+    buf_put(h, &h->rbuf);
+    buf_put(h, &h->sbuf);
+    free(h->obuf);
+    h->obuf = NULL;
+    drop_server_conn(h);
+    release_slot(h);
+    if (h->cli.fd >= 0)
+        close(h->cli.fd);
+    h->cli.fd = h->cs.fd = -1;
+    worker_session_done(h->w, h->fe, &h->link);
+    worker_defer_free(h->w, &h->dfr);
+}
+
+static void hs_abort(struct session_link *l)
+{
+    struct hs *h = container_of(l, struct hs, link);
+    set_term(h, 'K', 'D');
+    hs_close(h);
+}
+
+/* After a final response that ends the connection: stop writing, read and drop what the client
+ * still sends for a moment so that closing does not reset the response before it is read. */
+static void hs_linger(struct hs *h)
+{
+    if (relay_pending(&h->s2c)) {
+        h->cli_keep = false; /* hs_progress comes back here once flushed */
+        return;
+    }
+    log_request(h);
+    drop_server_conn(h);
+    release_slot(h);
+    shutdown(h->cli.fd, SHUT_WR);
+    h->state = HS_LINGER;
+    h->cs.last = h->w->now;
+    arm_timer(h);
+    for (;;) {
+        ssize_t n = recv(h->cli.fd, h->w->scratch, WORKER_BUFSIZE, MSG_DONTWAIT);
+        if (n > 0)
+            continue;
+        if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+            h->cs.readable = false;
+            return;
+        }
+        hs_close(h);
+        return;
+    }
+}
+
+/* ---- locally generated responses ------------------------------------------------------------ */
+
+static void send_local(struct hs *h, int status, const char *data, size_t len)
+{
+    h->status = status;
+    h->local_reply = true;
+    h->bytes_out += len;
+    if (!h->t_resp)
+        h->t_resp = h->w->now;
+    if (relay_send(h->w, &h->s2c, &h->cs, data, len) < 0) {
+        set_term(h, 'C', 'D');
+        hs_close(h);
+        return;
+    }
+    h->cli_keep = false;
+    hs_linger(h);
+}
+
+static void hs_reply_error(struct hs *h, int status)
+{
+    size_t len;
+    const char *page = http_error_page(h->fe->cfg, status, &len);
+    drop_server_conn(h);
+    release_slot(h);
+    h->state = HS_EXCHANGE;
+    send_local(h, status, page, len);
+}
+
+/* ---- request routing ------------------------------------------------------------------------ */
+
+static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *iter, const char **v,
+                     size_t *vlen)
+{
+    struct hs *h = msg;
+    const struct http_msg *m = &tl_msg;
+    int i = http_hdr_find(h->rbuf, m, lname, lname_len, (unsigned)*iter);
+    if (i < 0)
+        return false;
+    *iter = (size_t)i + 1;
+    *v = h->rbuf + m->hdr[i].value_off;
+    *vlen = m->hdr[i].value_len;
+    return true;
+}
+
+static void fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c)
+{
+    memset(c, 0, sizeof(*c));
+    c->method = h->rbuf + m->method_s.off;
+    c->method_len = m->method_s.len;
+    c->target = h->rbuf + m->target.off;
+    c->target_len = m->target.len;
+    const char *p = h->rbuf + m->path.off;
+    size_t pl = m->path.len;
+    if (m->target_form == HTTP_TF_ASTERISK) {
+        p = c->target;
+        pl = c->target_len;
+    }
+    const char *q = memchr(p, '?', pl);
+    c->path = p;
+    c->path_len = q ? (size_t)(q - p) : pl;
+    if (q) {
+        c->query = q + 1;
+        c->query_len = pl - (size_t)(q - p) - 1;
+    }
+    c->ver_minor = m->version_minor;
+    c->hdr_next = hdr_next;
+    c->msg = h;
+    get_cli_addr(h);
+    c->src = &h->cli_addr.sa;
+    if (!h->have_dst_port) { /* once per connection, only for dst_port ACLs' sake */
+        union sockaddr_any local;
+        socklen_t ll = sizeof(local);
+        if (getsockname(h->cli.fd, &local.sa, &ll) == 0)
+            h->dst_port = ntohs(local.sa.sa_family == AF_INET6 ? local.in6.sin6_port
+                                                               : local.in.sin_port);
+        h->have_dst_port = true;
+    }
+    c->dst_port = h->dst_port;
+    c->match_data = pool_match_data(h->w);
+}
+
+/* Header edits from http-request / http-response rules, applied while the head is rebuilt. */
+struct hdr_edits {
+    const struct cfg_http_rule *rule[32];
+    unsigned n;
+};
+
+static bool name_eq(const char *a, size_t al, const char *b)
+{
+    return strlen(b) == al && strncasecmp(a, b, al) == 0;
+}
+
+/* Whether header `name` is removed or replaced by an edit. */
+static bool edits_drop(const struct hdr_edits *e, const char *name, size_t len)
+{
+    for (unsigned i = 0; i < e->n; i++) {
+        const struct cfg_http_rule *r = e->rule[i];
+        if ((r->action == HTTP_ACT_DEL_HEADER || r->action == HTTP_ACT_SET_HEADER) &&
+            name_eq(name, len, r->name))
+            return true;
+    }
+    return false;
+}
+
+/* Output buffer building with overflow detection. */
+struct out {
+    char *p;
+    size_t len, cap;
+    bool overflow;
+};
+
+static void out_put(struct out *o, const char *s, size_t n)
+{
+    if (o->len + n > o->cap) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void out_str(struct out *o, const char *s)
+{
+    out_put(o, s, strlen(s));
+}
+
+static void out_hdr(struct out *o, const char *name, size_t nl, const char *val, size_t vl)
+{
+    out_put(o, name, nl);
+    out_put(o, ": ", 2);
+    out_put(o, val, vl);
+    out_put(o, "\r\n", 2);
+}
+
+static void out_edits(struct out *o, const struct hdr_edits *e)
+{
+    for (unsigned i = 0; i < e->n; i++) {
+        const struct cfg_http_rule *r = e->rule[i];
+        if (r->action == HTTP_ACT_SET_HEADER || r->action == HTTP_ACT_ADD_HEADER)
+            out_hdr(o, r->name, strlen(r->name), r->value ? r->value : "",
+                    r->value ? strlen(r->value) : 0);
+    }
+}
+
+static bool net_contains(const struct cfg_net *n, const struct sockaddr *a)
+{
+    if (a->sa_family != n->addr.ss_family)
+        return false;
+    const uint8_t *x, *y;
+    size_t bytes;
+    if (a->sa_family == AF_INET) {
+        x = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
+        y = (const uint8_t *)&((const struct sockaddr_in *)&n->addr)->sin_addr;
+        bytes = 4;
+    } else {
+        x = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
+        y = (const uint8_t *)&((const struct sockaddr_in6 *)&n->addr)->sin6_addr;
+        bytes = 16;
+    }
+    unsigned bits = n->prefix;
+    for (size_t i = 0; i < bytes && bits; i++) {
+        unsigned b = bits >= 8 ? 8 : bits;
+        uint8_t mask = (uint8_t)(0xFF << (8 - b));
+        if ((x[i] & mask) != (y[i] & mask))
+            return false;
+        bits -= b;
+    }
+    return true;
+}
+
+static void client_ip(struct hs *h, char *buf, size_t len)
+{
+    get_cli_addr(h);
+    if (h->cli_addr.sa.sa_family == AF_INET)
+        inet_ntop(AF_INET, &h->cli_addr.in.sin_addr, buf, (socklen_t)len);
+    else if (h->cli_addr.sa.sa_family == AF_INET6)
+        inet_ntop(AF_INET6, &h->cli_addr.in6.sin6_addr, buf, (socklen_t)len);
+    else
+        snprintf(buf, len, "unknown");
+}
+
+/* The persistence cookie's server, as 1 + index, or 0. */
+static uint32_t find_cookie_server(struct hs *h, const struct http_msg *m, const struct backend *be)
+{
+    const struct cfg_cookie *ck = &be->cfg->http.cookie;
+    if (!ck->name[0])
+        return 0;
+    size_t cl = strlen(ck->name);
+    for (int i = http_hdr_find(h->rbuf, m, "cookie", 6, 0); i >= 0;
+         i = http_hdr_find(h->rbuf, m, "cookie", 6, (unsigned)i + 1)) {
+        const char *v = h->rbuf + m->hdr[i].value_off;
+        size_t vl = m->hdr[i].value_len, pos = 0;
+        while (pos < vl) {
+            while (pos < vl && (v[pos] == ' ' || v[pos] == ';'))
+                pos++;
+            size_t start = pos;
+            while (pos < vl && v[pos] != ';')
+                pos++;
+            const char *kv = v + start;
+            size_t kvl = pos - start;
+            if (kvl > cl && kv[cl] == '=' && memcmp(kv, ck->name, cl) == 0) {
+                const char *val = kv + cl + 1;
+                size_t vall = kvl - cl - 1;
+                for (size_t s = 0; s < be->nservers; s++) {
+                    const char *sc = be->servers[s].cfg->cookie;
+                    if (sc[0] && strlen(sc) == vall && memcmp(sc, val, vall) == 0)
+                        return (uint32_t)s + 1;
+                }
+            }
+        }
+    }
+    return 0;
+}
+
+static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struct acl_ctx *c)
+{
+    const struct cfg_proxy *bp = h->be->cfg;
+    switch (bp->balance) {
+    case CFG_LB_SOURCE:
+        get_cli_addr(h);
+        if (h->cli_addr.sa.sa_family == AF_INET)
+            return lb_hash_bytes(&h->cli_addr.in.sin_addr, 4);
+        if (h->cli_addr.sa.sa_family == AF_INET6)
+            return lb_hash_bytes(&h->cli_addr.in6.sin6_addr, 16);
+        return 0;
+    case CFG_LB_URI:
+        return lb_hash_bytes(c->path, c->path_len);
+    case CFG_LB_URL_PARAM: {
+        size_t pos = 0, vl;
+        const char *v;
+        const char *name = bp->http.hash_arg;
+        if (c->query && acl_url_param_next(c->query, c->query_len, name, strlen(name), &pos, &v,
+                                           &vl))
+            return lb_hash_bytes(v, vl);
+        return (uint32_t)worker_rand(h->w);
+    }
+    case CFG_LB_HDR: {
+        const char *name = bp->http.hash_arg;
+        int i = http_hdr_find(h->rbuf, m, name, strlen(name), 0);
+        if (i >= 0)
+            return lb_hash_bytes(h->rbuf + m->hdr[i].value_off, m->hdr[i].value_len);
+        return (uint32_t)worker_rand(h->w);
+    }
+    default:
+        return 0;
+    }
+}
+
+/* Apply rules of a list; stops at the first allow/deny/redirect/return. Returns the terminal
+ * rule, or NULL; header edits are collected. */
+static const struct cfg_http_rule *run_rules(const struct cfg_http *hp,
+                                             const struct cfg_http_rule *rules, size_t n,
+                                             const struct acl_ctx *c, struct hdr_edits *e)
+{
+    for (size_t i = 0; i < n; i++) {
+        const struct cfg_http_rule *r = &rules[i];
+        if (!acl_cond_eval(hp, &r->cond, c))
+            continue;
+        switch (r->action) {
+        case HTTP_ACT_SET_HEADER:
+        case HTTP_ACT_ADD_HEADER:
+        case HTTP_ACT_DEL_HEADER:
+            if (e->n < sizeof(e->rule) / sizeof(e->rule[0]))
+                e->rule[e->n++] = r;
+            break;
+        case HTTP_ACT_SET_STATUS:
+            if (e->n < sizeof(e->rule) / sizeof(e->rule[0]))
+                e->rule[e->n++] = r;
+            break;
+        default:
+            return r;
+        }
+    }
+    return NULL;
+}
+
+/* Answer a redirect or a `return`; false when the rule is not such a response. */
+static void reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m)
+{
+    char *buf = h->w->scratch;
+    struct out o = {.p = buf, .cap = WORKER_BUFSIZE};
+    int status = r->status;
+    char head[256];
+    set_term(h, 'P', 'R');
+    if (r->action == HTTP_ACT_DENY) {
+        hs_reply_error(h, status ? status : 403);
+        return;
+    }
+    if (r->action == HTTP_ACT_REDIRECT) {
+        status = status ? status : 302;
+        snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+        out_str(&o, head);
+        out_str(&o, "content-length: 0\r\nlocation: ");
+        const char *path = h->rbuf + m->path.off;
+        size_t pl = m->path.len;
+        if (r->redirect == HTTP_REDIR_LOCATION) {
+            out_str(&o, r->value);
+        } else if (r->redirect == HTTP_REDIR_PREFIX) {
+            size_t vl = strlen(r->value);
+            out_put(&o, r->value, (vl && r->value[vl - 1] == '/' && pl && path[0] == '/') ? vl - 1 : vl);
+            out_put(&o, path, pl);
+        } else { /* scheme */
+            out_str(&o, r->value);
+            out_str(&o, "://");
+            out_put(&o, h->rbuf + m->host.off, m->host.len);
+            out_put(&o, path, pl);
+        }
+        out_str(&o, "\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n");
+    } else { /* return */
+        status = status ? status : 200;
+        size_t bl = r->value ? strlen(r->value) : 0;
+        snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\n", status,
+                 http_reason(status), bl);
+        out_str(&o, head);
+        if (r->content_type) {
+            out_str(&o, "content-type: ");
+            out_str(&o, r->content_type);
+            out_str(&o, "\r\n");
+        }
+        out_str(&o, "cache-control: no-cache\r\nconnection: close\r\n\r\n");
+        if (bl)
+            out_put(&o, r->value, bl);
+    }
+    if (o.overflow) {
+        hs_reply_error(h, 500);
+        return;
+    }
+    h->state = HS_EXCHANGE;
+    send_local(h, status, o.p, o.len);
+}
+
+/* Rebuild the request head for the server into h->obuf. */
+static int build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
+{
+    const struct cfg_http *fh = fe_http(h), *bh = &h->be->cfg->http;
+    size_t cap = m->head_len + 1024;
+    for (unsigned i = 0; i < e->n; i++)
+        cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
+               (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) + 8;
+    free(h->obuf);
+    h->obuf = malloc(cap);
+    if (!h->obuf)
+        return -1;
+    struct out o = {.p = h->obuf, .cap = cap};
+    const char *b = h->rbuf;
+    out_put(&o, b + m->start.off, m->start.len);
+    out_put(&o, "\r\n", 2);
+    for (unsigned i = 0; i < m->nhdr; i++) {
+        const struct http_hdr *hd = &m->hdr[i];
+        if (http_hdr_is_hop_by_hop(m, i)) {
+            /* A protocol switch keeps its Upgrade field; Connection is rebuilt below. */
+            if (!(h->upgrade && hd->id == HTTP_H_UPGRADE))
+                continue;
+        }
+        if (edits_drop(e, b + hd->name_off, hd->name_len))
+            continue;
+        out_put(&o, b + hd->name_off, hd->name_len);
+        out_put(&o, ": ", 2);
+        out_put(&o, b + hd->value_off, hd->value_len);
+        out_put(&o, "\r\n", 2);
+    }
+    out_edits(&o, e);
+    const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
+    if (ff->enabled) {
+        get_cli_addr(h);
+        const char *hn = ff->header[0] ? ff->header : "X-Forwarded-For";
+        bool skip = ff->has_except && net_contains(&ff->except, &h->cli_addr.sa);
+        if (!skip && ff->if_none && http_hdr_find(b, m, hn, strlen(hn), 0) >= 0)
+            skip = true;
+        if (!skip) {
+            char ip[INET6_ADDRSTRLEN];
+            client_ip(h, ip, sizeof(ip));
+            out_hdr(&o, hn, strlen(hn), ip, strlen(ip));
+        }
+    }
+    if (fh->forwarded || bh->forwarded) {
+        char ip[INET6_ADDRSTRLEN], fwd[INET6_ADDRSTRLEN + 64];
+        client_ip(h, ip, sizeof(ip));
+        int n = snprintf(fwd, sizeof(fwd), h->cli_addr.sa.sa_family == AF_INET6 ? "for=\"[%s]\";proto=http"
+                                                                                 : "for=%s;proto=http",
+                         ip);
+        out_hdr(&o, "forwarded", 9, fwd, (size_t)n);
+    }
+    if (m->body == HTTP_BODY_CHUNKED)
+        out_str(&o, "transfer-encoding: chunked\r\n");
+    if (h->upgrade)
+        out_str(&o, "connection: upgrade\r\n");
+    else if (!h->srv_keep)
+        out_str(&o, "connection: close\r\n");
+    else if (m->version_minor == 0)
+        out_str(&o, "connection: keep-alive\r\n");
+    out_put(&o, "\r\n", 2);
+    if (o.overflow)
+        return -1;
+    h->olen = (uint32_t)o.len;
+    return 0;
+}
+
+static bool method_idempotent(uint8_t m)
+{
+    return m == HTTP_M_GET || m == HTTP_M_HEAD || m == HTTP_M_OPTIONS || m == HTTP_M_TRACE ||
+           m == HTTP_M_PUT || m == HTTP_M_DELETE;
+}
+
+/* A complete request head is at the start of rbuf. */
+static void process_request(struct hs *h, const struct http_msg *m)
+{
+    const struct cfg_proxy *fp = h->fe->cfg;
+    h->t_req_head = h->w->now;
+    h->req_method = m->method;
+    h->req_ver = m->version_minor;
+    h->req_body = m->body;
+    h->req_head_len = m->head_len;
+    h->idempotent = method_idempotent(m->method);
+    h->upgrade = (m->flags & HTTP_F_CONN_UPGRADE) && (m->flags & HTTP_F_UPGRADE_WS);
+    h->cli_keep = http_msg_keep_alive(m) && !fp->http.httpclose;
+    if (fp->http.httplog) {
+        size_t l = m->start.len < HS_LOGLINE_MAX ? m->start.len : HS_LOGLINE_MAX;
+        free(h->logline);
+        h->logline = malloc(l + 1);
+        if (h->logline) {
+            memcpy(h->logline, h->rbuf + m->start.off, l);
+            h->logline[l] = '\0';
+        }
+    }
+    /* How much of the body came with the head. */
+    uint32_t avail = h->rlen - m->head_len;
+    h->req_inbuf = 0;
+    relay_dir_init(&h->c2s, 0);
+    if (m->body == HTTP_BODY_LENGTH) {
+        uint64_t cl = m->content_length;
+        h->req_inbuf = (uint32_t)(cl < avail ? cl : avail);
+        h->c2s.limit = cl - h->req_inbuf;
+    } else if (m->body == HTTP_BODY_CHUNKED) {
+        http_chunk_init(&h->req_chunk);
+        size_t off = 0;
+        while (off < avail) {
+            size_t used, doff, dlen;
+            int r = http_chunk_parse(&h->req_chunk, h->rbuf + m->head_len + off, avail - off,
+                                     &used, &doff, &dlen);
+            if (r < 0) {
+                set_term(h, 'P', 'R');
+                hs_reply_error(h, 400);
+                return;
+            }
+            off += used;
+            if (r == HTTP_CHUNK_DONE || r == HTTP_CHUNK_MORE)
+                break;
+        }
+        h->req_inbuf = (uint32_t)off;
+    }
+
+    struct acl_ctx ctx;
+    fill_acl_ctx(h, m, &ctx);
+    struct hdr_edits edits = {.n = 0};
+    const struct cfg_http_rule *term =
+        run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
+    if (term && term->action != HTTP_ACT_ALLOW) {
+        reply_rule(h, term, m);
+        return;
+    }
+    /* Backend: the first matching use_backend, else the default. */
+    h->be = h->fe->be;
+    for (size_t i = 0; i < fp->http.nuse_backends; i++) {
+        const struct cfg_use_backend *u = &fp->http.use_backends[i];
+        if (acl_cond_eval(&fp->http, &u->cond, &ctx)) {
+            struct backend *b = balancer_find(h->w->rt->bal, u->backend);
+            if (b) {
+                h->be = b;
+                break;
+            }
+        }
+    }
+    const struct cfg_proxy *bp = h->be->cfg;
+    if (bp != fp && bp->http.nreq_rules && (!term || term->action != HTTP_ACT_ALLOW)) {
+        term = run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
+        if (term && term->action != HTTP_ACT_ALLOW) {
+            reply_rule(h, term, m);
+            return;
+        }
+    }
+    enum http_reuse reuse = bp->http.reuse;
+    h->srv_keep = reuse != HTTP_REUSE_NEVER && !bp->http.http_server_close &&
+                  !fp->http.http_server_close && !bp->http.httpclose && !h->upgrade;
+    h->hash = request_hash(h, m, &ctx);
+    h->cookie_srv = find_cookie_server(h, m, h->be);
+    h->retries_left = bp->retries;
+    if (build_request(h, m, &edits) < 0) {
+        set_term(h, 'P', 'R');
+        hs_reply_error(h, 500);
+        return;
+    }
+    hs_start_server(h, NULL);
+}
+
+/* ---- server side ---------------------------------------------------------------------------- */
+
+static void enqueue(struct hs *h)
+{
+    h->state = HS_QUEUED;
+    if (!h->t_queue)
+        h->t_queue = h->w->now;
+    queue_push(&h->w->queues[be_index(h)], &h->qlink);
+    atomic_fetch_add_explicit(&h->be->queued, 1, memory_order_relaxed);
+    h->w->queued++;
+    arm_timer(h);
+}
+
+static void send_request(struct hs *h);
+
+static void use_server(struct hs *h, struct server *sv)
+{
+    h->sv = sv;
+    h->slot = true;
+    h->t_conn = h->w->now;
+    const struct cfg_http *bh = &h->be->cfg->http;
+    bool may_reuse = h->srv_keep && (bh->reuse != HTTP_REUSE_SAFE || !h->first || h->idempotent ||
+                                     bh->reuse == HTTP_REUSE_ALWAYS);
+    if (may_reuse && !h->upgrade) {
+        h->sc = pool_take(h->w, sv, h, on_srv_event);
+        if (h->sc) {
+            h->t_conn_end = h->w->now;
+            send_request(h);
+            return;
+        }
+    }
+    int err = 0;
+    h->sc = srv_conn_open(h->w, sv, h, on_srv_event, &err);
+    if (!h->sc) {
+        connect_failed(h, err, false);
+        return;
+    }
+    h->state = HS_CONNECTING;
+    arm_timer(h);
+}
+
+static void hs_start_server(struct hs *h, const struct server *avoid)
+{
+    struct server *sv = NULL;
+    if (h->cookie_srv && !avoid) {
+        struct server *c = &h->be->servers[h->cookie_srv - 1];
+        if (server_is_up(c) && server_take_slot(c)) {
+            use_server(h, c);
+            return;
+        }
+    }
+    if (h->sv && !avoid && server_is_up(h->sv) && server_take_slot(h->sv)) {
+        use_server(h, h->sv);
+        return;
+    }
+    enum lb_result r = lb_pick(h->be, h->w->cursors[be_index(h)], h->hash, avoid, &sv);
+    if (r == LB_OK && server_take_slot(sv)) {
+        use_server(h, sv);
+        return;
+    }
+    if (r == LB_OK || r == LB_FULL) {
+        enqueue(h);
+        return;
+    }
+    h->sv = NULL;
+    set_term(h, 'S', 'C');
+    hs_reply_error(h, 503);
+}
+
+static bool hs_dequeue(struct worker *w, struct queue_link *l)
+{
+    struct hs *h = container_of(l, struct hs, qlink);
+    struct server *sv = NULL;
+    enum lb_result r = lb_pick(h->be, w->cursors[be_index(h)], h->hash, NULL, &sv);
+    if (r == LB_FULL || (r == LB_OK && !server_take_slot(sv)))
+        return false;
+    queue_remove(&w->queues[be_index(h)], &h->qlink);
+    atomic_fetch_sub_explicit(&h->be->queued, 1, memory_order_relaxed);
+    w->queued--;
+    if (r == LB_OK) {
+        use_server(h, sv);
+    } else {
+        h->state = HS_EXCHANGE;
+        set_term(h, 'S', 'Q');
+        hs_reply_error(h, 503);
+    }
+    return true;
+}
+
+static void connect_failed(struct hs *h, int err, bool timeout)
+{
+    struct server *failed = h->sv;
+    if (err != ECONNREFUSED && !timeout && failed)
+        log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s)", h->be->cfg->name,
+                failed->cfg->name, failed->cfg->addr_text, err, strerror(err));
+    drop_server_conn(h);
+    release_slot(h);
+    unsigned retry_on = h->be->cfg->http.retry_on;
+    if (h->retries_left <= 0 || !(retry_on & HTTP_RETRY_CONN_FAILURE)) {
+        set_term(h, timeout ? 's' : 'S', 'C');
+        hs_reply_error(h, timeout ? 504 : 503);
+        return;
+    }
+    h->retries_left--;
+    h->retries_done++;
+    bool redispatch = h->be->cfg->redispatch && h->retries_left == 0;
+    h->t_conn_end = 0;
+    if (redispatch || (failed && !server_is_up(failed)))
+        hs_start_server(h, failed);
+    else
+        hs_start_server(h, NULL);
+}
+
+/* The request head (and body bytes read with it) go to the server. */
+static void send_request(struct hs *h)
+{
+    h->state = HS_EXCHANGE;
+    h->req_sent = true;
+    h->resp_head_done = h->resp_done = false;
+    struct relay_side *ss = &h->sc->side;
+    ss->last = h->cs.last = h->w->now;
+    uint64_t limit = h->c2s.limit;
+    relay_dir_init(&h->c2s, limit);
+    relay_dir_init(&h->s2c, 0);
+    if (relay_sendv(h->w, &h->c2s, ss, h->obuf, h->olen, h->rbuf + h->req_head_len,
+                    h->req_inbuf) < 0) {
+        set_term(h, 'S', 'C');
+        drop_server_conn(h);
+        hs_reply_error(h, 502);
+        return;
+    }
+    /* Whatever follows this request's bytes is the next pipelined request. */
+    uint32_t used = h->req_head_len + h->req_inbuf;
+    memmove(h->rbuf, h->rbuf + used, h->rlen - used);
+    h->rlen -= used;
+    h->rprev = 0;
+    h->req_done = h->req_body == HTTP_BODY_NONE ||
+                  (h->req_body == HTTP_BODY_LENGTH && h->c2s.limit == 0) ||
+                  (h->req_body == HTTP_BODY_CHUNKED && http_chunk_is_done(&h->req_chunk));
+    arm_timer(h);
+    hs_progress(h);
+}
+
+/* Relay a chunked body from `from` to `to`, stopping exactly at its end. Bytes read past the end
+ * (a pipelined request) go to `rest` when given. Returns RELAY_DONE, RELAY_IDLE or an error. */
+static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct http_chunk *ck,
+                                   struct relay_side *from, struct relay_side *to, char *rest,
+                                   uint32_t *rest_len)
+{
+    for (;;) {
+        if (relay_pending(d)) {
+            int r = to->wblocked ? 0 : relay_flush(h->w, d, to);
+            if (r < 0)
+                return RELAY_ERR_TO;
+            if (r == 0)
+                return RELAY_IDLE;
+        }
+        if (http_chunk_is_done(ck))
+            return RELAY_DONE;
+        if (!from->readable)
+            return RELAY_IDLE;
+        char *buf = h->w->scratch;
+        ssize_t n = recv(from->fd, buf, WORKER_BUFSIZE, MSG_DONTWAIT);
+        if (n == 0)
+            return RELAY_ERR_FROM; /* EOF inside a chunked body */
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                from->readable = false;
+                return RELAY_IDLE;
+            }
+            if (errno == EINTR)
+                continue;
+            return RELAY_ERR_FROM;
+        }
+        from->last = h->w->now;
+        size_t off = 0;
+        while (off < (size_t)n && !http_chunk_is_done(ck)) {
+            size_t used, doff, dlen;
+            int r = http_chunk_parse(ck, buf + off, (size_t)n - off, &used, &doff, &dlen);
+            if (r < 0)
+                return RELAY_ERR_FROM;
+            off += used;
+            if (r == HTTP_CHUNK_MORE)
+                break;
+        }
+        d->bytes += off;
+        if (relay_send(h->w, d, to, buf, off) < 0)
+            return RELAY_ERR_TO;
+        if (off < (size_t)n) {
+            if (!rest || *rest_len + ((size_t)n - off) > WORKER_BUFSIZE)
+                return RELAY_ERR_FROM; /* bytes after the end where none may be */
+            memcpy(rest + *rest_len, buf + off, (size_t)n - off);
+            *rest_len += (uint32_t)((size_t)n - off);
+        }
+        if ((size_t)n < WORKER_BUFSIZE)
+            from->readable = from->hup;
+    }
+}
+
+static void forward_request_body(struct hs *h)
+{
+    if (h->req_done || !h->sc)
+        return;
+    enum relay_res r;
+    if (h->req_body == HTTP_BODY_CHUNKED) {
+        if (!buf_get(h, &h->rbuf)) {
+            set_term(h, 'R', 'D');
+            hs_close(h);
+            return;
+        }
+        r = pump_chunked(h, &h->c2s, &h->req_chunk, &h->cs, &h->sc->side, h->rbuf, &h->rlen);
+    } else {
+        r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, false);
+    }
+    if (r == RELAY_DONE) {
+        h->req_done = true;
+    } else if (r != RELAY_IDLE) {
+        set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
+        hs_close(h);
+    }
+}
+
+/* Rebuild the response head for the client into the worker's scratch buffer. */
+static int build_response(struct hs *h, const struct http_msg *m, const struct hdr_edits *e,
+                          struct out *o)
+{
+    const char *b = h->sbuf;
+    char line[64];
+    int status = m->status;
+    for (unsigned i = 0; i < e->n; i++)
+        if (e->rule[i]->action == HTTP_ACT_SET_STATUS)
+            status = e->rule[i]->status;
+    if (status != m->status) {
+        snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+        out_str(o, line);
+    } else {
+        out_str(o, "HTTP/1.1 ");
+        out_put(o, b + m->start.off + 9, m->start.len > 9 ? m->start.len - 9 : 0);
+        out_put(o, "\r\n", 2);
+    }
+    h->status = status;
+    for (unsigned i = 0; i < m->nhdr; i++) {
+        const struct http_hdr *hd = &m->hdr[i];
+        if (http_hdr_is_hop_by_hop(m, i) && !(m->status == 101 && hd->id == HTTP_H_UPGRADE))
+            continue;
+        if (edits_drop(e, b + hd->name_off, hd->name_len))
+            continue;
+        out_put(o, b + hd->name_off, hd->name_len);
+        out_put(o, ": ", 2);
+        out_put(o, b + hd->value_off, hd->value_len);
+        out_put(o, "\r\n", 2);
+    }
+    out_edits(o, e);
+    const struct cfg_cookie *ck = &h->be->cfg->http.cookie;
+    if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
+        h->cookie_srv != h->sv->idx + 1) {
+        char c[512];
+        int n = snprintf(c, sizeof(c), "set-cookie: %s=%s; path=/%s%s%s%s\r\n", ck->name,
+                         h->sv->cfg->cookie, ck->domain[0] ? "; domain=" : "", ck->domain,
+                         ck->httponly ? "; HttpOnly" : "", ck->secure ? "; Secure" : "");
+        out_put(o, c, (size_t)n);
+        if (ck->nocache)
+            out_str(o, "cache-control: private\r\n");
+    }
+    if (m->body == HTTP_BODY_CHUNKED)
+        out_str(o, "transfer-encoding: chunked\r\n");
+    if (m->status == 101)
+        out_str(o, "connection: upgrade\r\n");
+    else if (!h->cli_keep)
+        out_str(o, "connection: close\r\n");
+    else if (h->req_ver == 0)
+        out_str(o, "connection: keep-alive\r\n");
+    out_put(o, "\r\n", 2);
+    return o->overflow ? -1 : 0;
+}
+
+static void server_failed(struct hs *h, char when, int status)
+{
+    /* A reused connection that the server closed before answering: retry an idempotent
+     * request whose body we still have (retry-on empty-response), as a new connection. */
+    bool empty = h->slen == 0 && !h->resp_head_done;
+    if (empty && h->sc && h->sc->reuses > 0 && h->idempotent &&
+        (h->be->cfg->http.retry_on & HTTP_RETRY_EMPTY_RESPONSE) && h->req_done &&
+        h->req_body == HTTP_BODY_NONE && h->obuf) {
+        drop_server_conn(h);
+        relay_dir_release(h->w, &h->c2s);
+        relay_dir_release(h->w, &h->s2c);
+        int err = 0;
+        h->sc = srv_conn_open(h->w, h->sv, h, on_srv_event, &err);
+        if (h->sc) {
+            h->retries_done++;
+            /* rbuf already moved past this request: send the rebuilt head alone */
+            h->req_head_len = 0;
+            h->req_inbuf = 0;
+            h->state = HS_CONNECTING;
+            h->t_conn = h->w->now;
+            arm_timer(h);
+            return;
+        }
+    }
+    set_term(h, 'S', when);
+    drop_server_conn(h);
+    if (h->resp_head_done) {
+        hs_close(h);
+        return;
+    }
+    hs_reply_error(h, status);
+}
+
+static void tunnel(struct hs *h);
+
+static void read_response(struct hs *h)
+{
+    struct srv_conn *sc = h->sc;
+    if (!buf_get(h, &h->sbuf)) {
+        set_term(h, 'R', 'H');
+        hs_close(h);
+        return;
+    }
+    while (!h->resp_head_done) {
+        if (!sc->side.readable)
+            return;
+        if (h->slen == WORKER_BUFSIZE) {
+            set_term(h, 'P', 'H');
+            drop_server_conn(h);
+            hs_reply_error(h, 502);
+            return;
+        }
+        ssize_t n = recv(sc->side.fd, h->sbuf + h->slen, WORKER_BUFSIZE - h->slen, MSG_DONTWAIT);
+        if (n == 0) {
+            server_failed(h, 'H', 502);
+            return;
+        }
+        if (n < 0) {
+            if (errno == EAGAIN) {
+                sc->side.readable = false;
+                return;
+            }
+            if (errno == EINTR)
+                continue;
+            server_failed(h, 'H', 502);
+            return;
+        }
+        sc->side.last = h->w->now;
+        if ((size_t)n < WORKER_BUFSIZE - h->slen && !sc->side.hup)
+            sc->side.readable = false;
+        h->slen += (uint32_t)n;
+        for (;;) {
+            struct http_msg *m = &tl_msg;
+            int r = http_parse_response(h->sbuf, h->slen, h->sprev, h->req_method, m);
+            if (r == 0) {
+                h->sprev = h->slen;
+                break;
+            }
+            if (r < 0) {
+                set_term(h, 'P', 'H');
+                drop_server_conn(h);
+                hs_reply_error(h, 502);
+                return;
+            }
+            if (m->flags & HTTP_F_INTERIM) { /* 100 Continue and friends: pass them on */
+                h->bytes_out += m->head_len;
+                if (relay_send(h->w, &h->s2c, &h->cs, h->sbuf, m->head_len) < 0) {
+                    set_term(h, 'C', 'D');
+                    hs_close(h);
+                    return;
+                }
+                memmove(h->sbuf, h->sbuf + m->head_len, h->slen - m->head_len);
+                h->slen -= m->head_len;
+                h->sprev = 0;
+                continue;
+            }
+            /* Final response. */
+            h->resp_head_done = true;
+            h->t_resp = h->w->now;
+            free(h->obuf);
+            h->obuf = NULL;
+            h->resp_body = m->body;
+            if (!http_msg_keep_alive(m) || m->body == HTTP_BODY_UNTIL_CLOSE)
+                h->srv_keep = false;
+            if (m->body == HTTP_BODY_UNTIL_CLOSE)
+                h->cli_keep = false;
+            const struct cfg_proxy *fp = h->fe->cfg, *bp = h->be->cfg;
+            struct hdr_edits edits = {.n = 0};
+            const struct cfg_http_rule *term = NULL;
+            if (bp->http.nresp_rules || fp->http.nresp_rules) {
+                /* Response rules see the request's ACL context (path, headers are the
+                 * request's: HAProxy's res.* fetches are not supported yet). */
+                struct acl_ctx ctx;
+                memset(&ctx, 0, sizeof(ctx));
+                ctx.method = "";
+                ctx.target = ctx.path = "";
+                get_cli_addr(h);
+                ctx.src = &h->cli_addr.sa;
+                ctx.match_data = pool_match_data(h->w);
+                term = run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx,
+                                 &edits);
+                if (!term && bp != fp)
+                    term = run_rules(&fp->http, fp->http.resp_rules, fp->http.nresp_rules, &ctx,
+                                     &edits);
+            }
+            if (term && term->action == HTTP_ACT_DENY) {
+                set_term(h, 'P', 'H');
+                drop_server_conn(h);
+                hs_reply_error(h, term->status ? term->status : 502);
+                return;
+            }
+            struct out o = {.p = h->w->scratch, .cap = WORKER_BUFSIZE};
+            if (build_response(h, m, &edits, &o) < 0) {
+                set_term(h, 'P', 'H');
+                drop_server_conn(h);
+                hs_reply_error(h, 502);
+                return;
+            }
+            uint32_t avail = h->slen - m->head_len;
+            uint32_t body_now = 0;
+            relay_dir_init(&h->s2c, 0);
+            if (m->body == HTTP_BODY_LENGTH) {
+                body_now = (uint32_t)(m->content_length < avail ? m->content_length : avail);
+                h->s2c.limit = m->content_length - body_now;
+            } else if (m->body == HTTP_BODY_CHUNKED) {
+                http_chunk_init(&h->resp_chunk);
+                size_t off = 0;
+                while (off < avail && !http_chunk_is_done(&h->resp_chunk)) {
+                    size_t used, doff, dlen;
+                    int rc = http_chunk_parse(&h->resp_chunk, h->sbuf + m->head_len + off,
+                                              avail - off, &used, &doff, &dlen);
+                    if (rc < 0) {
+                        set_term(h, 'P', 'H');
+                        drop_server_conn(h);
+                        hs_reply_error(h, 502);
+                        return;
+                    }
+                    off += used;
+                    if (rc == HTTP_CHUNK_MORE)
+                        break;
+                }
+                body_now = (uint32_t)off;
+            } else if (m->body == HTTP_BODY_UNTIL_CLOSE || m->body == HTTP_BODY_TUNNEL) {
+                body_now = avail;
+                h->s2c.limit = RELAY_UNLIMITED;
+            }
+            if (body_now < avail)
+                h->srv_keep = false; /* bytes after the response: do not trust the connection */
+            h->bytes_out += o.len + body_now;
+            if (relay_sendv(h->w, &h->s2c, &h->cs, o.p, o.len, h->sbuf + m->head_len, body_now) <
+                0) {
+                set_term(h, 'C', 'D');
+                hs_close(h);
+                return;
+            }
+            buf_put(h, &h->sbuf);
+            h->slen = h->sprev = 0;
+            if (m->body == HTTP_BODY_TUNNEL) {
+                h->state = HS_TUNNEL;
+                relay_dir_release(h->w, &h->c2s);
+                relay_dir_init(&h->c2s, RELAY_UNLIMITED);
+                h->req_done = true;
+                /* Bytes the client sent after its request belong to the new protocol. */
+                if (h->rlen && relay_send(h->w, &h->c2s, &h->sc->side, h->rbuf, h->rlen) < 0) {
+                    set_term(h, 'S', 'D');
+                    hs_close(h);
+                    return;
+                }
+                h->rlen = 0;
+                buf_put(h, &h->rbuf);
+                arm_timer(h);
+                tunnel(h);
+                return;
+            }
+            h->resp_done = m->body == HTTP_BODY_NONE ||
+                           (m->body == HTTP_BODY_LENGTH && h->s2c.limit == 0) ||
+                           (m->body == HTTP_BODY_CHUNKED && http_chunk_is_done(&h->resp_chunk));
+            return;
+        }
+    }
+}
+
+static void forward_response_body(struct hs *h)
+{
+    if (!h->resp_head_done || h->resp_done)
+        return;
+    enum relay_res r;
+    if (h->resp_body == HTTP_BODY_CHUNKED) {
+        r = pump_chunked(h, &h->s2c, &h->resp_chunk, &h->sc->side, &h->cs, NULL, NULL);
+    } else {
+        uint64_t before = h->s2c.bytes;
+        r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, true);
+        h->bytes_out += h->s2c.bytes - before;
+        if (h->resp_body == HTTP_BODY_UNTIL_CLOSE && h->s2c.eof && !relay_pending(&h->s2c))
+            r = RELAY_DONE;
+    }
+    if (r == RELAY_DONE) {
+        h->resp_done = true;
+    } else if (r != RELAY_IDLE) {
+        set_term(h, r == RELAY_ERR_FROM ? 'S' : 'C', 'D');
+        hs_close(h);
+    }
+}
+
+/* The exchange is over: log, recycle the server connection, wait for the next request. */
+static void finish_exchange(struct hs *h)
+{
+    if (h->srv_keep && h->sc && !relay_pending(&h->c2s)) {
+        pool_put(h->sc);
+        h->sc = NULL;
+    } else {
+        drop_server_conn(h);
+    }
+    release_slot(h);
+    if (!h->cli_keep) {
+        hs_linger(h);
+        return;
+    }
+    log_request(h);
+    relay_dir_release(h->w, &h->c2s);
+    relay_dir_release(h->w, &h->s2c);
+    h->state = HS_REQ_WAIT;
+    h->first = false;
+    h->req_sent = h->req_done = h->resp_head_done = h->resp_done = false;
+    h->status = 0;
+    h->term[0] = h->term[1] = '-';
+    h->t_req = h->t_req_head = h->t_queue = h->t_conn = h->t_conn_end = h->t_resp = 0;
+    h->bytes_out = 0;
+    h->retries_done = 0;
+    h->sv = NULL;
+    h->local_reply = false;
+    h->t_idle_from = h->w->now;
+    if (h->rlen == 0)
+        buf_put(h, &h->rbuf);
+    arm_timer(h);
+    if (h->rlen > 0 || h->cs.readable)
+        hs_read_request(h);
+}
+
+static void hs_progress(struct hs *h)
+{
+    if (h->state != HS_EXCHANGE)
+        return;
+    forward_request_body(h);
+    if (h->state != HS_EXCHANGE || !h->sc)
+        return;
+    if (!h->resp_head_done)
+        read_response(h);
+    if (h->state == HS_EXCHANGE && h->sc)
+        forward_response_body(h);
+    if (h->state == HS_EXCHANGE && relay_pending(&h->s2c) && !h->cs.wblocked) {
+        if (relay_flush(h->w, &h->s2c, &h->cs) < 0) {
+            set_term(h, 'C', 'D');
+            hs_close(h);
+            return;
+        }
+    }
+    if (h->state == HS_EXCHANGE && h->req_done && h->resp_done && !relay_pending(&h->s2c))
+        finish_exchange(h);
+}
+
+static void tunnel(struct hs *h)
+{
+    enum relay_res r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, h->s2c.shut);
+    if (r == RELAY_IDLE)
+        r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, h->c2s.shut);
+    if (r != RELAY_IDLE) {
+        set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
+        hs_close(h);
+        return;
+    }
+    if (h->c2s.shut && h->s2c.shut)
+        hs_close(h);
+}
+
+/* ---- events --------------------------------------------------------------------------------- */
+
+static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
+{
+    struct hs *h = owner;
+    if (h->state == HS_CLOSED)
+        return;
+    if (ev & (LOOP_IN | LOOP_HUP))
+        sc->side.readable = true;
+    if (ev & LOOP_HUP)
+        sc->side.hup = true;
+    if (ev & LOOP_OUT)
+        sc->side.wblocked = false;
+    if (h->state == HS_CONNECTING) {
+        int err = (ev & (LOOP_ERR | LOOP_HUP)) ? sock_error(sc->h.fd) : 0;
+        if (err || (ev & LOOP_ERR)) {
+            connect_failed(h, err ? err : ECONNREFUSED, false);
+            return;
+        }
+        if (!(ev & (LOOP_OUT | LOOP_IN | LOOP_HUP)))
+            return;
+        sc->connected = true;
+        h->t_conn_end = h->w->now;
+        send_request(h);
+        return;
+    }
+    if (ev & LOOP_ERR) {
+        server_failed(h, h->resp_head_done ? 'D' : 'H', 502);
+        return;
+    }
+    if (h->state == HS_EXCHANGE)
+        hs_progress(h);
+    else if (h->state == HS_TUNNEL)
+        tunnel(h);
+}
+
+static void hs_read_request(struct hs *h)
+{
+    if (!buf_get(h, &h->rbuf)) {
+        set_term(h, 'R', 'R');
+        hs_close(h);
+        return;
+    }
+    for (;;) {
+        if (h->rlen > 0) {
+            struct http_msg *m = &tl_msg;
+            int r = http_parse_request(h->rbuf, h->rlen, h->rprev, m);
+            if (r > 0) {
+                timer_disarm(&h->w->tw, &h->tmr);
+                process_request(h, m);
+                return;
+            }
+            if (r < 0) {
+                set_term(h, 'P', 'R');
+                if (!h->logline && h->fe->cfg->http.httplog)
+                    h->logline = NULL;
+                hs_reply_error(h, http_error_status(-r, false));
+                return;
+            }
+            h->rprev = h->rlen;
+            if (h->rlen == WORKER_BUFSIZE) {
+                set_term(h, 'P', 'R');
+                hs_reply_error(h, 431);
+                return;
+            }
+        }
+        if (!h->cs.readable)
+            return;
+        ssize_t n = recv(h->cli.fd, h->rbuf + h->rlen, WORKER_BUFSIZE - h->rlen, MSG_DONTWAIT);
+        if (n > 0) {
+            if (h->rlen == 0) {
+                h->logged = false;
+                h->t_req = h->w->now;
+                clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
+                arm_timer(h);
+            }
+            h->rlen += (uint32_t)n;
+            h->cs.last = h->w->now;
+            if ((size_t)n < WORKER_BUFSIZE - (h->rlen - (uint32_t)n) && !h->cs.hup)
+                h->cs.readable = false;
+            continue;
+        }
+        if (n == 0) {
+            /* The client closed: quietly between requests, as an aborted request otherwise. */
+            if (h->rlen)
+                set_term(h, 'C', 'R');
+            else
+                h->logline = NULL;
+            hs_close(h);
+            return;
+        }
+        if (errno == EAGAIN) {
+            h->cs.readable = false;
+            if (h->rlen == 0)
+                buf_put(h, &h->rbuf);
+            return;
+        }
+        if (errno == EINTR)
+            continue;
+        set_term(h, 'C', 'R');
+        hs_close(h);
+        return;
+    }
+}
+
+static void on_cli_event(struct loop_handler *lh, unsigned ev)
+{
+    struct hs *h = container_of(lh, struct hs, cli);
+    if (h->state == HS_CLOSED)
+        return;
+    if (ev & LOOP_ERR) {
+        set_term(h, 'C', h->state == HS_REQ_WAIT ? 'R' : 'D');
+        hs_close(h);
+        return;
+    }
+    if (ev & (LOOP_IN | LOOP_HUP))
+        h->cs.readable = true;
+    if (ev & LOOP_HUP)
+        h->cs.hup = true;
+    if (ev & LOOP_OUT)
+        h->cs.wblocked = false;
+    switch (h->state) {
+    case HS_REQ_WAIT:
+        hs_read_request(h);
+        break;
+    case HS_EXCHANGE:
+        if (h->local_reply) { /* our own response still being written */
+            if (!h->cs.wblocked && relay_flush(h->w, &h->s2c, &h->cs) < 0) {
+                hs_close(h);
+                return;
+            }
+            if (!relay_pending(&h->s2c))
+                hs_linger(h);
+            break;
+        }
+        hs_progress(h);
+        break;
+    case HS_TUNNEL:
+        tunnel(h);
+        break;
+    case HS_LINGER:
+        if (relay_pending(&h->s2c)) {
+            if (relay_flush(h->w, &h->s2c, &h->cs) < 0) {
+                hs_close(h);
+                return;
+            }
+        }
+        for (;;) {
+            ssize_t n = recv(h->cli.fd, h->w->scratch, WORKER_BUFSIZE, MSG_DONTWAIT);
+            if (n > 0)
+                continue;
+            if (n < 0 && (errno == EAGAIN || errno == EINTR))
+                return;
+            hs_close(h);
+            return;
+        }
+    default:
+        break;
+    }
+}
+
+void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd)
+{
+    (void)bind;
+    struct hs *h = calloc(1, sizeof(*h));
+    if (!h) {
+        close(fd);
+        struct session_link tmp = {0};
+        w->live++;
+        worker_session_done(w, fe, &tmp);
+        return;
+    }
+    h->w = w;
+    h->fe = fe;
+    h->be = fe->be;
+    h->cli.fd = h->cs.fd = fd;
+    h->cli.fn = on_cli_event;
+    h->term[0] = h->term[1] = '-';
+    h->link.abort = hs_abort;
+    h->qlink.retry = hs_dequeue;
+    h->dfr.free_fn = hs_free;
+    h->first = true;
+    h->logged = true; /* nothing to log until a request starts */
+    h->t_accept = h->t_idle_from = w->now;
+    relay_dir_init(&h->c2s, 0);
+    relay_dir_init(&h->s2c, 0);
+    timer_init(&h->tmr, on_timer);
+    atomic_fetch_add_explicit(&fe->total, 1, memory_order_relaxed);
+    worker_session_begin(w, &h->link);
+    if (loop_add(w->loop, &h->cli) < 0) {
+        set_term(h, 'R', 'R');
+        hs_close(h);
+        return;
+    }
+    h->state = HS_REQ_WAIT;
+    arm_timer(h);
+}
+
+void http_worker_free(struct worker *w)
+{
+    pool_free_worker(w);
+}
