@@ -598,6 +598,16 @@ static bool head_ready(const char *buf, size_t len, size_t prev_len)
     return false;
 }
 
+/* What a parse_fields result r <= 0 means for the caller. A field error in a head that is not
+ * complete yet waits for the end (or a bare LF), so the verdict does not depend on how the bytes
+ * were split into reads: later looks (prev_len > 0) judge only the start line before the end. */
+static int fields_incomplete(const char *buf, size_t len, int r, bool capped)
+{
+    if (r < 0 && !head_ready(buf, len, 0))
+        r = 0;
+    return r == 0 && capped ? -HTTP_E_HEAD_TOO_LARGE : r;
+}
+
 static void msg_reset(struct http_msg *m)
 {
     m->head_len = 0;
@@ -678,13 +688,15 @@ int http_parse_request(const char *buf, size_t len, size_t prev_len, struct http
     int r = parse_request_line(buf, end, m);
     if (r < 0)
         return r;
-    /* An incomplete head is not parsed further: only its request line is checked (above), so that
-     * a bad or too long one is answered at once and not when the buffer fills. */
-    if (r == 0 || !head_ready(buf, len, prev_len))
+    /* On a first look (prev_len 0) the fields are parsed as far as they go: one pass, where a
+     * separate search for the end would cost another. On later looks only the request line is
+     * checked (above, so that a bad or too long one is answered at once) until the end arrives,
+     * which keeps a client trickling bytes at O(n) in total. */
+    if (r == 0 || (prev_len && !head_ready(buf, len, prev_len)))
         return capped ? -HTTP_E_HEAD_TOO_LARGE : 0;
     r = parse_fields(buf, buf + r, end, m);
     if (r <= 0)
-        return r == 0 && capped ? -HTTP_E_HEAD_TOO_LARGE : r;
+        return fields_incomplete(buf, len, r, capped);
     m->head_len = (uint32_t)r;
     int e = fields_apply(buf, m, true);
     if (e < 0)
@@ -707,11 +719,11 @@ int http_parse_response(const char *buf, size_t len, size_t prev_len, enum http_
     int r = parse_status_line(buf, end, m);
     if (r < 0)
         return r;
-    if (r == 0 || !head_ready(buf, len, prev_len))
+    if (r == 0 || (prev_len && !head_ready(buf, len, prev_len)))
         return capped ? -HTTP_E_HEAD_TOO_LARGE : 0;
     r = parse_fields(buf, buf + r, end, m);
     if (r <= 0)
-        return r == 0 && capped ? -HTTP_E_HEAD_TOO_LARGE : r;
+        return fields_incomplete(buf, len, r, capped);
     m->head_len = (uint32_t)r;
     int e = fields_apply(buf, m, false);
     if (e < 0)

@@ -112,13 +112,14 @@ enum http_hdr_id {
 #define HTTP_F_CONN_KEEP_ALIVE 0x0002 /* Connection lists "keep-alive" */
 #define HTTP_F_CONN_UPGRADE    0x0004 /* Connection lists "upgrade" */
 #define HTTP_F_CONN_OTHER      0x0008 /* Connection names other fields (now flagged HOP) */
-#define HTTP_F_UPGRADE_WS      0x0010 /* Upgrade lists "websocket" */
-#define HTTP_F_EXPECT_100      0x0020 /* HTTP/1.1 request with Expect: 100-continue */
-#define HTTP_F_EXPECT_OTHER    0x0040 /* Expect with anything else (a server may answer 417) */
-#define HTTP_F_HAS_CL          0x0080 /* a Content-Length was present (content_length holds it) */
-#define HTTP_F_HAS_TE          0x0100 /* Transfer-Encoding: chunked was present */
-#define HTTP_F_HAS_HOST        0x0200 /* a Host field was present */
-#define HTTP_F_INTERIM         0x0400 /* 1xx other than 101: the final response is still to come */
+#define HTTP_F_UPGRADE_WS                                                                          \
+    0x0010 /* Upgrade lists "websocket" (a handshake needs CONN_UPGRADE too) */
+#define HTTP_F_EXPECT_100   0x0020 /* HTTP/1.1 request with Expect: 100-continue */
+#define HTTP_F_EXPECT_OTHER 0x0040 /* Expect with anything else (a server may answer 417) */
+#define HTTP_F_HAS_CL       0x0080 /* a Content-Length was present (content_length holds it) */
+#define HTTP_F_HAS_TE       0x0100 /* Transfer-Encoding: chunked was present */
+#define HTTP_F_HAS_HOST     0x0200 /* a Host field was present */
+#define HTTP_F_INTERIM      0x0400 /* 1xx other than 101: the final response is still to come */
 
 /* Field flags (http_hdr.flags). */
 #define HTTP_HF_HOP 0x01 /* hop-by-hop: a fixed one or named in Connection; not forwarded */
@@ -159,8 +160,11 @@ struct http_msg {
 
 /* Parse a request head at the start of buf[0..len).
  * prev_len: len of the previous call that returned 0 for this same message (the caller only
- * appended bytes since), or 0. Returns head_len (> 0) when complete and valid; 0 when more bytes
- * are needed (a request line that is already invalid is reported early); -HTTP_E_* on error.
+ * appended bytes since), or 0 for a first look. With it, a head still incomplete costs only a
+ * scan of the new bytes plus a check of the request line. Returns head_len (> 0) when complete and
+ * valid; 0 when more bytes are needed (an invalid or too long request line is reported at once;
+ * other errors once the head is complete, so the verdict never depends on how reads split it);
+ * -HTTP_E_* on error.
  * When the buffer is full and the result is still 0, the caller answers 431
  * (HTTP_E_HEAD_TOO_LARGE). The next pipelined request starts at head_len plus the body. */
 int http_parse_request(const char *buf, size_t len, size_t prev_len, struct http_msg *m);
