@@ -204,7 +204,8 @@ static uint64_t deadline_for(const struct hs *h)
         return d == UINT64_MAX ? 0 : d;
     }
     case HS_TUNNEL: {
-        uint32_t t = fp->http.timeout_tunnel;
+        /* HAProxy: `timeout tunnel` belongs to the backend side. */
+        uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
         uint64_t c = (t ? t : tc) ? h->cs.last + (t ? t : tc) : UINT64_MAX;
         uint64_t s = (t ? t : ts) && h->sc ? h->sc->side.last + (t ? t : ts) : UINT64_MAX;
         uint64_t d = c < s ? c : s;
