@@ -470,9 +470,9 @@ int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *nam
                              i < argc ? argv[i] : files[0]);
     if (!always && a.match != ACL_M_FOUND && i >= argc && nfiles == 0)
         return config__error(st,
-                             "ACL%s%s%s: '%s' needs at least one value (expected '%s [flags] "
+                             "%s%s%s'%s' needs at least one value (expected '%s [flags] "
                              "VALUE...' or -f FILE)",
-                             *name ? " '" : "", name, *name ? "'" : "", argv[0], argv[0]);
+                             *name ? "ACL '" : "", name, *name ? "': " : "", argv[0], argv[0]);
 
     int rc = 0;
     for (; rc == 0 && i < argc; i++) {

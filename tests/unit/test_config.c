@@ -676,6 +676,731 @@ static void test_errors(void)
     }
 }
 
+/* ---- mode http ---------------------------------------------------------------------------- */
+
+#define HTTP_BASE                                                                                  \
+    "[frontend f]\n"                                                                               \
+    "mode = http\n"                                                                                \
+    "bind = :80\n"                                                                                 \
+    "default_backend = b\n"                                                                        \
+    "[backend b]\n"                                                                                \
+    "mode = http\n"                                                                                \
+    "server = s1 127.0.0.1:1\n"
+
+/* The same seven lines ending in a frontend, for frontend-only keywords. */
+#define HTTP_FE                                                                                    \
+    "[backend b]\n"                                                                                \
+    "mode = http\n"                                                                                \
+    "server = s1 127.0.0.1:1\n"                                                                    \
+    "[frontend f]\n"                                                                               \
+    "mode = http\n"                                                                                \
+    "bind = :80\n"                                                                                 \
+    "default_backend = b\n"
+
+static void test_http_keywords(void)
+{
+    struct config *cfg =
+        load_ok("[frontend web]\n"                                                        /* 1 */
+                "mode = http\n"                                                           /* 2 */
+                "bind = :80\n"                                                            /* 3 */
+                "acl = is_api path_beg /api/ /v2/\n"                                      /* 4 */
+                "acl = is_api hdr(Host) -i API.Example.com\n"                             /* 5 */
+                "acl = static path_end -i .CSS .js\n"                                     /* 6 */
+                "acl = admin_net src 10.0.0.0/8 2001:db8::/32 192.168.1.7\n"              /* 7 */
+                "acl = rx url_reg -i ^/x/[0-9]+$\n"                                       /* 8 */
+                "acl = p url_param(user) -m beg adm\n"                                    /* 9 */
+                "acl = port dst_port 80 8000:8100 gt 9000\n"                              /* 10 */
+                "acl = dashed hdr(x-tag) -- -1\n"                                         /* 11 */
+                "acl = has_cookie req.hdr(cookie) -m found\n"                             /* 12 */
+                "use_backend = api if is_api METH_GET or { method POST } !admin_net\n"    /* 13 */
+                "use_backend = static unless !static\n"                                   /* 14 */
+                "http-request deny = deny_status 429 if { path_beg /admin } !admin_net\n" /* 15 */
+                "http-request allow = if admin_net\n"                                     /* 16 */
+                "http-request redirect = scheme https code 301 if !{ dst_port 443 }\n"    /* 17 */
+                "http-request return = status 404 content-type text/plain string \"not here\" if { "
+                "path /x }\n"                                                      /* 18 */
+                "http-request set-header = X-Forwarded-Proto https\n"              /* 19 */
+                "http-request add-header = X-Rate 100%%\n"                         /* 20 */
+                "http-request del-header = Proxy\n"                                /* 21 */
+                "http-response set-header = X-Frame-Options DENY\n"                /* 22 */
+                "http-response add-header = Via \"1.1 sluice\"\n"                  /* 23 */
+                "http-response del-header = Server\n"                              /* 24 */
+                "http-response set-status = 503 reason \"Try later\" if FALSE\n"   /* 25 */
+                "http-response deny = if { path_beg /internal }\n"                 /* 26 */
+                "option forwardfor = except 127.0.0.0/8 header X-Client if-none\n" /* 27 */
+                "option = httplog\n"                                               /* 28 */
+                "option = http-server-close\n"                                     /* 29 */
+                "timeout http-request = 5s\n"                                      /* 30 */
+                "timeout http-keep-alive = 1s\n"                                   /* 31 */
+                "errorfile = 503 examples/errors/503.http\n"                       /* 32 */
+                "default_backend = app\n"                                          /* 33 */
+                "[backend api]\nmode = http\nbalance = url_param user\nserver = a1 127.0.0.1:1\n"
+                "[backend static]\nmode = http\nbalance = hdr(X-Shard)\nserver = s1 127.0.0.1:2\n"
+                "[backend app]\n"
+                "mode = http\n"
+                "balance = uri\n"
+                "cookie = SRV insert indirect nocache httponly secure domain .example.com\n"
+                "server = w1 127.0.0.1:3 cookie w1\n"
+                "server = w2 127.0.0.1:4 cookie w2\n"
+                "server = w3 127.0.0.1:5\n"
+                "http-reuse = never\n"
+                "timeout tunnel = 1h\n"
+                "retry-on = conn-failure 503\n"
+                "option = forwarded\n"
+                "option = httpclose\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    struct cfg_proxy *web = &cfg->proxies[0], *api = &cfg->proxies[1], *st = &cfg->proxies[2],
+                     *app = &cfg->proxies[3];
+    const struct cfg_http *h = &web->http;
+
+    /* ACLs: user ones in file order, then anonymous and predefined ones as rules use them */
+    CU_ASSERT_EQUAL_FATAL(h->nacls, 16);
+    const struct cfg_acl *a = &h->acls[0];
+    CU_ASSERT_STRING_EQUAL(a->name, "is_api");
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_PATH);
+    CU_ASSERT_EQUAL(a->match, ACL_M_BEG);
+    CU_ASSERT_EQUAL(a->line, 4);
+    CU_ASSERT_EQUAL_FATAL(a->nvalues, 2);
+    CU_ASSERT_STRING_EQUAL(a->values[1].str, "/v2/");
+    CU_ASSERT_EQUAL(a->values[1].len, 4);
+    a = &h->acls[1];
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_HDR);
+    CU_ASSERT_STRING_EQUAL(a->arg, "host");
+    CU_ASSERT_TRUE(a->icase);
+    CU_ASSERT_STRING_EQUAL(a->values[0].str, "api.example.com"); /* lower-cased for -i */
+    CU_ASSERT_STRING_EQUAL(h->acls[2].values[0].str, ".css");
+    a = &h->acls[3];
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_SRC);
+    CU_ASSERT_EQUAL(a->match, ACL_M_IP);
+    CU_ASSERT_EQUAL_FATAL(a->nvalues, 3);
+    CU_ASSERT_EQUAL(a->values[0].net.prefix, 8);
+    CU_ASSERT_EQUAL(a->values[1].net.addr.ss_family, AF_INET6);
+    CU_ASSERT_EQUAL(a->values[1].net.prefix, 32);
+    CU_ASSERT_EQUAL(a->values[2].net.prefix, 32);
+    a = &h->acls[4];
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_URL);
+    CU_ASSERT_EQUAL(a->match, ACL_M_REG);
+    CU_ASSERT_PTR_NOT_NULL(a->values[0].re);
+    CU_ASSERT_STRING_EQUAL(a->values[0].str, "^/x/[0-9]+$"); /* kept as written */
+    a = &h->acls[5];
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_URL_PARAM);
+    CU_ASSERT_STRING_EQUAL(a->arg, "user");
+    CU_ASSERT_EQUAL(a->match, ACL_M_BEG);
+    a = &h->acls[6];
+    CU_ASSERT_EQUAL(a->fetch, ACL_F_DST_PORT);
+    CU_ASSERT_EQUAL(a->match, ACL_M_INT);
+    CU_ASSERT_EQUAL_FATAL(a->nvalues, 3);
+    CU_ASSERT_EQUAL(a->values[0].num, 80);
+    CU_ASSERT_EQUAL(a->values[0].num_max, 80);
+    CU_ASSERT_EQUAL(a->values[1].num, 8000);
+    CU_ASSERT_EQUAL(a->values[1].num_max, 8100);
+    CU_ASSERT_EQUAL(a->values[2].num, 9001);
+    CU_ASSERT_EQUAL(a->values[2].num_max, INT64_MAX);
+    CU_ASSERT_STRING_EQUAL(h->acls[7].values[0].str, "-1");
+    CU_ASSERT_EQUAL(h->acls[8].match, ACL_M_FOUND);
+    CU_ASSERT_EQUAL(h->acls[8].nvalues, 0);
+
+    /* use_backend: terms, groups, negation, resolution */
+    CU_ASSERT_EQUAL_FATAL(h->nuse_backends, 2);
+    const struct cfg_use_backend *ub = &h->use_backends[0];
+    CU_ASSERT_STRING_EQUAL(ub->name, "api");
+    CU_ASSERT_PTR_EQUAL(ub->backend, api);
+    CU_ASSERT_EQUAL(ub->line, 13);
+    CU_ASSERT_TRUE(ub->cond.present);
+    CU_ASSERT_FALSE(ub->cond.unless);
+    CU_ASSERT_EQUAL_FATAL(ub->cond.nterms, 4);
+    CU_ASSERT_EQUAL(ub->cond.terms[0].nacls, 2); /* both is_api lines */
+    CU_ASSERT_FALSE(ub->cond.terms[0].or_before);
+    CU_ASSERT_STRING_EQUAL(h->acls[ub->cond.terms[1].acls[0]].name, "METH_GET");
+    CU_ASSERT_TRUE(ub->cond.terms[2].or_before);
+    CU_ASSERT_STRING_EQUAL(h->acls[ub->cond.terms[2].acls[0]].name, "");
+    CU_ASSERT_EQUAL(h->acls[ub->cond.terms[2].acls[0]].fetch, ACL_F_METHOD);
+    CU_ASSERT_TRUE(ub->cond.terms[3].neg);
+    CU_ASSERT_FALSE(ub->cond.terms[3].or_before);
+    ub = &h->use_backends[1];
+    CU_ASSERT_PTR_EQUAL(ub->backend, st);
+    CU_ASSERT_TRUE(ub->cond.unless);
+    CU_ASSERT_TRUE(ub->cond.terms[0].neg);
+
+    /* http-request rules */
+    CU_ASSERT_EQUAL_FATAL(h->nreq_rules, 7);
+    const struct cfg_http_rule *r = h->req_rules;
+    CU_ASSERT_EQUAL(r[0].action, HTTP_ACT_DENY);
+    CU_ASSERT_EQUAL(r[0].status, 429);
+    CU_ASSERT_EQUAL(r[0].line, 15);
+    CU_ASSERT_EQUAL(r[0].cond.nterms, 2);
+    CU_ASSERT_EQUAL(r[1].action, HTTP_ACT_ALLOW);
+    CU_ASSERT_TRUE(r[1].cond.present);
+    CU_ASSERT_EQUAL(r[2].action, HTTP_ACT_REDIRECT);
+    CU_ASSERT_EQUAL(r[2].redirect, HTTP_REDIR_SCHEME);
+    CU_ASSERT_STRING_EQUAL(r[2].value, "https");
+    CU_ASSERT_EQUAL(r[2].status, 301);
+    CU_ASSERT_TRUE(r[2].cond.terms[0].neg);
+    CU_ASSERT_EQUAL(r[3].action, HTTP_ACT_RETURN);
+    CU_ASSERT_EQUAL(r[3].status, 404);
+    CU_ASSERT_STRING_EQUAL(r[3].content_type, "text/plain");
+    CU_ASSERT_STRING_EQUAL(r[3].value, "not here");
+    CU_ASSERT_EQUAL(r[3].value_len, 8);
+    CU_ASSERT_EQUAL(r[4].action, HTTP_ACT_SET_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[4].name, "X-Forwarded-Proto");
+    CU_ASSERT_STRING_EQUAL(r[4].value, "https");
+    CU_ASSERT_FALSE(r[4].cond.present);
+    CU_ASSERT_EQUAL(r[5].action, HTTP_ACT_ADD_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[5].value, "100%"); /* %% is a literal % */
+    CU_ASSERT_EQUAL(r[6].action, HTTP_ACT_DEL_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[6].name, "Proxy");
+    CU_ASSERT_PTR_NULL(r[6].value);
+
+    /* http-response rules */
+    CU_ASSERT_EQUAL_FATAL(h->nresp_rules, 5);
+    r = h->resp_rules;
+    CU_ASSERT_EQUAL(r[0].action, HTTP_ACT_SET_HEADER);
+    CU_ASSERT_EQUAL(r[1].action, HTTP_ACT_ADD_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[1].value, "1.1 sluice");
+    CU_ASSERT_EQUAL(r[2].action, HTTP_ACT_DEL_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[2].name, "Server");
+    CU_ASSERT_EQUAL(r[3].action, HTTP_ACT_SET_STATUS);
+    CU_ASSERT_EQUAL(r[3].status, 503);
+    CU_ASSERT_STRING_EQUAL(r[3].value, "Try later");
+    CU_ASSERT_EQUAL(r[4].action, HTTP_ACT_DENY);
+    CU_ASSERT_EQUAL(r[4].status, 502); /* http-response deny defaults to 502 */
+
+    /* options */
+    CU_ASSERT_TRUE(h->forwardfor.enabled);
+    CU_ASSERT_STRING_EQUAL(h->forwardfor.header, "X-Client");
+    CU_ASSERT_TRUE(h->forwardfor.has_except);
+    CU_ASSERT_EQUAL(h->forwardfor.except.prefix, 8);
+    CU_ASSERT_TRUE(h->forwardfor.if_none);
+    CU_ASSERT_TRUE(h->httplog);
+    CU_ASSERT_FALSE(web->tcplog);
+    CU_ASSERT_TRUE(h->http_server_close);
+    CU_ASSERT_FALSE(h->httpclose);
+    CU_ASSERT_EQUAL(h->timeout_http_request, 5000);
+    CU_ASSERT_EQUAL(h->timeout_http_keep_alive, 1000);
+    CU_ASSERT_EQUAL_FATAL(h->nerrorfiles, 1);
+    CU_ASSERT_EQUAL(h->errorfiles[0].status, 503);
+    CU_ASSERT(h->errorfiles[0].len > 20);
+    CU_ASSERT_EQUAL(memcmp(h->errorfiles[0].data, "HTTP/1.1 503 ", 13), 0);
+    CU_ASSERT_PTR_EQUAL(web->backend, app);
+
+    /* backends */
+    CU_ASSERT_EQUAL(api->balance, CFG_LB_URL_PARAM);
+    CU_ASSERT_STRING_EQUAL(api->http.hash_arg, "user");
+    CU_ASSERT_EQUAL(st->balance, CFG_LB_HDR);
+    CU_ASSERT_STRING_EQUAL(st->http.hash_arg, "x-shard");
+    CU_ASSERT_EQUAL(app->balance, CFG_LB_URI);
+    CU_ASSERT_STRING_EQUAL(app->http.hash_arg, "");
+    const struct cfg_cookie *ck = &app->http.cookie;
+    CU_ASSERT_STRING_EQUAL(ck->name, "SRV");
+    CU_ASSERT_TRUE(ck->insert && ck->indirect && ck->nocache && ck->httponly && ck->secure);
+    CU_ASSERT_STRING_EQUAL(ck->domain, ".example.com");
+    CU_ASSERT_STRING_EQUAL(app->servers[0].cookie, "w1");
+    CU_ASSERT_STRING_EQUAL(app->servers[1].cookie, "w2");
+    CU_ASSERT_STRING_EQUAL(app->servers[2].cookie, ""); /* not picked by the cookie */
+    CU_ASSERT_EQUAL(app->http.reuse, HTTP_REUSE_NEVER);
+    CU_ASSERT_EQUAL(app->http.timeout_tunnel, 3600000);
+    CU_ASSERT_EQUAL(app->http.retry_on, HTTP_RETRY_CONN_FAILURE | HTTP_RETRY_503);
+    CU_ASSERT_TRUE(app->http.forwarded);
+    CU_ASSERT_TRUE(app->http.httpclose);
+    config_free(cfg);
+
+    /* Built-in values. */
+    cfg = load_ok(HTTP_BASE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    h = &cfg->proxies[1].http;
+    CU_ASSERT_EQUAL(h->nacls + h->nuse_backends + h->nreq_rules + h->nresp_rules, 0);
+    CU_ASSERT_FALSE(h->forwardfor.enabled);
+    CU_ASSERT_STRING_EQUAL(h->forwardfor.header, "X-Forwarded-For");
+    CU_ASSERT_FALSE(h->forwarded || h->httplog || h->http_server_close || h->httpclose);
+    CU_ASSERT_EQUAL(h->reuse, HTTP_REUSE_SAFE);
+    CU_ASSERT_EQUAL(h->retry_on, HTTP_RETRY_DEFAULT);
+    CU_ASSERT_EQUAL(h->timeout_http_request + h->timeout_http_keep_alive + h->timeout_tunnel, 0);
+    CU_ASSERT_EQUAL(h->nerrorfiles, 0);
+    CU_ASSERT_STRING_EQUAL(h->cookie.name, "");
+    config_free(cfg);
+
+    /* Keep-alive modes: one wins; `no` clears only its own. */
+    static const struct {
+        const char *lines;
+        bool server_close, close;
+    } modes[] = {
+        {"option = http-server-close\noption = httpclose\n", false, true},
+        {"option = httpclose\noption = http-server-close\n", true, false},
+        {"option = httpclose\noption = http-keep-alive\n", false, false},
+        {"option = httpclose\nno option http-keep-alive\n", false, true},
+        {"option = httpclose\nno option httpclose\n", false, false},
+        {"option = http-server-close\nno option httpclose\n", true, false},
+    };
+    for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
+        char text[512];
+        snprintf(text, sizeof(text), HTTP_BASE "%s", modes[i].lines);
+        cfg = load_ok(text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+        CU_ASSERT_EQUAL(cfg->proxies[1].http.http_server_close, modes[i].server_close);
+        CU_ASSERT_EQUAL(cfg->proxies[1].http.httpclose, modes[i].close);
+        config_free(cfg);
+    }
+    /* http-reuse, retry-on and the log formats */
+    cfg = load_ok(HTTP_BASE "http-reuse = aggressive\nretry-on = all-retryable-errors\n"
+                            "[listen l]\nmode = http\nbind = :81\nserver = s 127.0.0.1:1\n"
+                            "option = httplog\noption = tcplog\nhttp-reuse = always\n"
+                            "retry-on = none\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(cfg->proxies[1].http.reuse, HTTP_REUSE_AGGRESSIVE);
+    CU_ASSERT_EQUAL(cfg->proxies[1].http.retry_on,
+                    HTTP_RETRY_CONN_FAILURE | HTTP_RETRY_EMPTY_RESPONSE |
+                        HTTP_RETRY_RESPONSE_TIMEOUT | HTTP_RETRY_503);
+    CU_ASSERT_EQUAL(cfg->proxies[2].http.reuse, HTTP_REUSE_ALWAYS);
+    CU_ASSERT_EQUAL(cfg->proxies[2].http.retry_on, 0);
+    CU_ASSERT_TRUE(cfg->proxies[2].tcplog);
+    CU_ASSERT_FALSE(cfg->proxies[2].http.httplog);
+    config_free(cfg);
+    /* redirect and return forms; a return body from a file */
+    cfg = load_ok(HTTP_BASE "http-request redirect = location /new\n"
+                            "http-request redirect = prefix https://a.example code 308\n"
+                            "http-request return =\n"
+                            "http-request return = status 204\n"
+                            "http-request return = content-type text/html file "
+                            "examples/errors/503.http status 503 unless TRUE\n"
+                            "http-request deny =\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    r = cfg->proxies[1].http.req_rules;
+    CU_ASSERT_EQUAL_FATAL(cfg->proxies[1].http.nreq_rules, 6);
+    CU_ASSERT_EQUAL(r[0].redirect, HTTP_REDIR_LOCATION);
+    CU_ASSERT_EQUAL(r[0].status, 302);
+    CU_ASSERT_EQUAL(r[1].redirect, HTTP_REDIR_PREFIX);
+    CU_ASSERT_EQUAL(r[1].status, 308);
+    CU_ASSERT_EQUAL(r[2].status, 200);
+    CU_ASSERT_PTR_NULL(r[2].value);
+    CU_ASSERT_EQUAL(r[3].status, 204);
+    CU_ASSERT_EQUAL(r[4].status, 503);
+    CU_ASSERT_TRUE(r[4].value_len > 20);
+    CU_ASSERT_TRUE(r[4].cond.unless);
+    CU_ASSERT_EQUAL(r[5].status, 403);
+    config_free(cfg);
+    /* A frontend or listen with use_backend rules needs no default_backend. */
+    cfg = load_ok("[frontend f]\nmode = http\nbind = :80\nuse_backend = b if { path /b }\n"
+                  "[listen l]\nmode = http\nbind = :81\nuse_backend = b\n"
+                  "[backend b]\nmode = http\n"
+                  "[frontend t]\nbind = :82\nuse_backend = tb if { src 10.0.0.0/8 } !LOCALHOST "
+                  "{ dst_port 82 }\n"
+                  "[backend tb]\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_PTR_NULL(cfg->proxies[0].backend);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[1].backend, &cfg->proxies[1]);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[1].http.use_backends[0].backend, &cfg->proxies[2]);
+    CU_ASSERT_FALSE(cfg->proxies[1].http.use_backends[0].cond.present);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[3].http.use_backends[0].backend, &cfg->proxies[4]);
+    config_free(cfg);
+    /* In mode tcp: HTTP options are accepted, httplog falls back to tcplog. */
+    cfg = load_ok("[defaults]\noption = httplog\noption = forwardfor\n" BASE);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_TRUE(cfg->proxies[0].tcplog);
+    CU_ASSERT_FALSE(cfg->proxies[0].http.httplog);
+    config_free(cfg);
+}
+
+static void test_http_defaults(void)
+{
+    struct config *cfg = load_ok("[defaults]\n"                               /* 1 */
+                                 "mode = http\n"                              /* 2 */
+                                 "option = httplog\n"                         /* 3 */
+                                 "option forwardfor = header X-Real-IP\n"     /* 4 */
+                                 "option = forwarded\n"                       /* 5 */
+                                 "option = http-server-close\n"               /* 6 */
+                                 "http-reuse = never\n"                       /* 7 */
+                                 "timeout http-request = 7s\n"                /* 8 */
+                                 "timeout http-keep-alive = 3s\n"             /* 9 */
+                                 "timeout tunnel = 2m\n"                      /* 10 */
+                                 "errorfile = 503 examples/errors/503.http\n" /* 11 */
+                                 "errorfile = 200 /dev/null\n"                /* 12 */
+                                 "retry-on = 503\n"                           /* 13 */
+                                 "cookie = S insert\n"                        /* 14 */
+                                 "balance = hdr(host)\n"                      /* 15 */
+                                 "[frontend f]\n"                             /* 16 */
+                                 "bind = :80\n"                               /* 17 */
+                                 "default_backend = b\n"                      /* 18 */
+                                 "errorfile = 503 /dev/null\n"                /* 19 */
+                                 "no option httplog\n"                        /* 20 */
+                                 "[backend b]\n"                              /* 21 */
+                                 "server = s1 127.0.0.1:1 cookie a\n"         /* 22 */
+                                 "[defaults]\n"                               /* 23 */
+                                 "[backend later]\n"                          /* 24 */
+                                 "server = s1 127.0.0.1:1\n");                /* 25 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct cfg_http *f = &cfg->proxies[0].http, *b = &cfg->proxies[1].http,
+                          *later = &cfg->proxies[2].http;
+    CU_ASSERT_EQUAL(cfg->proxies[0].mode, CFG_MODE_HTTP);
+    CU_ASSERT_FALSE(f->httplog);
+    CU_ASSERT_TRUE(b->httplog);
+    CU_ASSERT_TRUE(f->forwardfor.enabled && b->forwardfor.enabled);
+    CU_ASSERT_STRING_EQUAL(b->forwardfor.header, "X-Real-IP");
+    CU_ASSERT_TRUE(b->forwarded && b->http_server_close);
+    CU_ASSERT_EQUAL(b->reuse, HTTP_REUSE_NEVER);
+    CU_ASSERT_EQUAL(f->timeout_http_request, 7000);
+    CU_ASSERT_EQUAL(f->timeout_http_keep_alive, 3000);
+    CU_ASSERT_EQUAL(b->timeout_tunnel, 120000);
+    CU_ASSERT_EQUAL(b->retry_on, HTTP_RETRY_503);
+    CU_ASSERT_STRING_EQUAL(b->cookie.name, "S");
+    CU_ASSERT_EQUAL(cfg->proxies[1].balance, CFG_LB_HDR);
+    CU_ASSERT_STRING_EQUAL(b->hash_arg, "host");
+    /* error files: inherited (a private copy each), one replaced in the frontend */
+    CU_ASSERT_EQUAL_FATAL(b->nerrorfiles, 2);
+    CU_ASSERT_EQUAL_FATAL(f->nerrorfiles, 2);
+    CU_ASSERT_EQUAL(b->errorfiles[0].status, 503);
+    CU_ASSERT(b->errorfiles[0].len > 0);
+    CU_ASSERT_EQUAL(b->errorfiles[1].status, 200);
+    CU_ASSERT_EQUAL(b->errorfiles[1].len, 0); /* empty: close without an answer */
+    CU_ASSERT_EQUAL(f->errorfiles[0].status, 503);
+    CU_ASSERT_EQUAL(f->errorfiles[0].len, 0);
+    CU_ASSERT_PTR_NOT_EQUAL(f->errorfiles[1].data, b->errorfiles[1].data);
+    /* a later [defaults] starts again from the built-in values */
+    CU_ASSERT_EQUAL(cfg->proxies[2].mode, CFG_MODE_TCP);
+    CU_ASSERT_EQUAL(later->nerrorfiles, 0);
+    CU_ASSERT_FALSE(later->httplog || later->forwardfor.enabled);
+    CU_ASSERT_EQUAL(later->retry_on, HTTP_RETRY_DEFAULT);
+    config_free(cfg);
+    /* `from` a named defaults copies its error files too */
+    cfg = load_ok("[defaults web]\nmode = http\nerrorfile = 503 examples/errors/503.http\n"
+                  "[defaults]\n"
+                  "[listen l from web]\nbind = :1\nserver = s 127.0.0.1:1\n"
+                  "[defaults more from web]\nerrorfile = 200 /dev/null\n"
+                  "[listen m from more]\nbind = :2\nserver = s 127.0.0.1:1\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(cfg->proxies[0].http.nerrorfiles, 1);
+    CU_ASSERT_EQUAL(cfg->proxies[1].http.nerrorfiles, 2);
+    config_free(cfg);
+}
+
+/* Bad mode http configurations and their messages. */
+static void test_http_errors(void)
+{
+    static const struct {
+        const char *text, *expect;
+    } cases[] = {
+        /* acl */
+        {HTTP_BASE "acl = x\n", "t.ini:8: 'acl' needs more arguments (expected 'acl <name> "
+                                "<criterion>"},
+        {HTTP_BASE "acl = x path_bgn /a\n",
+         "t.ini:8: unknown ACL criterion 'path_bgn' (expected path, path_beg,"},
+        {HTTP_BASE "acl = x hdr_cnt(host) 1\n", "t.ini:8: unknown ACL criterion 'hdr_cnt'"},
+        {HTTP_BASE "acl = x ssl_fc\n", "t.ini:8: ACL criterion 'ssl_fc' is not supported (sluice "
+                                       "does not terminate TLS"},
+        {HTTP_BASE "acl = x path_beg\n", "t.ini:8: ACL 'x': 'path_beg' needs at least one value "
+                                         "(expected 'path_beg [flags] VALUE...' or -f FILE)"},
+        {HTTP_BASE "acl = x path_beg -i\n", "t.ini:8: ACL 'x': 'path_beg' needs at least one "
+                                            "value"},
+        {HTTP_BASE "acl = x hdr /a\n", "t.ini:8: ACL criterion 'hdr' needs a name (expected "
+                                       "'hdr(NAME)')"},
+        {HTTP_BASE "acl = x hdr() /a\n", "t.ini:8: ACL criterion 'hdr()' needs a name"},
+        {HTTP_BASE "acl = x hdr(host /a\n", "t.ini:8: ACL criterion 'hdr(host' needs a name"},
+        {HTTP_BASE "acl = x hdr(host,1) a\n",
+         "t.ini:8: extra arguments in 'hdr(host,1)' are not supported yet"},
+        {HTTP_BASE "acl = x hdr(ho st) a\n", "t.ini:8: ACL criterion 'hdr(ho' needs a name"},
+        {HTTP_BASE "acl = x hdr(h@st) a\n", "t.ini:8: invalid header name 'h@st' in 'hdr(h@st)'"},
+        {HTTP_BASE "acl = x path(a) /a\n", "t.ini:8: ACL criterion 'path(a)' takes no argument "
+                                           "(expected 'path')"},
+        {HTTP_BASE "acl = x path -x /a\n",
+         "t.ini:8: unknown ACL flag '-x' (expected -i, -f FILE, -m METHOD, -n, or -- before a "
+         "value that starts with '-')"},
+        {HTTP_BASE "acl = x path -m\n", "t.ini:8: ACL flag '-m' needs a match method (expected "
+                                        "'-m METHOD')"},
+        {HTTP_BASE "acl = x path -f\n", "t.ini:8: ACL flag '-f' needs a file name"},
+        {HTTP_BASE "acl = x path -m glob /a\n",
+         "t.ini:8: unknown match method 'glob' (expected str, beg, end, sub, dir, dom, reg, "
+         "found, ip, int or len)"},
+        {HTTP_BASE "acl = x path -u 1 /a\n", "t.ini:8: ACL flag '-u' is not supported yet"},
+        {HTTP_BASE "acl = x path -m found /a\n", "t.ini:8: '-m found' takes no value (got '/a')"},
+        {HTTP_BASE "acl = x src -m str 1.2.3.4\n",
+         "t.ini:8: match method '-m str' cannot be used with 'src' (expected ip or found)"},
+        {HTTP_BASE "acl = x dst_port -m beg 8\n",
+         "t.ini:8: match method '-m beg' cannot be used with 'dst_port' (expected int or found)"},
+        {HTTP_BASE "acl = x always_true 1\n", "t.ini:8: 'always_true' takes no value (got '1')"},
+        {HTTP_BASE "acl = x src 10.0.0.0/33\n",
+         "t.ini:8: invalid address '10.0.0.0/33' (expected an IPv4 or IPv6 address, optionally "
+         "with /PREFIX)"},
+        {HTTP_BASE "acl = x src localhost\n", "t.ini:8: invalid address 'localhost'"},
+        {HTTP_BASE "acl = x src 10.0.0.0/255.0.255.0\n", "t.ini:8: invalid address "
+                                                         "'10.0.0.0/255.0.255.0'"},
+        {HTTP_BASE "acl = x src ::1/129\n", "t.ini:8: invalid address '::1/129'"},
+        {HTTP_BASE "acl = x dst_port 80x\n",
+         "t.ini:8: invalid integer '80x' (expected N, MIN:MAX, MIN:, :MAX or eq|ge|gt|le|lt N)"},
+        {HTTP_BASE "acl = x dst_port 90:80\n", "t.ini:8: invalid integer '90:80'"},
+        {HTTP_BASE "acl = x dst_port :\n", "t.ini:8: invalid integer ':'"},
+        {HTTP_BASE "acl = x dst_port gt\n", "t.ini:8: operator 'gt' needs a number (expected "
+                                            "'gt N')"},
+        {HTTP_BASE "acl = x path_reg ^/(a\n",
+         "t.ini:8: invalid regex '^/(a' at offset 4: missing closing parenthesis (expected a "
+         "PCRE2 regular expression)"},
+        {HTTP_BASE "acl = x path_dir //\n", "t.ini:8: empty value for '-m dir' (expected a word "
+                                            "between delimiters)"},
+        {HTTP_BASE "acl = x path -f /nonexistent/file\n",
+         "t.ini:8: cannot read ACL file '/nonexistent/file' (No such file or directory)"},
+        {HTTP_BASE "acl = METH_GET method GET\n",
+         "t.ini:8: ACL name 'METH_GET' is reserved for a predefined ACL"},
+        {HTTP_BASE "acl = WAIT_END path /\n", "t.ini:8: ACL name 'WAIT_END' is reserved"},
+        {HTTP_BASE "acl = a/b path /\n", "t.ini:8: invalid character '/' in ACL name 'a/b'"},
+        {"[defaults]\nacl = x path /\n", "t.ini:2: 'acl' is not allowed in a [defaults] section "
+                                         "(allowed in [frontend], [backend], [listen])"},
+        /* conditions */
+        {HTTP_FE "use_backend = b if nope\n",
+         "t.ini:8: unknown ACL 'nope' in condition (expected an 'acl nope ...' line above the "
+         "rule, a predefined ACL like TRUE, METH_GET or HTTP_1.1, or '{ CRITERION VALUE... }')"},
+        {HTTP_FE "acl = is_api path_beg /api\nuse_backend = b if is_apl\n",
+         "t.ini:9: unknown ACL 'is_apl' in condition (did you mean 'is_api'?"},
+        {HTTP_FE "use_backend = b if METH_GTE\n",
+         "t.ini:8: unknown ACL 'METH_GTE' in condition (did you mean 'METH_GET'?"},
+        {HTTP_FE "use_backend = b if x\nacl = x path /\n", "t.ini:8: unknown ACL 'x'"},
+        {HTTP_FE "use_backend = b if\n", "t.ini:8: 'if' needs a condition"},
+        {HTTP_FE "use_backend = b unless !\n", "t.ini:8: 'unless' needs a condition"},
+        {HTTP_FE "use_backend = b if TRUE or\n", "t.ini:8: condition ends with 'or' (expected "
+                                                 "an ACL after it)"},
+        {HTTP_FE "use_backend = b if TRUE !\n", "t.ini:8: condition ends with '!'"},
+        {HTTP_FE "use_backend = b if or TRUE\n",
+         "t.ini:8: 'or' without a condition before it (expected 'COND or COND')"},
+        {HTTP_FE "use_backend = b if TRUE || || TRUE\n", "t.ini:8: '||' without a condition "
+                                                         "before it"},
+        {HTTP_FE "use_backend = b if { path /a\n", "t.ini:8: missing '}' after an anonymous "
+                                                   "ACL"},
+        {HTTP_FE "use_backend = b if { path { /a }\n", "t.ini:8: missing '}'"},
+        {HTTP_FE "use_backend = b if { }\n", "t.ini:8: empty anonymous ACL '{ }'"},
+        {HTTP_FE "use_backend = b if {path /a}\n",
+         "t.ini:8: '{path': braces must be separate words (expected '{ CRITERION VALUE... }')"},
+        {HTTP_FE "use_backend = b if { path_beg }\n", "t.ini:8: 'path_beg' needs at least one "
+                                                      "value"},
+        {HTTP_FE "use_backend = b if { bogus 1 }\n", "t.ini:8: unknown ACL criterion 'bogus'"},
+        {HTTP_FE "use_backend = b if REQ_CONTENT\n",
+         "t.ini:8: predefined ACL 'REQ_CONTENT' is not supported by sluice"},
+        {HTTP_FE "use_backend = b when TRUE\n",
+         "t.ini:8: unexpected 'when' in 'use_backend' (expected 'if COND', 'unless COND' or the "
+         "end of the line)"},
+        /* use_backend */
+        {HTTP_FE "use_backend =\n", "t.ini:8: 'use_backend' needs an argument"},
+        {HTTP_FE "use_backend = if TRUE\n", "t.ini:8: 'use_backend' needs a backend name "
+                                            "before 'if'"},
+        {HTTP_FE "use_backend = %[req.hdr(host),lower]\n",
+         "t.ini:8: dynamic backend names ('%[req.hdr(host),lower]') are not supported yet"},
+        {HTTP_FE "\nuse_backend = nope if TRUE\n",
+         "t.ini:9: use_backend 'nope' of frontend 'f' does not exist"},
+        {HTTP_BASE "[frontend g]\nmode = http\nbind = :81\nuse_backend = f\n",
+         "t.ini:11: use_backend 'f' of frontend 'g' is a frontend, not a backend"},
+        {HTTP_BASE "[frontend g]\nmode = http\nbind = :81\nuse_backend = t\n[backend t]\n",
+         "t.ini:11: unable to use backend 't' (mode tcp) from frontend 'g' (mode http)"},
+        {BASE "[frontend g]\nbind = :81\nuse_backend = b if { path_beg /a }\n",
+         "t.ini:8: use_backend 'b' in [frontend g] (mode tcp) tests the request, which needs "
+         "mode http"},
+        {BASE "[frontend g]\nbind = :81\nacl = p path /\nuse_backend = b if LOCALHOST or p\n",
+         "t.ini:9: use_backend 'b' in [frontend g] (mode tcp) tests ACL 'p' (line 8), which "
+         "needs mode http"},
+        {BASE "use_backend = b\n", "t.ini:6: 'use_backend' is not allowed in a [backend] section"},
+        /* http-request / http-response */
+        {HTTP_BASE "http-request = frobnicate\n",
+         "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
+         "deny, redirect, return, set-header, add-header, del-header)"},
+        {HTTP_BASE "http-request = set-headr X a\n",
+         "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
+         "'set-header'?"},
+        {HTTP_BASE "http-response = set-path /\n", "t.ini:8: unknown http-response 'set-path'"},
+        {HTTP_BASE "http-request allow = now\n",
+         "t.ini:8: unexpected 'now' in 'http-request allow' (expected 'if COND', 'unless COND' "
+         "or the end of the line)"},
+        {HTTP_BASE "http-request deny = deny_status 999\n",
+         "t.ini:8: invalid status code '999' (expected an integer from 200 to 599)"},
+        {HTTP_BASE "http-request deny = deny_status 418\n",
+         "t.ini:8: unsupported deny_status 418 (expected 200, 400, 401, 403"},
+        {HTTP_BASE "http-request deny = deny_status\n",
+         "t.ini:8: 'deny_status' in 'http-request deny' needs a status code"},
+        {HTTP_BASE "http-request deny = hdr x y\n", "t.ini:8: 'http-request deny' option 'hdr' "
+                                                    "is not supported yet"},
+        {HTTP_BASE "http-request redirect = location\n",
+         "t.ini:8: 'http-request redirect' needs a type and a value"},
+        {HTTP_BASE "http-request redirect = path /x\n",
+         "t.ini:8: unknown redirect type 'path' (expected location, prefix or scheme)"},
+        {HTTP_BASE "http-request redirect = location /x code 304\n",
+         "t.ini:8: unsupported redirect code 304 (expected 301, 302, 303, 307 or 308)"},
+        {HTTP_BASE "http-request redirect = location /x drop-query\n",
+         "t.ini:8: redirect option 'drop-query' is not supported yet"},
+        {HTTP_BASE "http-request redirect = location %[url]\n",
+         "t.ini:8: log-format expressions in redirect target '%[url]' are not supported yet "
+         "(expected a literal value; write %% for a '%')"},
+        {HTTP_BASE "http-request return = string hi\n",
+         "t.ini:8: 'http-request return' with a body needs a content-type"},
+        {HTTP_BASE "http-request return = status 204 content-type a/b string x\n",
+         "t.ini:8: status 204 cannot have a body"},
+        {HTTP_BASE "http-request return = status 100\n",
+         "t.ini:8: invalid status code '100' (expected an integer from 200 to 599)"},
+        {HTTP_BASE "http-request return = content-type a/b string x string y\n",
+         "t.ini:8: 'http-request return' has two bodies"},
+        {HTTP_BASE "http-request return = content-type a/b file /nonexistent\n",
+         "t.ini:8: cannot read return file '/nonexistent' (No such file or directory)"},
+        {HTTP_BASE "http-request return = lf-string x\n",
+         "t.ini:8: 'http-request return' option 'lf-string' is not supported yet"},
+        {HTTP_BASE "http-request return = body x\n",
+         "t.ini:8: unknown 'http-request return' option 'body'"},
+        {HTTP_BASE "http-request return = string\n", "t.ini:8: 'string' needs a value"},
+        {HTTP_BASE "http-request set-header = X-A\n",
+         "t.ini:8: 'http-request set-header' needs a header name and a value (expected "
+         "'http-request set-header NAME VALUE [if|unless COND]')"},
+        {HTTP_BASE "http-request set-header = X-A if TRUE\n",
+         "t.ini:8: 'http-request set-header' needs a header name and a value"},
+        {HTTP_BASE "http-request add-header = X:A v\n",
+         "t.ini:8: invalid character ':' in header name 'X:A'"},
+        {HTTP_BASE "http-request set-header = X-A \"a\\r\\nb\"\n",
+         "t.ini:8: header value 'a\r\nb' contains a CR or LF"},
+        {HTTP_BASE "http-request set-header = X-A %[src]\n",
+         "t.ini:8: log-format expressions in header value '%[src]' are not supported yet"},
+        {HTTP_BASE "http-request del-header = \n", "t.ini:8: 'http-request del-header' needs a "
+                                                   "header name"},
+        {HTTP_BASE "http-request del-header = X -m beg\n",
+         "t.ini:8: 'http-request del-header -m' is not supported yet"},
+        {HTTP_BASE "http-response set-status =\n",
+         "t.ini:8: 'http-response set-status' in 'http-response set-status' needs a status code"},
+        {HTTP_BASE "http-response set-status = 42\n",
+         "t.ini:8: invalid status code '42' (expected an integer from 100 to 999)"},
+        {HTTP_BASE "http-response set-status = 200 reason\n", "t.ini:8: 'reason' needs a text"},
+        {HTTP_BASE "http-response set-status = 200 why\n",
+         "t.ini:8: unexpected 'why' in 'http-response set-status'"},
+        {HTTP_BASE "http-response allow =\n",
+         "t.ini:8: unknown http-response 'allow' in section [backend b]"},
+        {"[defaults]\nhttp-request deny =\n",
+         "t.ini:2: 'http-request deny' is not allowed in a [defaults] section"},
+        {BASE "http-request deny = if TRUE\n",
+         "t.ini:6: 'http-request' rules in [backend b] need mode http (expected 'mode http' in "
+         "the section or its [defaults])"},
+        {BASE "\nhttp-response del-header = Server\n",
+         "t.ini:7: 'http-response' rules in [backend b] need mode http"},
+        /* options */
+        {HTTP_BASE "option forwardfor = except\n", "t.ini:8: 'except' needs a value (expected "
+                                                   "'except NETWORK')"},
+        {HTTP_BASE "option forwardfor = except 300.0.0.0/8\n",
+         "t.ini:8: invalid network '300.0.0.0/8' after 'except'"},
+        {HTTP_BASE "option forwardfor = header\n", "t.ini:8: 'header' needs a value (expected "
+                                                   "'header NAME')"},
+        {HTTP_BASE "option forwardfor = header \"X Y\"\n",
+         "t.ini:8: invalid character ' ' in header name 'X Y'"},
+        {HTTP_BASE "option forwardfor = always\n",
+         "t.ini:8: unknown 'option forwardfor' argument 'always' (expected except NETWORK, "
+         "header NAME or if-none)"},
+        {HTTP_BASE "no option forwardfor\n", "t.ini:8: 'no option forwardfor' is not supported"},
+        {HTTP_BASE "option forwarded = proto\n", "t.ini:8: 'option forwarded' takes no argument"},
+        {HTTP_FE "option = httplog clf\n", "t.ini:8: 'option httplog' takes no argument"},
+        {HTTP_BASE "option = httplog\n", "t.ini:8: 'option httplog' is not allowed in a "
+                                         "[backend] section (allowed in [defaults], [frontend], "
+                                         "[listen])"},
+        {HTTP_BASE "http-reuse = sometimes\n",
+         "t.ini:8: unknown http-reuse mode 'sometimes' (expected safe, never, aggressive or "
+         "always)"},
+        {"[frontend f]\nhttp-reuse = safe\n", "t.ini:2: 'http-reuse' is not allowed in a "
+                                              "[frontend] section"},
+        {HTTP_BASE "timeout http-request = 5 s\n", "t.ini:8: too many arguments for 'timeout "
+                                                   "http-request'"},
+        {HTTP_BASE "timeout tunnel = 1y\n", "t.ini:8: invalid time '1y' for 'timeout tunnel'"},
+        {"[frontend f]\ntimeout tunnel = 1h\n", "t.ini:2: 'timeout tunnel' is not allowed in a "
+                                                "[frontend] section"},
+        /* errorfile */
+        {HTTP_BASE "errorfile = 418 examples/errors/503.http\n",
+         "t.ini:8: no error page for status 418 (expected 200, 400, 401, 403, 404, 405, 407, "
+         "408, 410, 413, 425, 429, 431, 500, 501, 502, 503 or 504)"},
+        {HTTP_BASE "errorfile = 50x examples/errors/503.http\n",
+         "t.ini:8: invalid status code '50x'"},
+        {HTTP_BASE "errorfile = 503 /nonexistent/503.http\n",
+         "t.ini:8: cannot read error file '/nonexistent/503.http' (No such file or directory) "
+         "(expected a readable file)"},
+        {HTTP_BASE "errorfile = 503 examples/http-routing.ini\n",
+         "t.ini:8: error file 'examples/http-routing.ini' is not an HTTP response (expected a "
+         "file starting with 'HTTP/1.x 503'"},
+        {HTTP_BASE "errorfile = 503\n", "t.ini:8: 'errorfile' needs more arguments"},
+        /* cookie */
+        {HTTP_BASE "cookie =\n", "t.ini:8: 'cookie' needs an argument"},
+        {HTTP_BASE "cookie = SRV rewrite\n",
+         "t.ini:8: cookie mode 'rewrite' is not supported yet (expected insert)"},
+        {HTTP_BASE "cookie = SRV prefix\n", "t.ini:8: cookie mode 'prefix' is not supported yet"},
+        {HTTP_BASE "cookie = SRV insert maxidle 30m\n",
+         "t.ini:8: cookie option 'maxidle' is not supported yet"},
+        {HTTP_BASE "cookie = SRV insert sticky\n", "t.ini:8: unknown cookie option 'sticky'"},
+        {HTTP_BASE "cookie = SRV insert domain\n", "t.ini:8: 'domain' needs a value"},
+        {HTTP_BASE "cookie = SRV insert domain a.com domain b.com\n",
+         "t.ini:8: several cookie domains are not supported yet"},
+        {HTTP_BASE "cookie = SRV insert domain a/b\n", "t.ini:8: invalid cookie domain 'a/b'"},
+        {HTTP_BASE "cookie = S;V insert\n", "t.ini:8: invalid character ';' in header name 'S;V'"},
+        {"[frontend f]\ncookie = S insert\n", "t.ini:2: 'cookie' is not allowed in a [frontend] "
+                                              "section"},
+        {BASE "cookie = S insert\n", "t.ini:6: cookie persistence in [backend b] needs mode http"},
+        {"[defaults]\ncookie = S insert\n" BASE,
+         "t.ini:2: cookie persistence in [backend b] needs mode http"},
+        {HTTP_BASE "server = s2 127.0.0.1:2 cookie\n",
+         "t.ini:8: server option 'cookie' needs a value (expected 'cookie <value>')"},
+        {HTTP_BASE "server = s2 127.0.0.1:2 cookie a;b\n",
+         "t.ini:8: invalid character in cookie value 'a;b'"},
+        {HTTP_BASE "server = s2 127.0.0.1:2 cookie \"\"\n", "t.ini:8: invalid cookie value ''"},
+        {HTTP_BASE "server = s2 127.0.0.1:2 cookie a\nserver = s3 127.0.0.1:3 cookie a\n",
+         "t.ini:9: server 's3' has the same cookie value 'a' as server 's2' at line 8"},
+        /* balance */
+        {HTTP_BASE "balance = url_param\n", "t.ini:8: 'balance url_param' needs a parameter name"},
+        {HTTP_BASE "balance = url_param id check_post\n",
+         "t.ini:8: option 'check_post' of 'balance url_param' is not supported yet"},
+        {HTTP_BASE "balance = uri whole\n", "t.ini:8: option 'whole' of 'balance uri' is not "
+                                            "supported yet (expected 'balance uri')"},
+        {HTTP_BASE "balance = hdr(host) use_domain_only\n",
+         "t.ini:8: option 'use_domain_only' of 'balance hdr(host)' is not supported yet"},
+        {HTTP_BASE "balance = hdr()\n", "t.ini:8: 'balance hdr()' needs a header name"},
+        {HTTP_BASE "balance = hdr(a b)\n", "t.ini:8: 'balance hdr(a' needs a header name"},
+        {HTTP_BASE "balance = hdr(a:b)\n", "t.ini:8: invalid header name in 'hdr(a:b)'"},
+        {HTTP_BASE "balance = rdp-cookie\n",
+         "t.ini:8: balance algorithm 'rdp-cookie' is not supported yet"},
+        {BASE "balance = uri\n", "t.ini:6: balance uri in [backend b] needs mode http (expected "
+                                 "'mode http', or an algorithm like roundrobin or source in mode "
+                                 "tcp)"},
+        {"[defaults]\nbalance = hdr(host)\n" BASE,
+         "t.ini:2: balance hdr() in [backend b] needs mode http"},
+        /* retry-on */
+        {HTTP_BASE "retry-on =\n", "t.ini:8: 'retry-on' needs an argument"},
+        {HTTP_BASE "retry-on = none 503\n", "t.ini:8: 'none' must be alone in 'retry-on'"},
+        {HTTP_BASE "retry-on = junk-response\n",
+         "t.ini:8: retry-on 'junk-response' is not supported yet (expected conn-failure, "
+         "empty-response, response-timeout, 503, all-retryable-errors or none)"},
+        {HTTP_BASE "retry-on = 504\n", "t.ini:8: retry-on '504' is not supported yet"},
+        {HTTP_BASE "retry-on = sometimes\n", "t.ini:8: unknown retry-on keyword 'sometimes'"},
+        {"[frontend f]\nretry-on = 503\n", "t.ini:2: 'retry-on' is not allowed in a [frontend] "
+                                           "section"},
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        struct config *cfg = (struct config *)1;
+        char err[1024] = "";
+        int rc = config_load_string("t.ini", cases[i].text, &cfg, err, sizeof(err));
+        bool ok = rc == -1 && cfg == NULL && strstr(err, cases[i].expect) != NULL;
+        if (!ok)
+            fprintf(stderr, "\nhttp case %zu: rc %d\n  got:    %s\n  wanted: %s\n", i, rc, err,
+                    cases[i].expect);
+        CU_ASSERT_TRUE(ok);
+        if (rc == 0)
+            config_free(cfg);
+    }
+
+    /* An error file over 64 KiB; exactly 64 KiB is fine. */
+    char path[] = "/tmp/sluice-errorfile-XXXXXX";
+    int fd = mkstemp(path);
+    CU_ASSERT_FATAL(fd >= 0);
+    FILE *fp = fdopen(fd, "w");
+    fputs("HTTP/1.1 503 Busy\r\n\r\n", fp);
+    for (long n = 21; n < 64 * 1024; n++)
+        fputc('x', fp);
+    fflush(fp);
+    char text[512], err[512];
+    snprintf(text, sizeof(text), HTTP_BASE "errorfile = 503 %s\n", path);
+    struct config *cfg = load_ok(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(cfg->proxies[1].http.errorfiles[0].len, 64 * 1024);
+    config_free(cfg);
+    fputc('x', fp);
+    fclose(fp);
+    CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
+    char want[128];
+    snprintf(want, sizeof(want), "t.ini:8: error file '%s' is larger than 64 KiB", path);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
+    unlink(path);
+}
+
 static void test_line_length(void)
 {
     char text[1024], err[256];
@@ -863,6 +1588,9 @@ int suite_config(void)
     CU_add_test(s, "forms", test_forms);
     CU_add_test(s, "defaults", test_defaults);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "http_keywords", test_http_keywords);
+    CU_add_test(s, "http_defaults", test_http_defaults);
+    CU_add_test(s, "http_errors", test_http_errors);
     CU_add_test(s, "line_length", test_line_length);
     CU_add_test(s, "files", test_files);
     CU_add_test(s, "docs", test_docs);
