@@ -3,10 +3,12 @@
 
     python3 bench/report.py RUNS.tsv META.md OUT.md
 
-RUNS.tsv has one line per run: scenario, contestant, round, kind, file, cpu_ticks, clk_tck, note.
-kind is "wrk" (file = wrk's output), "curl" (file = lines "bytes seconds http_code"), "mem"
-(file = "rss_before_kib rss_after_kib connections_ok connections_wanted"), "na" or "fail"
-(note says why). The table goes to stdout and, after META.md's text, to OUT.md.
+RUNS.tsv has one line per run: scenario, contestant, round, kind, file, cpu_ticks, clk_tck, note,
+suite (tcp or http; tcp when the column is missing). kind is "wrk" (file = wrk's output), "curl"
+(file = lines "bytes seconds http_code"), "mem" (file = "rss_before_kib rss_after_kib
+connections_ok connections_wanted"), "na" or "fail" (note says why). Each suite gets its tables and
+ratios; the http suite also gets the issue's targets, met or missed. The tables go to stdout and,
+after META.md's text, to OUT.md.
 """
 import re
 import statistics
@@ -17,7 +19,12 @@ NAMES = {
     "B": "sluice mode tcp",
     "C": "haproxy mode tcp",
     "D": "haproxy mode tcp + splice",
+    "E": "sluice mode http",
+    "F": "haproxy mode http",
+    "G": "haproxy mode http + splice-response",
+    "H": "nginx (proxy_pass, upstream keepalive 64)",
 }
+SUITE_TITLE = {"tcp": "tcp suite (mode tcp)", "http": "http suite (mode http)"}
 SCEN = {
     "S1": "S1 keep-alive, small responses (wrk -c64)",
     "S2": "S2 new connection per request (wrk -c64, Connection: close)",
@@ -88,6 +95,7 @@ def load(path):
         if len(f) < 8:
             continue
         scen, cont, rnd, kind, file, ticks, hz, note = f[:8]
+        suite = f[8] if len(f) > 8 and f[8] else "tcp"
         r = None
         if kind == "wrk":
             r = parse_wrk(file)
@@ -101,7 +109,7 @@ def load(path):
             r["cpu"] = int(ticks) * 1e6 / int(hz) / r["requests"]
         if note and "na" not in r:
             r["note"] = note
-        runs.setdefault((scen, cont), []).append((int(rnd), r))
+        runs.setdefault((suite, scen, cont), []).append((int(rnd), r))
     return runs
 
 
@@ -144,12 +152,13 @@ def summarize(runs):
     return out
 
 
-def table(summary, scens, conts):
+def table(summary, suite, scens, conts):
+    """summary: per (scenario, contestant) of one suite."""
     lines = []
     for scen in scens:
         if not any((scen, c) in summary for c in conts):
             continue
-        lines.append(f"### {SCEN.get(scen, scen)}")
+        lines.append(f"### {suite}: {SCEN.get(scen, scen)}")
         lines.append("")
         if scen == "S5":
             lines.append("| contestant | KiB / idle conn (median) | every round | connections ok |")
@@ -193,7 +202,7 @@ def ratio(a, b):
 
 
 def ratios(summary, scens):
-    lines = ["### Ratios (medians)", "",
+    lines = ["### tcp: ratios (medians)", "",
              "| scenario | metric | sluice / haproxy best | sluice / direct | haproxy best / direct "
              "| haproxy best is | sluice CPU / haproxy CPU |",
              "|---|---|---:|---:|---:|---|---:|"]
@@ -220,14 +229,91 @@ def ratios(summary, scens):
     return lines
 
 
+def best_of(get, conts, k, lower=False):
+    """(value, contestant) of the best of conts on k, or (None, None)."""
+    cands = [(get(c, k), c) for c in conts if get(c, k) is not None]
+    if not cands:
+        return None, None
+    return min(cands) if lower else max(cands)
+
+
+def http_ratios(summary, scens):
+    lines = ["### http: ratios (medians)", "",
+             "| scenario | metric | sluice / haproxy best | haproxy best is | sluice / nginx "
+             "| sluice / direct | sluice CPU / haproxy best CPU | sluice CPU / nginx CPU "
+             "| sluice p99 / haproxy best p99 |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|"]
+    for scen in scens:
+        get = lambda c, k: summary.get((scen, c), {}).get(k)  # noqa: E731
+        s5 = scen == "S5"
+        k = "kib" if s5 else "mbps" if scen in ("S3", "S4") else "rps"
+        metric = {"kib": "KiB / idle conn (lower is better)", "mbps": "MB/s", "rps": "req/s"}[k]
+        hb, hc = best_of(get, ("F", "G"), k, lower=s5)
+        if hc is None and get("E", k) is None:
+            continue
+        cpu_h = ratio(get("E", "cpu"), get(hc, "cpu")) if hc and not s5 else None
+        cpu_n = ratio(get("E", "cpu"), get("H", "cpu")) if not s5 else None
+        p99 = ratio(get("E", "p99"), get(hc, "p99")) if hc and not s5 else None
+        lines.append(f"| {scen} | {metric} | {fmt(ratio(get('E', k), hb), 'ratio')} | "
+                     f"{NAMES.get(hc, 'n/a')} | {fmt(ratio(get('E', k), get('H', k)), 'ratio')} | "
+                     f"{fmt(ratio(get('E', k), get('A', k)), 'ratio')} | {fmt(cpu_h, 'ratio')} | "
+                     f"{fmt(cpu_n, 'ratio')} | {fmt(p99, 'ratio')} |")
+    lines.append("")
+    return lines
+
+
+def http_targets(summary, scens):
+    """The targets of issue 3 against this run's medians, each against the best haproxy http."""
+    lines = ["### http: targets of issue 3 (this run's medians)", "",
+             "| target | sluice | other | ratio | |", "|---|---:|---:|---:|---|"]
+
+    def row(label, scen, k, other_conts, lower, limit, kind):
+        get = lambda c, key: summary.get((scen, c), {}).get(key)  # noqa: E731
+        if scen not in scens:
+            return
+        mine = get("E", k)
+        ov, oc = best_of(get, other_conts, k, lower=lower)
+        r = ratio(mine, ov)
+        if r is None:
+            verdict = "n/a"
+        else:
+            verdict = "met" if (r <= limit if lower else r >= limit) else "missed"
+        lines.append(f"| {label} | {fmt(mine, kind)} | {fmt(ov, kind)} ({NAMES.get(oc, 'n/a')}) | "
+                     f"{fmt(r, 'ratio')} | {verdict} |")
+
+    row("S1 CPU µs/req ≤ 0.8× haproxy http (lower of F, G)", "S1", "cpu", ("F", "G"), True, 0.8,
+        "cpu")
+    row("S1 req/s ≥ 1.2× haproxy http (higher of F, G)", "S1", "rps", ("F", "G"), False, 1.2, "rps")
+    row("S1 p99 no worse than haproxy http (lower of F, G)", "S1", "p99", ("F", "G"), True, 1.0,
+        "lat")
+    row("S2 req/s ≥ 1.0× nginx", "S2", "rps", ("H",), False, 1.0, "rps")
+    row("S3 MB/s ≥ 1.0× haproxy http + splice-response", "S3", "mbps", ("G",), False, 1.0, "mbps")
+    row("S4 MB/s ≥ 1.0× haproxy http + splice-response", "S4", "mbps", ("G",), False, 1.0, "mbps")
+    if "S5" in scens:
+        kib = summary.get(("S5", "E"), {}).get("kib")
+        verdict = "n/a" if kib is None else "met" if kib <= 1.0 else "missed"
+        lines.append(f"| S5 ≤ 1 KiB per idle keep-alive client connection | {fmt(kib, 'kib')} KiB "
+                     f"| 1.00 KiB (limit) | | {verdict} |")
+    lines.append("")
+    return lines
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     runs = load(sys.argv[1])
-    summary = summarize(runs)
-    scens = sorted({s for s, _ in runs})
-    conts = sorted({c for _, c in runs})
-    body = table(summary, scens, conts) + ratios(summary, scens)
+    body = []
+    for suite in [x for x in ("tcp", "http") if any(k[0] == x for k in runs)]:
+        sub = {(s, c): v for (su, s, c), v in runs.items() if su == suite}
+        summary = summarize(sub)
+        scens = sorted({s for s, _ in sub})
+        conts = sorted({c for _, c in sub})
+        body += [f"## {SUITE_TITLE[suite]}", ""]
+        body += table(summary, suite, scens, conts)
+        if suite == "tcp":
+            body += ratios(summary, scens)
+        else:
+            body += http_ratios(summary, scens) + http_targets(summary, scens)
     text = "\n".join(body)
     print(text)
     meta = open(sys.argv[2]).read()

@@ -1,12 +1,16 @@
 #!/usr/bin/env bash
-# Benchmark sluice (mode tcp) against haproxy (mode tcp, with and without splice) and the backend
-# alone: scenarios S1-S5 of bench/README.md, contestants interleaved (A B C D A B C D ...) in every
-# round, client on one CPU, backend and a 1-thread proxy on the other. `make bench` runs it.
+# Benchmark sluice against haproxy, nginx and the backend alone: scenarios S1-S5 of bench/README.md
+# in two suites, `tcp` (sluice mode tcp vs haproxy mode tcp with and without splice) and `http`
+# (sluice mode http vs haproxy mode http with and without splice-response vs nginx), contestants
+# interleaved (A B C D A B C D ...) in every round, client on one CPU, backend and a 1-thread proxy
+# on the other. `make bench` runs both suites.
 #
 # Environment (defaults in brackets):
+#   BENCH_SUITE [all]   tcp, http or all (tcp then http)
 #   BENCH_DURATION [8]  seconds per wrk run      BENCH_ROUNDS [3]        rounds per scenario
 #   BENCH_DOWNLOADS [5] 64 MiB curl downloads    BENCH_IDLE_CONNS [5000] idle connections (S5)
-#   BENCH_SCENARIOS ["S1 S2 S3 S4 S5"]           BENCH_CONTESTANTS ["A B C D"]
+#   BENCH_SCENARIOS ["S1 S2 S3 S4 S5"]
+#   BENCH_CONTESTANTS   only these letters of each suite's list (tcp: A B C D; http: A E F G H)
 #   BENCH_QUICK=1       a ~1 minute smoke run (2 s runs, 1 round, 2 downloads, 1000 idle conns)
 #   BENCH_OUT [build/bench-results.md]           SLUICE [build/sluice]
 #   BENCH_CLIENT_CPU [0] BENCH_SERVER_CPU [1]    BENCH_KEEP=1 keeps the temp dir (raw outputs)
@@ -22,7 +26,23 @@ ROUNDS=${BENCH_ROUNDS:-3}
 DOWNLOADS=${BENCH_DOWNLOADS:-5}
 IDLE=${BENCH_IDLE_CONNS:-5000}
 SCENARIOS=${BENCH_SCENARIOS:-S1 S2 S3 S4 S5}
-CONTESTANTS=${BENCH_CONTESTANTS:-A B C D}
+SUITE=${BENCH_SUITE:-all}
+case $SUITE in
+tcp | http) SUITES=$SUITE ;;
+all) SUITES="tcp http" ;;
+*) echo "bench: BENCH_SUITE is tcp, http or all, not '$SUITE'" >&2; exit 2 ;;
+esac
+# suite_contestants SUITE: the suite's letters, less those BENCH_CONTESTANTS leaves out.
+suite_contestants() {
+    local all c out=""
+    if [ "$1" = tcp ]; then all="A B C D"; else all="A E F G H"; fi
+    for c in $all; do
+        if [ -z "${BENCH_CONTESTANTS:-}" ] || [[ " $BENCH_CONTESTANTS " == *" $c "* ]]; then
+            out="$out $c"
+        fi
+    done
+    echo "${out# }"
+}
 OUT=${BENCH_OUT:-build/bench-results.md}
 SLUICE=${SLUICE:-build/sluice}
 CCPU=${BENCH_CLIENT_CPU:-0}
@@ -106,16 +126,22 @@ SLUICE_NA=""
 [ -x "$SLUICE" ] || SLUICE_NA="$SLUICE not built"
 HAPROXY_NA=""
 command -v haproxy >/dev/null || HAPROXY_NA="haproxy not installed"
+declare -A START_FAILED=()
+NGINX=$(command -v nginx || echo /usr/sbin/nginx)
+NGINX_NA=""
+[ -x "$NGINX" ] || NGINX_NA="nginx not installed (scripts/deps.sh installs it)"
 
-# start_contestant C: sets PPORT and PPID_ (the process whose CPU and memory are measured), or
-# returns 1 with the reason in NA_WHY.
+# start_contestant C: sets PPORT, PPID_ (the process whose CPU and memory are measured) and
+# PSTOP (the process to stop: nginx's master, whose worker is measured), or returns 1 with the
+# reason in NA_WHY.
 start_contestant() {
     local c=$1 cfg log_
     NA_WHY=""
     if [ "$c" = A ]; then
-        PPORT=$BPORT PPID_=$BPID
+        PPORT=$BPORT PPID_=$BPID PSTOP=""
         return 0
     fi
+    if [ -n "${START_FAILED[$c]:-}" ]; then NA_WHY=${START_FAILED[$c]}; return 1; fi
     PPORT=$(free_port)
     log_="$T/$c.log"
     case $c in
@@ -136,31 +162,75 @@ start_contestant() {
             bench/haproxy-tcp.cfg.in >"$cfg"
         taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
         ;;
+    E)
+        if [ -n "$SLUICE_NA" ]; then NA_WHY=$SLUICE_NA; return 1; fi
+        cfg="$T/sluice-http.ini"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/$MAXCONN/" \
+            bench/sluice-http.ini.in >"$cfg"
+        taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
+        ;;
+    F | G)
+        if [ -n "$HAPROXY_NA" ]; then NA_WHY=$HAPROXY_NA; return 1; fi
+        cfg="$T/haproxy-$c.cfg"
+        local splice=""
+        [ "$c" = G ] && splice='    option splice-response'
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@SPLICE@/$splice/" \
+            -e "s/@MAXCONN@/$MAXCONN/" \
+            bench/haproxy-http.cfg.in >"$cfg"
+        taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
+        ;;
+    H)
+        if [ -n "$NGINX_NA" ]; then NA_WHY=$NGINX_NA; return 1; fi
+        local dir="$T/nginx-run"
+        rm -rf "$dir" && mkdir -p "$dir"
+        cfg="$dir/nginx.conf"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s|@DIR@|$dir|g" \
+            -e "s/@WORKER_CONNS@/$((2 * MAXCONN))/" -e "s/@NOFILE@/$((5 * MAXCONN / 2 + 100))/" \
+            bench/nginx.conf.in >"$cfg"
+        taskset -c "$SCPU" "$NGINX" -c "$cfg" -p "$dir" >"$log_" 2>&1 &
+        ;;
     esac
-    PPID_=$!
+    PPID_=$! PSTOP=$!
     PIDS+=("$PPID_")
     if ! wait_port "$PPORT" "$PPID_"; then
         NA_WHY="did not start: $(tr '\n' ' ' <"$log_" | cut -c1-200)"
         stop "$PPID_"
-        [ "$c" = B ] && SLUICE_NA=$NA_WHY
+        # A sluice or nginx that does not start will not start in the next round either.
+        case $c in B | E | H) START_FAILED[$c]=$NA_WHY ;; esac
         return 1
+    fi
+    if [ "$c" = H ]; then
+        # nginx's master forks the one worker that does the work: measure that one.
+        local w=""
+        for _ in $(seq 100); do
+            w=$(pgrep -P "$PSTOP" | head -n1 || true)
+            [ -n "$w" ] && break
+            sleep 0.05
+        done
+        if [ -z "$w" ]; then
+            NA_WHY="nginx started no worker"
+            stop "$PSTOP"
+            return 1
+        fi
+        PPID_=$w
     fi
     # One request through it must work before it is measured.
     if [ "$(curl -s -m 3 "http://127.0.0.1:$PPORT/")" != "hello, world" ]; then
         NA_WHY="a request through it failed"
-        stop "$PPID_"
+        stop "$PSTOP"
         return 1
     fi
     return 0
 }
 
 stop_contestant() {
-    [ "$1" = A ] || stop "$PPID_"
+    [ "$1" = A ] || stop "$PSTOP"
 }
 
-# record SCEN C ROUND KIND FILE CPU_TICKS NOTE
+# record SCEN C ROUND KIND FILE CPU_TICKS NOTE (the suite being run is the last column)
 record() {
-    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$HZ" "$7" >>"$T/runs.tsv"
+    printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$HZ" "$7" "$SUITE_NOW" \
+        >>"$T/runs.tsv"
 }
 
 # after_run C: a note when the contestant died during the run.
@@ -169,7 +239,7 @@ died_note() {
 }
 
 run_scenario() {
-    local s=$1 c=$2 r=$3 f="$T/out/$1-$2-$3.txt" c0 c1 url="http://127.0.0.1:$PPORT"
+    local s=$1 c=$2 r=$3 f="$T/out/$SUITE_NOW-$1-$2-$3.txt" c0 c1 url="http://127.0.0.1:$PPORT"
     case $s in
     S1 | S2 | S3)
         local args=(-t1 -c64 -d"${DURATION}s" --latency)
@@ -233,10 +303,12 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
     echo "- commit: $commit"
     echo "- versions: $(haproxy -v 2>/dev/null | head -n1 | cut -d' ' -f1-3); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); $(curl --version | head -n1 | cut -d' ' -f1-2); sluice: $("$SLUICE" -v 2>/dev/null | head -n1 || echo n/a)"
+    echo "- versions (http suite): $("$NGINX" -v 2>&1 | head -n1 | sed 's/^nginx version: //' || echo 'nginx n/a')"
     echo "- pinning: client (wrk, curl, idle_conns.py) on CPU $CCPU; backend and the 1-thread proxy on CPU $SCPU"
-    echo "- settings: ${DURATION}s per wrk run, rounds: $ROUNDS, contestants interleaved (A B C D) in each round, $DOWNLOADS downloads in S4, $IDLE idle connections in S5"
+    echo "- suites: $SUITES; ${DURATION}s per wrk run, rounds: $ROUNDS, contestants interleaved in each round (tcp: $(suite_contestants tcp); http: $(suite_contestants http)), $DOWNLOADS downloads in S4, $IDLE idle connections in S5"
     echo "- backend: \`taskset -c $SCPU build/backend -l 127.0.0.1:0 -n bench\`"
-    echo "- proxies: \`taskset -c $SCPU build/sluice -f bench/sluice-tcp.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-tcp.cfg.in -db\` (ports filled in; D adds \`option splice-request\` + \`option splice-response\`); all \`nbthread 1\`"
+    echo "- tcp proxies: \`taskset -c $SCPU $SLUICE -f bench/sluice-tcp.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-tcp.cfg.in -db\` (ports filled in; D adds \`option splice-request\` + \`option splice-response\`); all \`nbthread 1\`"
+    echo "- http proxies: \`taskset -c $SCPU $SLUICE -f bench/sluice-http.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-http.cfg.in -db\` (G adds \`option splice-response\`), \`taskset -c $SCPU nginx -c bench/nginx.conf.in\` (master + 1 worker; the worker is measured); all one thread/worker"
     echo "- S1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:PORT/\`"
     echo "- S2: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -H 'Connection: close' http://127.0.0.1:PORT/\`"
     echo "- S3: \`taskset -c $CCPU wrk -t1 -c8 -d${DURATION}s --latency http://127.0.0.1:PORT/size/1m\`"
@@ -248,17 +320,19 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
 cat "$T/meta.md" >&2
 echo >&2
 
-for s in $SCENARIOS; do
-    log "== $s"
-    for r in $(seq "$ROUNDS"); do
-        for c in $CONTESTANTS; do
-            if start_contestant "$c"; then
-                run_scenario "$s" "$c" "$r"
-                stop_contestant "$c"
-            else
-                record "$s" "$c" "$r" na "" "" "$NA_WHY"
-                log "  $s $c round $r: n/a ($NA_WHY)"
-            fi
+for SUITE_NOW in $SUITES; do
+    for s in $SCENARIOS; do
+        log "== $SUITE_NOW $s"
+        for r in $(seq "$ROUNDS"); do
+            for c in $(suite_contestants "$SUITE_NOW"); do
+                if start_contestant "$c"; then
+                    run_scenario "$s" "$c" "$r"
+                    stop_contestant "$c"
+                else
+                    record "$s" "$c" "$r" na "" "" "$NA_WHY"
+                    log "  $s $c round $r: n/a ($NA_WHY)"
+                fi
+            done
         done
     done
 done
