@@ -46,9 +46,11 @@ unit: $(BUILD)/unit
 integration: all
 	python3 tests/integration/run.py --build $(BUILD)
 
+# The parser fuzz run is bounded (FUZZ_SECONDS) and runs before the integration tests so that
+# their "N passed, N failed" line closes the output.
 test: deps
 	@$(MAKE) --no-print-directory all $(BUILD)/unit
-	@$(MAKE) --no-print-directory unit integration
+	@$(MAKE) --no-print-directory unit fuzz-smoke integration
 
 # Sanitizer builds use their own build directory and the libc allocator (ASan/TSan replace malloc).
 asan: deps
@@ -83,7 +85,7 @@ fuzz: $(FUZZ_DIR)/fuzz_http
 		-dict=tests/fuzz/http.dict -artifact_prefix=$(FUZZ_DIR)/artifacts/ $(FUZZ_DIR)/corpus
 
 fuzz-smoke:
-	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
+	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 fmt:
 	clang-format -i $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
@@ -92,6 +94,6 @@ fmt-check:
 	clang-format --dry-run --Werror $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
 
 clean:
-	rm -rf build build-asan build-tsan
+	rm -rf build build-asan build-tsan build-fuzz
 
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
