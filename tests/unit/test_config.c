@@ -1530,7 +1530,19 @@ static void test_haproxy2ini(void)
           "    option httpchk GET /health HTTP/1.1\\r\\nHost:\\ x # c\n" /* 12 */
           "    http-check expect status 200\n"                           /* 13 */
           "    server s1 10.0.0.1:80 check cookie a weight 5\n"          /* 14 */
-          "    server s2 [::1]:80 backup send-proxy\n",                  /* 15 */
+          "    server s2 [::1]:80 backup send-proxy\n"                   /* 15 */
+          "frontend web2\n"                                              /* 16 */
+          "    mode http\n"                                              /* 17 */
+          "    bind :8081\n"                                             /* 18 */
+          "    acl api path_beg /api\n"                                  /* 19 */
+          "    use_backend h if api || { hdr(host) -i x }\n"             /* 20 */
+          "    http-request set-var(txn.x) str(1)\n"                     /* 21 */
+          "    http-response del-header Server\n"                        /* 22 */
+          "    default_backend h\n"                                      /* 23 */
+          "backend h\n"                                                  /* 24 */
+          "    mode http\n"                                              /* 25 */
+          "    cookie S insert indirect nocache\n"                       /* 26 */
+          "    server h1 10.0.0.2:80 cookie h1\n",                       /* 27 */
           fp);
     fclose(fp);
     char cmd[256];
@@ -1556,6 +1568,17 @@ static void test_haproxy2ini(void)
         CU_ASSERT_EQUAL(app->servers[0].weight, 5);
         CU_ASSERT_TRUE(app->servers[1].backup);
         CU_ASSERT_TRUE(cfg->proxies[0].binds[0].accept_proxy);
+        CU_ASSERT_STRING_EQUAL(app->servers[0].cookie, "a");
+        struct cfg_proxy *web2 = config_find_proxy(cfg, "web2", CFG_CAP_FE);
+        struct cfg_proxy *h = config_find_proxy(cfg, "h", CFG_CAP_BE);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(web2);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(h);
+        CU_ASSERT_EQUAL(web2->http.nuse_backends, 1);
+        CU_ASSERT_PTR_EQUAL(web2->http.use_backends[0].backend, h);
+        CU_ASSERT_EQUAL(web2->http.nresp_rules, 1);
+        CU_ASSERT_EQUAL(web2->http.nreq_rules, 0);
+        CU_ASSERT_STRING_EQUAL(h->http.cookie.name, "S");
+        CU_ASSERT_STRING_EQUAL(h->servers[0].cookie, "h1");
         config_free(cfg);
     }
     char errpath[64], report[2048];
@@ -1568,7 +1591,9 @@ static void test_haproxy2ini(void)
     char want[128];
     snprintf(want, sizeof(want), "%s:6: unsupported: option dontlognull", in);
     CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
-    snprintf(want, sizeof(want), "%s:14: unsupported: cookie a", in);
+    snprintf(want, sizeof(want), "%s:14:", in); /* server cookie is supported now */
+    CU_ASSERT_PTR_NULL(strstr(report, want));
+    snprintf(want, sizeof(want), "%s:21: unsupported: http-request set-var(txn.x) str(1)", in);
     CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
     unlink(errpath);
     unlink(in);
