@@ -114,6 +114,8 @@ int config__kw_acl(struct cfg_parser *st, const struct cfg_keyword *kw, int argc
     if (config__nargs(st, kw, argc, 2, CFG_MAX_WORDS))
         return -1;
     const char *name = argv[0];
+    if (!*name)
+        return config__error(st, "empty ACL name (expected letters, digits, '-', '_', '.', ':')");
     for (const char *c = name; *c; c++)
         if (!(isalnum((unsigned char)*c) || *c == '-' || *c == '_' || *c == '.' || *c == ':'))
             return config__error(st,

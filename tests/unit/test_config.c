@@ -1140,6 +1140,7 @@ static void test_http_errors(void)
          "t.ini:8: ACL name 'METH_GET' is reserved for a predefined ACL"},
         {HTTP_BASE "acl = WAIT_END path /\n", "t.ini:8: ACL name 'WAIT_END' is reserved"},
         {HTTP_BASE "acl = a/b path /\n", "t.ini:8: invalid character '/' in ACL name 'a/b'"},
+        {HTTP_BASE "acl = \"\" path /\n", "t.ini:8: empty ACL name"},
         {"[defaults]\nacl = x path /\n", "t.ini:2: 'acl' is not allowed in a [defaults] section "
                                          "(allowed in [frontend], [backend], [listen])"},
         /* conditions */
