@@ -134,7 +134,8 @@ static int build_frontends(struct runtime *rt, char *err, size_t errlen)
         fe->cfg = p;
         fe->idx = (unsigned)rt->nfes;
         fe->be = p->backend ? balancer_find(rt->bal, p->backend) : NULL;
-        if (!fe->be) {
+        /* Without a default backend, use_backend rules choose; unmatched requests get 503. */
+        if (!fe->be && p->http.nuse_backends == 0) {
             snprintf(err, errlen, "%s:%d: frontend '%s' has no backend", cfg->file, p->line,
                      p->name);
             return -EINVAL;
@@ -320,7 +321,7 @@ int main(int argc, char **argv)
         for (size_t i = 0; i < p->nbinds; i++)
             log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, backend %s)", p->name,
                     p->binds[i].text, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
-                    rt.fes[fi].be->cfg->name);
+                    rt.fes[fi].be ? rt.fes[fi].be->cfg->name : "chosen by use_backend");
     }
     log_msg(LOG_LV_NOTICE, "sluice " SLUICE_VERSION " started with %u worker thread(s)",
             rt.nworkers);

@@ -7,6 +7,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/pipe_pool.h"
+#include "net/http/acl.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
 #include "net/sock.h"
@@ -105,7 +107,7 @@ static void get_fe_addr(struct sess *s)
 static uint64_t deadline_for(const struct sess *s)
 {
     const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
-    const struct cfg_timeouts *bto = &s->be->cfg->timeout;
+    const struct cfg_timeouts *bto = s->be ? &s->be->cfg->timeout : fto;
     switch (s->state) {
     case ST_PROXY_WAIT:
         return fto->client ? s->t_accept + fto->client : 0;
@@ -196,12 +198,13 @@ static void tcplog(struct sess *s)
     long tt = (long)(now - s->t_accept);
     int n = snprintf(line, sizeof(line),
                      "%s [%s] %s %s/%s %ld/%ld/%ld %llu %c%c %d/%d/%d/%d/%d 0/%d\n", cli, date,
-                     s->fe->cfg->name, s->be->cfg->name, s->sv ? s->sv->cfg->name : "<NOSRV>", tw,
+                     s->fe->cfg->name, s->be ? s->be->cfg->name : s->fe->cfg->name, s->sv ? s->sv->cfg->name : "<NOSRV>", tw,
                      tc, tt, (unsigned long long)s->s2c.bytes, s->term[0], s->term[1],
                      atomic_load_explicit(&s->w->rt->live, memory_order_relaxed),
                      atomic_load_explicit(&s->fe->live, memory_order_relaxed), 0,
                      s->sv ? atomic_load_explicit(&s->sv->cur_conns, memory_order_relaxed) : 0,
-                     s->retries_done, atomic_load_explicit(&s->be->queued, memory_order_relaxed));
+                     s->retries_done,
+                     s->be ? atomic_load_explicit(&s->be->queued, memory_order_relaxed) : 0);
     if (n > 0)
         log_traffic(s->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
@@ -371,6 +374,39 @@ static void begin_connect_to(struct sess *s, struct server *sv)
     arm_timer(s);
 }
 
+/* The backend for this connection: the first use_backend whose condition holds (in mode tcp
+ * they can test only the client address and the port), else the default. Then connect. */
+static void route_and_connect(struct sess *s)
+{
+    const struct cfg_proxy *fp = s->fe->cfg;
+    s->be = s->fe->be;
+    if (fp->http.nuse_backends) {
+        struct acl_ctx ctx;
+        memset(&ctx, 0, sizeof(ctx));
+        ctx.method = ctx.target = ctx.path = "";
+        get_cli_addr(s);
+        get_fe_addr(s);
+        ctx.src = &s->cli_addr.sa;
+        ctx.dst_port = ntohs(s->fe_addr.sa.sa_family == AF_INET6 ? s->fe_addr.in6.sin6_port
+                                                                   : s->fe_addr.in.sin_port);
+        for (size_t i = 0; i < fp->http.nuse_backends; i++) {
+            const struct cfg_use_backend *u = &fp->http.use_backends[i];
+            struct backend *b = balancer_find(s->w->rt->bal, u->backend);
+            if (b && acl_cond_eval(&fp->http, &u->cond, &ctx)) {
+                s->be = b;
+                break;
+            }
+        }
+    }
+    if (!s->be) {
+        set_term(s, 'S', 'C');
+        sess_close(s);
+        return;
+    }
+    s->retries_left = s->be->cfg->retries;
+    start_connect(s, NULL);
+}
+
 static uint32_t client_hash(struct sess *s)
 {
     if (s->be->cfg->balance != CFG_LB_SOURCE)
@@ -472,7 +508,7 @@ static void read_proxy_header(struct sess *s)
         s->have_cli_addr = s->have_fe_addr = true;
     }
     s->cs.readable = true; /* bytes may have come with the header */
-    start_connect(s, NULL);
+    route_and_connect(s);
 }
 
 static void on_cli_event(struct loop_handler *h, unsigned ev)
@@ -555,7 +591,6 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     s->link.abort = sess_abort;
     s->qlink.retry = tcp_proxy_dequeue;
     s->dfr.free_fn = sess_free;
-    s->retries_left = s->be->cfg->retries;
     s->t_accept = w->now;
     timer_init(&s->tmr, on_timer);
     if (fe->cfg->tcplog) {
@@ -576,5 +611,5 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
         return; /* the first IN edge brings the header */
     }
     s->state = ST_PROXY_WAIT;
-    start_connect(s, NULL);
+    route_and_connect(s);
 }

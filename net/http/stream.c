@@ -867,8 +867,14 @@ static void process_request(struct hs *h, const struct http_msg *m)
             }
         }
     }
+    if (!h->be) { /* no default_backend and no use_backend matched: HAProxy answers 503 */
+        set_term(h, 'S', 'C');
+        hs_reply_error(h, 503);
+        return;
+    }
     const struct cfg_proxy *bp = h->be->cfg;
-    if (bp != fp && bp->http.nreq_rules && (!term || term->action != HTTP_ACT_ALLOW)) {
+    /* `allow` ends only the frontend's rule list: the backend's rules still run (HAProxy). */
+    if (bp != fp && bp->http.nreq_rules) {
         term = run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
         if (term && term->action != HTTP_ACT_ALLOW) {
             reply_rule(h, term, m);
