@@ -349,7 +349,7 @@ static void refresh_tables(void)
         uint64_t gen = atomic_load_explicit(&be->gen, memory_order_acquire);
         if (gen == H.seen_gen[i])
             continue;
-        if (be->cfg->balance == CFG_LB_SOURCE && lb__maglev_refresh(be, false) < 0) {
+        if (backend_uses_maglev(be) && lb__maglev_refresh(be, false) < 0) {
             log_msg(LOG_LV_ERR, "backend %s: out of memory rebuilding its hash table",
                     be->cfg->name);
             continue; /* try again next time */

@@ -112,6 +112,9 @@ enum lb_result lb_pick(struct backend *be, struct lb_cursor *c, uint32_t hash,
         s = lb__pick_first(c, avoid);
         break;
     case CFG_LB_SOURCE:
+    case CFG_LB_URI:
+    case CFG_LB_URL_PARAM:
+    case CFG_LB_HDR:
         s = lb__pick_source(c, hash, avoid);
         break;
     case CFG_LB_RANDOM:

@@ -43,7 +43,7 @@ static int backend_init(struct backend *be, const struct cfg_proxy *p)
         atomic_init(&s->cur_conns, 0);
         atomic_init(&s->total_conns, 0);
     }
-    if (p->balance == CFG_LB_SOURCE && lb__maglev_refresh(be, true) < 0)
+    if (backend_uses_maglev(be) && lb__maglev_refresh(be, true) < 0)
         return -ENOMEM;
     return 0;
 }

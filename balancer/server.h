@@ -67,6 +67,14 @@ static inline bool server_is_up(const struct server *s)
     return atomic_load_explicit(&s->state, memory_order_relaxed) == SRV_ST_UP;
 }
 
+/* Whether the backend balances by a key hash through a Maglev table: `balance source`, and in
+ * mode http `uri`, `url_param` and `hdr()`. */
+static inline bool backend_uses_maglev(const struct backend *be)
+{
+    enum cfg_balance b = be->cfg->balance;
+    return b == CFG_LB_SOURCE || b == CFG_LB_URI || b == CFG_LB_URL_PARAM || b == CFG_LB_HDR;
+}
+
 /* Set state / effective weight and bump the backend's generation. Health thread or main only. */
 void server_set_state(struct server *s, enum srv_state st);
 void server_set_weight(struct server *s, int eweight);
