@@ -9,7 +9,7 @@ import subprocess
 import threading
 import time
 
-from harness import (PATTERN64, xfail, BufSock, check, header, hold, http_config, http_response,
+from harness import (PATTERN64, BufSock, check, header, hold, http_config, http_response,
                      read_http_response, read_request, read_request_body, recv_until_eof)
 
 
@@ -424,8 +424,5 @@ def test_http_websocket_tunnel_timeout_defaults(t):
     _tunnel_timeout(t, ["timeout tunnel = 400ms"], [])
 
 
-@xfail("timeout tunnel set in a [backend] is ignored: deadline_for(HS_TUNNEL) in "
-       "net/http/stream.c reads fp->http.timeout_tunnel (the frontend's), but the keyword is "
-       "only allowed in defaults/backend/listen, so the 150ms timeout client/server applies")
 def test_http_websocket_tunnel_timeout_backend(t):
     _tunnel_timeout(t, [], ["timeout tunnel = 400ms"])

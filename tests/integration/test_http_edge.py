@@ -6,7 +6,8 @@ import socket
 import threading
 
 from harness import (BufSock, check, header, http_config, http_response,
-                     pattern_bytes, read_http_response, read_request, recv_until_eof)
+                     pattern_bytes, read_http_response, read_request, recv_until_eof,
+                     xfail)
 
 
 def test_http_10_client(t):
@@ -58,7 +59,8 @@ def _bodiless_handler(sock, srv):
         req = read_request(bs)
         tgt = req["target"]
         if tgt == "/304":
-            sock.sendall(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\nETag: \"x\"\r\n\r\n")
+            sock.sendall(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 1234\r\n"
+                         b"ETag: \"x\"\r\n\r\n")
         elif tgt == "/204":
             sock.sendall(b"HTTP/1.1 204 No Content\r\nX-A: 1\r\n\r\n")
         elif tgt == "/headc":
@@ -192,3 +194,114 @@ def test_http_empty_response_on_reused_connection_retried(t):
           f"{body!r} (expected a retry on a new connection)")
     check(srv.seen == ["/a", "/b", "/b"], f"server saw {srv.seen}")
     c.close()
+
+
+def _stats(t, b):
+    c = http.client.HTTPConnection("127.0.0.1", b.port, timeout=t.timeout(5))
+    c.request("GET", "/stats")
+    body = c.getresponse().read().decode()
+    c.close()
+    acc, req = (int(x.split("=")[1]) for x in body.split())
+    return acc - 1, req - 1  # not counting this query
+
+
+def test_http_server_close(t):
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]},
+                         defaults=["option = http-server-close"], nbthread=1))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    for i in range(5):
+        c.request("GET", "/name")
+        r = c.getresponse()
+        check(r.status == 200 and r.read() == b"b1" and not r.will_close,
+              f"http-server-close request {i}: the client connection was not kept")
+    c.close()
+    acc, req = _stats(t, b)
+    check(acc == 5 and req == 5, f"http-server-close: {acc} server connections for {req} "
+          "requests (expected one each)")
+
+
+def _httpclose(t, frontend, backend):
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"] + backend}, frontend=frontend))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/name")
+    r = c.getresponse()
+    check(r.status == 200 and r.read() == b"b1", f"status {r.status}")
+    check(r.will_close, "option httpclose: the client connection was kept "
+          f"(Connection: {r.getheader('Connection')!r})")
+    c.close()
+
+
+def test_http_httpclose_frontend(t):
+    _httpclose(t, ["option = httpclose"], [])
+
+
+@xfail("option httpclose in a [backend] does not close the client connection: "
+       "process_request() in net/http/stream.c computes cli_keep from fp->http.httpclose only "
+       "(HAProxy applies httpclose set in either the frontend or the backend)")
+def test_http_httpclose_backend(t):
+    _httpclose(t, [], ["option = httpclose"])
+
+
+def _bad_response_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    req = read_request(bs)
+    srv.seen.append(req["target"])
+    sock.sendall(srv.responses[req["target"]])
+    sock.shutdown(socket.SHUT_WR)
+
+
+def test_http_bad_server_responses_502(t):
+    srv = t.pyserver("handler", handler=_bad_response_handler)
+    srv.seen = []
+    srv.responses = {
+        "/clte": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 b"0\r\n\r\n",
+        "/twocl": b"HTTP/1.1 200 OK\r\nContent-Length: 3\r\nContent-Length: 4\r\n\r\nabcd",
+        "/status": b"HTTP/1.1 2000 OK\r\nContent-Length: 0\r\n\r\n",
+        "/garbage": b"\x00\x01\x02 hello\r\n\r\n",
+        "/fold": b"HTTP/1.1 200 OK\r\nX-A: a\r\n b\r\nContent-Length: 0\r\n\r\n",
+        "/huge": b"HTTP/1.1 200 OK\r\nX-Big: " + b"a" * 20000 + b"\r\nContent-Length: 0\r\n\r\n",
+    }
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}))
+    bad = []
+    for path in srv.responses:
+        s = t.connect(port)
+        s.sendall(f"GET {path} HTTP/1.1\r\nHost: t\r\n\r\n".encode())
+        raw, how = recv_until_eof(s, t.timeout(5))
+        if not raw.startswith(b"HTTP/1.1 502"):
+            bad.append(f"{path}: {raw[:50]!r}")
+    check(not bad, f"invalid server responses passed on instead of 502: {bad}")
+
+
+def _slow_sink_handler(sock, srv):
+    """Reads requests; answers each once its whole body arrived."""
+    bs = BufSock(sock, srv.timeout)
+    while True:
+        req = read_request(bs)
+        srv.seen.append((req["target"], len(req["body"])))
+        sock.sendall(http_response(200, req["target"].encode()))
+
+
+def test_http_client_abort_mid_body_no_desync(t):
+    srv = t.pyserver("handler", handler=_slow_sink_handler)
+    srv.seen = []
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: 100000\r\n\r\n" + b"x" * 5000)
+    s.close()  # gone with 95000 body bytes missing
+    # A new client must get its own answer, not one for bytes of the aborted body.
+    for i in range(5):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+        c.request("GET", f"/after{i}")
+        r = c.getresponse()
+        body = r.read()
+        check(r.status == 200 and body == f"/after{i}".encode(),
+              f"request {i} after an aborted upload: {r.status} {body!r}")
+        c.close()
+    check(("/upload", 100000) not in srv.seen, f"server saw {srv.seen}")

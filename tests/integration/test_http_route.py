@@ -158,7 +158,8 @@ def test_http_forwardfor_except_and_forwarded(t):
 
 
 def test_http_response_header_rules(t):
-    srv = _echo_server(t, resp_fields=[("Server", "pyserver/1.0"), ("X-Frame-Options", "SAMEORIGIN"),
+    srv = _echo_server(t, resp_fields=[("Server", "pyserver/1.0"),
+                                       ("X-Frame-Options", "SAMEORIGIN"),
                                        ("Connection", "keep-alive, X-Srv-Hop"), ("X-Srv-Hop", "1"),
                                        ("Keep-Alive", "timeout=9")])
     port = t.free_port()
@@ -363,22 +364,13 @@ def _hash_spread(t, balance, make_req):
           f"{set(mapping.values())}")
 
 
-_HASH_BUG = ("balance uri/url_param/hdr behave as roundrobin: lb_pick() in balancer/lb.c has no "
-             "case for CFG_LB_URI/URL_PARAM/HDR (falls to default: roundrobin) and the Maglev "
-             "table is only built for CFG_LB_SOURCE (balancer/server.c, health.c), so the "
-             "request hash from stream.c request_hash() is ignored")
-
-
-@xfail(_HASH_BUG)
 def test_http_balance_uri(t):
     _hash_spread(t, "uri", lambda k, rep: (f"/obj/{k}", {}))
 
 
-@xfail(_HASH_BUG)
 def test_http_balance_url_param(t):
     _hash_spread(t, "url_param id", lambda k, rep: (f"/q?x={rep}&id=u{k}&y={rep * 7}", {}))
 
 
-@xfail(_HASH_BUG)
 def test_http_balance_hdr(t):
     _hash_spread(t, "hdr(X-User)", lambda k, rep: (f"/p/{rep}", {"X-User": f"user{k}"}))
