@@ -73,8 +73,11 @@ struct hs {
     struct relay_dir c2s, s2c;
     uint8_t state;
     uint8_t req_method, req_body, resp_body, req_ver;
-    uint32_t req_head_len;
+    uint32_t req_head_len; /* the request head stays at rbuf[0..req_head_len) until the
+                              exchange ends: http-response rules evaluate it */
     uint32_t req_inbuf; /* body bytes of this request in rbuf after the head */
+    bool req_shifted;   /* the request's bytes were dropped from rbuf (tunnel, next request) */
+    const struct http_msg *acl_msg; /* borrowed: the parsed request during rule evaluation */
     struct http_chunk req_chunk, resp_chunk;
     bool req_sent;      /* the head went to the server */
     bool req_done;      /* the whole request reached the server */
@@ -102,6 +105,8 @@ struct hs {
 };
 
 static _Thread_local struct http_msg tl_msg;
+/* The request re-parsed for http-response rules while tl_msg holds the response. */
+static _Thread_local struct http_msg tl_req_msg;
 
 static void hs_close(struct hs *h);
 static void hs_read_request(struct hs *h);
@@ -428,7 +433,7 @@ static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *ite
                      size_t *vlen)
 {
     struct hs *h = msg;
-    const struct http_msg *m = &tl_msg;
+    const struct http_msg *m = h->acl_msg;
     int i = http_hdr_find(h->rbuf, m, lname, lname_len, (unsigned)*iter);
     if (i < 0)
         return false;
@@ -461,6 +466,7 @@ static void fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx 
     c->ver_minor = m->version_minor;
     c->hdr_next = hdr_next;
     c->msg = h;
+    h->acl_msg = m;
     get_cli_addr(h);
     c->src = &h->cli_addr.sa;
     if (!h->have_dst_port) { /* once per connection, only for dst_port ACLs' sake */
@@ -725,6 +731,35 @@ static void reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct
     send_local(h, status, o.p, o.len);
 }
 
+/* A Cookie field without the pair `name=...`; nothing when no pair is left. */
+static void out_cookie_without(struct out *o, const char *v, size_t vl, const char *name)
+{
+    size_t nl = strlen(name), start = o->len;
+    bool any = false;
+    out_str(o, "cookie: ");
+    size_t pos = 0;
+    while (pos < vl) {
+        while (pos < vl && (v[pos] == ' ' || v[pos] == ';'))
+            pos++;
+        size_t b = pos;
+        while (pos < vl && v[pos] != ';')
+            pos++;
+        size_t e = pos;
+        while (e > b && v[e - 1] == ' ')
+            e--;
+        if (e == b || (e - b > nl && v[b + nl] == '=' && memcmp(v + b, name, nl) == 0))
+            continue;
+        if (any)
+            out_put(o, "; ", 2);
+        out_put(o, v + b, e - b);
+        any = true;
+    }
+    if (!any)
+        o->len = start;
+    else
+        out_put(o, "\r\n", 2);
+}
+
 /* Rebuild the request head for the server into h->obuf. */
 static int build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
 {
@@ -739,6 +774,9 @@ static int build_request(struct hs *h, const struct http_msg *m, const struct hd
         return -1;
     struct out o = {.p = h->obuf, .cap = cap};
     const char *b = h->rbuf;
+    /* insert+indirect: the persistence cookie is sluice's business, not the server's. */
+    const struct cfg_cookie *ck = &h->be->cfg->http.cookie;
+    bool indirect_cookie = ck->name[0] && ck->insert && ck->indirect;
     out_put(&o, b + m->start.off, m->start.len);
     out_put(&o, "\r\n", 2);
     for (unsigned i = 0; i < m->nhdr; i++) {
@@ -750,6 +788,10 @@ static int build_request(struct hs *h, const struct http_msg *m, const struct hd
         }
         if (edits_drop(e, b + hd->name_off, hd->name_len))
             continue;
+        if (indirect_cookie && hd->name_len == 6 && !strncasecmp(b + hd->name_off, "cookie", 6)) {
+            out_cookie_without(&o, b + hd->value_off, hd->value_len, ck->name);
+            continue;
+        }
         out_put(&o, b + hd->name_off, hd->name_len);
         out_put(&o, ": ", 2);
         out_put(&o, b + hd->value_off, hd->value_len);
@@ -807,6 +849,7 @@ static void process_request(struct hs *h, const struct http_msg *m)
     h->req_ver = m->version_minor;
     h->req_body = m->body;
     h->req_head_len = m->head_len;
+    h->req_shifted = false;
     h->idempotent = method_idempotent(m->method);
     h->upgrade = (m->flags & HTTP_F_CONN_UPGRADE) && (m->flags & HTTP_F_UPGRADE_WS);
     h->cli_keep = http_msg_keep_alive(m) && !fp->http.httpclose;
@@ -881,6 +924,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
             return;
         }
     }
+    if (bp->http.httpclose)
+        h->cli_keep = false; /* HAProxy applies it from either side */
     enum http_reuse reuse = bp->http.reuse;
     h->srv_keep = reuse != HTTP_REUSE_NEVER && !bp->http.http_server_close &&
                   !fp->http.http_server_close && !bp->http.httpclose && !h->upgrade;
@@ -893,6 +938,20 @@ static void process_request(struct hs *h, const struct http_msg *m)
         return;
     }
     hs_start_server(h, NULL);
+}
+
+/* Drop this request's bytes from rbuf: what follows is the next pipelined request. */
+static void shift_request(struct hs *h)
+{
+    if (h->req_shifted || !h->rbuf)
+        return;
+    uint32_t used = h->req_head_len + h->req_inbuf;
+    if (used > h->rlen)
+        used = h->rlen;
+    memmove(h->rbuf, h->rbuf + used, h->rlen - used);
+    h->rlen -= used;
+    h->rprev = 0;
+    h->req_shifted = true;
 }
 
 /* ---- server side ---------------------------------------------------------------------------- */
@@ -1026,11 +1085,6 @@ static void send_request(struct hs *h)
         hs_reply_error(h, 502);
         return;
     }
-    /* Whatever follows this request's bytes is the next pipelined request. */
-    uint32_t used = h->req_head_len + h->req_inbuf;
-    memmove(h->rbuf, h->rbuf + used, h->rlen - used);
-    h->rlen -= used;
-    h->rprev = 0;
     h->req_done = h->req_body == HTTP_BODY_NONE ||
                   (h->req_body == HTTP_BODY_LENGTH && h->c2s.limit == 0) ||
                   (h->req_body == HTTP_BODY_CHUNKED && http_chunk_is_done(&h->req_chunk));
@@ -1122,13 +1176,18 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
                           struct out *o)
 {
     const char *b = h->sbuf;
-    char line[64];
+    char line[320];
     int status = m->status;
-    for (unsigned i = 0; i < e->n; i++)
-        if (e->rule[i]->action == HTTP_ACT_SET_STATUS)
+    const char *reason = NULL;
+    for (unsigned i = 0; i < e->n; i++) {
+        if (e->rule[i]->action == HTTP_ACT_SET_STATUS) {
             status = e->rule[i]->status;
-    if (status != m->status) {
-        snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status, http_reason(status));
+            reason = e->rule[i]->value;
+        }
+    }
+    if (status != m->status || reason) {
+        snprintf(line, sizeof(line), "HTTP/1.1 %d %s\r\n", status,
+                 reason ? reason : http_reason(status));
         out_str(o, line);
     } else {
         out_str(o, "HTTP/1.1 ");
@@ -1186,9 +1245,7 @@ static void server_failed(struct hs *h, char when, int status)
         h->sc = srv_conn_open(h->w, h->sv, h, on_srv_event, &err);
         if (h->sc) {
             h->retries_done++;
-            /* rbuf already moved past this request: send the rebuilt head alone */
-            h->req_head_len = 0;
-            h->req_inbuf = 0;
+            h->req_inbuf = 0; /* bodiless: the rebuilt head alone */
             h->state = HS_CONNECTING;
             h->t_conn = h->w->now;
             arm_timer(h);
@@ -1281,15 +1338,20 @@ static void read_response(struct hs *h)
             struct hdr_edits edits = {.n = 0};
             const struct cfg_http_rule *term = NULL;
             if (bp->http.nresp_rules || fp->http.nresp_rules) {
-                /* Response rules see the request's ACL context (path, headers are the
-                 * request's: HAProxy's res.* fetches are not supported yet). */
+                /* Response rules see the request (path, method, request headers), as
+                 * HAProxy's req.* fetches do; res.* fetches are not supported yet. */
                 struct acl_ctx ctx;
-                memset(&ctx, 0, sizeof(ctx));
-                ctx.method = "";
-                ctx.target = ctx.path = "";
-                get_cli_addr(h);
-                ctx.src = &h->cli_addr.sa;
-                ctx.match_data = pool_match_data(h->w);
+                struct http_msg *rq = &tl_req_msg;
+                if (h->rbuf && !h->req_shifted &&
+                    http_parse_request(h->rbuf, h->req_head_len, 0, rq) > 0) {
+                    fill_acl_ctx(h, rq, &ctx);
+                } else { /* only the connection's facts are known */
+                    memset(&ctx, 0, sizeof(ctx));
+                    ctx.method = ctx.target = ctx.path = "";
+                    get_cli_addr(h);
+                    ctx.src = &h->cli_addr.sa;
+                    ctx.match_data = pool_match_data(h->w);
+                }
                 term = run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx,
                                  &edits);
                 if (!term && bp != fp)
@@ -1353,6 +1415,7 @@ static void read_response(struct hs *h)
                 relay_dir_release(h->w, &h->c2s);
                 relay_dir_init(&h->c2s, RELAY_UNLIMITED);
                 h->req_done = true;
+                shift_request(h);
                 /* Bytes the client sent after its request belong to the new protocol. */
                 if (h->rlen && relay_send(h->w, &h->c2s, &h->sc->side, h->rbuf, h->rlen) < 0) {
                     set_term(h, 'S', 'D');
@@ -1405,6 +1468,7 @@ static void finish_exchange(struct hs *h)
         drop_server_conn(h);
     }
     release_slot(h);
+    shift_request(h);
     if (!h->cli_keep) {
         hs_linger(h);
         return;

@@ -239,9 +239,6 @@ def test_http_httpclose_frontend(t):
     _httpclose(t, ["option = httpclose"], [])
 
 
-@xfail("option httpclose in a [backend] does not close the client connection: "
-       "process_request() in net/http/stream.c computes cli_keep from fp->http.httpclose only "
-       "(HAProxy applies httpclose set in either the frontend or the backend)")
 def test_http_httpclose_backend(t):
     _httpclose(t, [], ["option = httpclose"])
 
