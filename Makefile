@@ -48,7 +48,7 @@ integration: all
 
 # The parser fuzz run is bounded (FUZZ_SECONDS) and runs before the integration tests so that
 # their "N passed, N failed" line closes the output.
-test: deps
+test: deps fmt-check
 	@$(MAKE) --no-print-directory all $(BUILD)/unit
 	@$(MAKE) --no-print-directory unit fuzz-smoke integration
 
@@ -91,7 +91,7 @@ fmt:
 	clang-format -i $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
 
 fmt-check:
-	clang-format --dry-run --Werror $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
+	@clang-format --dry-run --Werror $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

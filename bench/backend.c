@@ -803,7 +803,8 @@ static bool http_handle(struct conn *c, const struct req *r)
         }
         return true;
     }
-    if (plen >= 5 && memcmp(r->path + plen - 5, "/name", 5) == 0) /* also /api/name: routing demos */
+    if (plen >= 5 &&
+        memcmp(r->path + plen - 5, "/name", 5) == 0) /* also /api/name: routing demos */
         return http_respond(c, 200, keep, strlen(opt_name), opt_name, strlen(opt_name), head);
     if (path_is(&rr, "/status/", &rest)) {
         uint64_t st;

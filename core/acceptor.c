@@ -19,7 +19,7 @@
 #include "core/log.h"
 
 #define ACCEPT_PAUSE_MS 100
-#define ACCEPT_EVENTS 64
+#define ACCEPT_EVENTS   64
 
 struct acceptor {
     struct runtime *rt; /* borrowed */
@@ -27,11 +27,11 @@ struct acceptor {
     int epfd;
     bool started;
     _Atomic bool stop;
-    uint64_t *assigned;   /* owned: sockets handed to each worker (this thread writes) */
-    bool *to_wake;        /* owned: workers that got sockets in this batch */
-    bool *fe_paused;      /* owned: per frontend */
-    bool all_paused;      /* global maxconn or EMFILE */
-    uint64_t resume_at;   /* EMFILE pause end, 0 when not paused for EMFILE */
+    uint64_t *assigned; /* owned: sockets handed to each worker (this thread writes) */
+    bool *to_wake;      /* owned: workers that got sockets in this batch */
+    bool *fe_paused;    /* owned: per frontend */
+    bool all_paused;    /* global maxconn or EMFILE */
+    uint64_t resume_at; /* EMFILE pause end, 0 when not paused for EMFILE */
     uint64_t last_emfile_log;
 };
 
@@ -41,7 +41,8 @@ static void set_listening(size_t fi, bool on)
 {
     struct frontend *fe = &acc.rt->fes[fi];
     for (size_t i = 0; i < fe->cfg->nbinds; i++) {
-        struct epoll_event e = {.events = on ? EPOLLIN : 0, .data.u64 = HANDOFF_PACK(fi, i, fe->fds[i])};
+        struct epoll_event e = {.events = on ? EPOLLIN : 0,
+                                .data.u64 = HANDOFF_PACK(fi, i, fe->fds[i])};
         epoll_ctl(acc.epfd, EPOLL_CTL_MOD, fe->fds[i], &e);
     }
 }
@@ -98,7 +99,8 @@ static bool accept_batch(uint64_t lkey)
             if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS || errno == ENOMEM) {
                 uint64_t now = clock_mono_ms();
                 if (now - acc.last_emfile_log > 10000) {
-                    log_msg(LOG_LV_ERR, "frontend %s: accept() failed (%s): pausing "
+                    log_msg(LOG_LV_ERR,
+                            "frontend %s: accept() failed (%s): pausing "
                             "accepts for %d ms (raise ulimit -n or lower maxconn)",
                             fe->cfg->name, strerror(errno), ACCEPT_PAUSE_MS);
                     acc.last_emfile_log = now;

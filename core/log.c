@@ -18,7 +18,7 @@
 #include <unistd.h>
 
 #define LOG_RING_SIZE (256u * 1024u)
-#define LOG_FLUSH_MS 20
+#define LOG_FLUSH_MS  20
 
 struct log_ring {
     alignas(64) _Atomic uint64_t head; /* consumer: logger thread */

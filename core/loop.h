@@ -5,7 +5,7 @@
 
 #include <stdint.h>
 
-#define LOOP_IN 0x1u
+#define LOOP_IN  0x1u
 #define LOOP_OUT 0x2u
 #define LOOP_HUP 0x4u /* peer closed its side (RDHUP) or hang-up */
 #define LOOP_ERR 0x8u

@@ -20,8 +20,8 @@
 #include "core/epoch.h"
 #include "core/log.h"
 #include "core/worker.h"
-#include "net/sock.h"
 #include "net/http/stream.h"
+#include "net/sock.h"
 #include "net/tcp_proxy.h"
 
 #define SLUICE_VERSION "0.1.0"
@@ -29,16 +29,15 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out,
-            "Usage: sluice -f FILE [-c] [-D] [-p PIDFILE]\n"
-            "  -f FILE     configuration file (HAProxy-style INI)\n"
-            "  -c          check the configuration and exit (0: valid, 1: invalid)\n"
-            "  -D          run in the background (daemon)\n"
-            "  -p PIDFILE  write the process id to PIDFILE\n"
-            "  -v          print the version and exit\n"
-            "  -h          print this help and exit\n"
-            "Signals: SIGTERM/SIGINT stop accepting and drain live connections for up to\n"
-            "`timeout drain` (default 10s); a second one stops at once.\n");
+    fprintf(out, "Usage: sluice -f FILE [-c] [-D] [-p PIDFILE]\n"
+                 "  -f FILE     configuration file (HAProxy-style INI)\n"
+                 "  -c          check the configuration and exit (0: valid, 1: invalid)\n"
+                 "  -D          run in the background (daemon)\n"
+                 "  -p PIDFILE  write the process id to PIDFILE\n"
+                 "  -v          print the version and exit\n"
+                 "  -h          print this help and exit\n"
+                 "Signals: SIGTERM/SIGINT stop accepting and drain live connections for up to\n"
+                 "`timeout drain` (default 10s); a second one stops at once.\n");
 }
 
 /* Give the process enough descriptors for maxconn (two per proxied connection plus pipes). */
@@ -52,9 +51,10 @@ static void raise_nofile(int maxconn)
         return;
     rl.rlim_cur = want < rl.rlim_max ? want : rl.rlim_max;
     if (setrlimit(RLIMIT_NOFILE, &rl) < 0 || rl.rlim_cur < want)
-        log_msg(LOG_LV_WARN, "maxconn %d needs %lu file descriptors but only %lu are allowed "
-                "(raise the hard limit with ulimit -n)", maxconn, (unsigned long)want,
-                (unsigned long)rl.rlim_cur);
+        log_msg(LOG_LV_WARN,
+                "maxconn %d needs %lu file descriptors but only %lu are allowed "
+                "(raise the hard limit with ulimit -n)",
+                maxconn, (unsigned long)want, (unsigned long)rl.rlim_cur);
 }
 
 static int check_supported(const struct config *cfg, char *err, size_t errlen)
@@ -63,16 +63,19 @@ static int check_supported(const struct config *cfg, char *err, size_t errlen)
         const struct cfg_proxy *p = &cfg->proxies[i];
         for (size_t b = 0; p->mode == CFG_MODE_HTTP && b < p->nbinds; b++) {
             if (p->binds[b].accept_proxy) {
-                snprintf(err, errlen, "%s:%d: 'accept-proxy' on a mode http bind is not supported "
-                         "by this version yet (use it with mode tcp)", cfg->file,
-                         p->binds[b].line);
+                snprintf(err, errlen,
+                         "%s:%d: 'accept-proxy' on a mode http bind is not supported "
+                         "by this version yet (use it with mode tcp)",
+                         cfg->file, p->binds[b].line);
                 return -1;
             }
         }
     }
     if (cfg->poller == CFG_POLLER_URING) {
-        snprintf(err, errlen, "%s: 'poller io_uring' is not available in this version yet "
-                 "(use poller epoll)", cfg->file);
+        snprintf(err, errlen,
+                 "%s: 'poller io_uring' is not available in this version yet "
+                 "(use poller epoll)",
+                 cfg->file);
         return -1;
     }
     return 0;
@@ -89,11 +92,11 @@ static int bind_frontends(struct runtime *rt, char *err, size_t errlen)
             fe->fds[i] = -1;
         for (size_t i = 0; i < fe->cfg->nbinds; i++) {
             const struct cfg_bind *b = &fe->cfg->binds[i];
-            int fd = sock_listen((const struct sockaddr *)&b->addr, b->addrlen, LISTEN_BACKLOG,
-                                 false);
+            int fd =
+                sock_listen((const struct sockaddr *)&b->addr, b->addrlen, LISTEN_BACKLOG, false);
             if (fd < 0) {
-                snprintf(err, errlen, "%s:%d: cannot bind frontend '%s' to %s: %s",
-                         rt->cfg->file, b->line, fe->cfg->name, b->text, strerror(-fd));
+                snprintf(err, errlen, "%s:%d: cannot bind frontend '%s' to %s: %s", rt->cfg->file,
+                         b->line, fe->cfg->name, b->text, strerror(-fd));
                 return fd;
             }
             fe->fds[i] = fd;
@@ -235,7 +238,8 @@ int main(int argc, char **argv)
         }
     }
     if (!file || optind != argc) {
-        fprintf(stderr, "sluice: %s\n", file ? "unexpected argument" : "no configuration file (-f FILE)");
+        fprintf(stderr, "sluice: %s\n",
+                file ? "unexpected argument" : "no configuration file (-f FILE)");
         usage(stderr);
         return 1;
     }
@@ -333,9 +337,10 @@ int main(int argc, char **argv)
         if (sig == SIGTERM || sig == SIGINT) {
             if (++stop_signals == 1) {
                 uint32_t d = drain_timeout(cfg);
-                log_msg(LOG_LV_NOTICE, "received %s: stopping listeners, draining %d connection(s) "
-                        "for up to %u ms", sig == SIGTERM ? "SIGTERM" : "SIGINT",
-                        atomic_load(&rt.live), d);
+                log_msg(LOG_LV_NOTICE,
+                        "received %s: stopping listeners, draining %d connection(s) "
+                        "for up to %u ms",
+                        sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&rt.live), d);
                 acceptor_stop(&rt);
                 close_listeners(&rt);
                 rt.drain_deadline = clock_coarse_ms() + d;

@@ -6,7 +6,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define TW_SHIFT 3u /* one tick = 8 ms: coarser than the coarse clock is pointless */
+#define TW_SHIFT 3u    /* one tick = 8 ms: coarser than the coarse clock is pointless */
 #define TW_SLOTS 4096u /* one revolution = 32.8 s; later timers wait for their round */
 
 struct timer;

@@ -16,11 +16,11 @@
 #include "core/log.h"
 #include "core/pipe_pool.h"
 
-#define WORKER_INBOX 4096
-#define WORKER_BATCH 256
+#define WORKER_INBOX      4096
+#define WORKER_BATCH      256
 #define WORKER_IDLE_PIPES 64
-#define WORKER_PIPE_SIZE (256u * 1024u)
-#define WORKER_IDLE_BUFS 64
+#define WORKER_PIPE_SIZE  (256u * 1024u)
+#define WORKER_IDLE_BUFS  64
 
 void (*worker_proto_free_hook)(struct worker *w);
 
@@ -117,7 +117,8 @@ void worker_session_begin(struct worker *w, struct session_link *l)
     l->pprev = &w->sessions;
     w->sessions = l;
     w->live++;
-    atomic_store_explicit(&w->accepted, atomic_load_explicit(&w->accepted, memory_order_relaxed) + 1,
+    atomic_store_explicit(&w->accepted,
+                          atomic_load_explicit(&w->accepted, memory_order_relaxed) + 1,
                           memory_order_relaxed);
 }
 

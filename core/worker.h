@@ -28,9 +28,9 @@ typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, unsign
 
 /* Inbox items pack the frontend index, the bind line index (< 256) and the fd. */
 #define HANDOFF_PACK(fi, bi, fd) (((uint64_t)(fi) << 40) | ((uint64_t)(bi) << 32) | (uint32_t)(fd))
-#define HANDOFF_FE(v) ((size_t)((v) >> 40))
-#define HANDOFF_BIND(v) ((unsigned)(((v) >> 32) & 0xff))
-#define HANDOFF_FD(v) ((int)(uint32_t)(v))
+#define HANDOFF_FE(v)            ((size_t)((v) >> 40))
+#define HANDOFF_BIND(v)          ((unsigned)(((v) >> 32) & 0xff))
+#define HANDOFF_FD(v)            ((int)(uint32_t)(v))
 
 struct frontend {
     const struct cfg_proxy *cfg; /* borrowed */
@@ -83,23 +83,23 @@ struct worker {
     int evfd; /* eventfd written by other threads to wake this one */
     struct loop_handler ev_h;
     alignas(64) _Atomic bool sleeping; /* set around epoll_wait; wakers skip the eventfd if clear */
-    _Atomic bool wake_dequeue;          /* a server slot was freed somewhere: retry queues */
+    _Atomic bool wake_dequeue;         /* a server slot was freed somewhere: retry queues */
 
     alignas(64) _Atomic uint64_t closed; /* sessions finished here (this worker writes) */
     _Atomic uint64_t accepted;           /* sessions started here (this worker writes) */
     unsigned live;                       /* sessions alive on this worker */
     unsigned queued;                     /* of which waiting in a queue */
 
-    struct session_link *sessions;  /* every live session (borrowed links) */
-    struct deferred *to_free;       /* freed after the batch */
-    struct lb_cursor **cursors;     /* owned, one per backend */
-    struct queue_head *queues;      /* owned, one per backend */
-    struct pipe_pool *pipes;        /* owned */
-    void *buf_free;                 /* free list of WORKER_BUFSIZE buffers */
+    struct session_link *sessions; /* every live session (borrowed links) */
+    struct deferred *to_free;      /* freed after the batch */
+    struct lb_cursor **cursors;    /* owned, one per backend */
+    struct queue_head *queues;     /* owned, one per backend */
+    struct pipe_pool *pipes;       /* owned */
+    void *buf_free;                /* free list of WORKER_BUFSIZE buffers */
     unsigned buf_free_count;
-    char *scratch;                  /* owned WORKER_BUFSIZE bytes for read-then-write */
-    uint64_t seed;                  /* xorshift state for per-worker randomness */
-    void *proto;                    /* owned by the protocol module (see worker_proto_free_hook) */
+    char *scratch; /* owned WORKER_BUFSIZE bytes for read-then-write */
+    uint64_t seed; /* xorshift state for per-worker randomness */
+    void *proto;   /* owned by the protocol module (see worker_proto_free_hook) */
 };
 
 enum rt_state { RT_RUNNING = 0, RT_DRAINING, RT_STOPPED };
@@ -112,9 +112,9 @@ struct runtime {
     struct worker *workers; /* owned */
     unsigned nworkers;
     alignas(64) _Atomic int live; /* sessions, all frontends */
-    _Atomic int state;             /* enum rt_state */
-    uint64_t drain_deadline;       /* coarse ms; valid once DRAINING */
-    int acceptor_evfd;             /* wakes the acceptor when a slot frees under maxconn */
+    _Atomic int state;            /* enum rt_state */
+    uint64_t drain_deadline;      /* coarse ms; valid once DRAINING */
+    int acceptor_evfd;            /* wakes the acceptor when a slot frees under maxconn */
     _Atomic bool acceptor_waiting;
 };
 
@@ -166,6 +166,6 @@ static inline uint64_t worker_rand(struct worker *w)
     return w->seed = x;
 }
 
-#define container_of(ptr, type, member) ((type *)((char *)(ptr) - offsetof(type, member)))
+#define container_of(ptr, type, member) ((type *)((char *)(ptr)-offsetof(type, member)))
 
 #endif

@@ -93,7 +93,8 @@ static int parse_v1(const uint8_t *buf, size_t len, struct pp_info *out)
     if (!parse_port(f[4], fl[4], &sp) || !parse_port(f[5], fl[5], &dp))
         return -EINVAL;
     if (af == AF_INET) {
-        struct sockaddr_in *a = (struct sockaddr_in *)&out->src, *b = (struct sockaddr_in *)&out->dst;
+        struct sockaddr_in *a = (struct sockaddr_in *)&out->src,
+                           *b = (struct sockaddr_in *)&out->dst;
         a->sin_family = b->sin_family = AF_INET;
         if (!parse_ip(AF_INET, f[2], fl[2], &a->sin_addr) ||
             !parse_ip(AF_INET, f[3], fl[3], &b->sin_addr))
@@ -138,7 +139,8 @@ static int parse_v2(const uint8_t *buf, size_t len, struct pp_info *out)
     case 0x11: { /* TCP over IPv4 */
         if (alen < 12)
             return -EINVAL;
-        struct sockaddr_in *s = (struct sockaddr_in *)&out->src, *d = (struct sockaddr_in *)&out->dst;
+        struct sockaddr_in *s = (struct sockaddr_in *)&out->src,
+                           *d = (struct sockaddr_in *)&out->dst;
         s->sin_family = d->sin_family = AF_INET;
         memcpy(&s->sin_addr, a, 4);
         memcpy(&d->sin_addr, a + 4, 4);

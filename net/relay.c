@@ -112,8 +112,8 @@ int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
         put_buf(w, d);
     }
     while (d->pipe_fill) {
-        ssize_t n = splice(d->pipe.rd, NULL, to->fd, NULL, d->pipe_fill,
-                           SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        ssize_t n =
+            splice(d->pipe.rd, NULL, to->fd, NULL, d->pipe_fill, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
                 to->wblocked = true;
@@ -170,8 +170,8 @@ enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_si
             size_t want = pipe_pool_size(w->pipes);
             if (want > d->limit)
                 want = (size_t)d->limit;
-            ssize_t n = splice(from->fd, NULL, d->pipe.wr, NULL, want,
-                               SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+            ssize_t n =
+                splice(from->fd, NULL, d->pipe.wr, NULL, want, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
             if (n > 0) {
                 d->pipe_fill += (uint32_t)n;
                 d->bytes += (uint64_t)n;

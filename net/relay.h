@@ -17,7 +17,7 @@
 struct relay_side {
     int fd;
     bool readable;
-    bool hup;      /* FIN seen: keep reading until read() returns 0 */
+    bool hup; /* FIN seen: keep reading until read() returns 0 */
     bool wblocked;
     uint64_t last; /* last activity, coarse ms (idle timeouts) */
 };

@@ -5,9 +5,9 @@
  * the timer wheel. */
 #include "net/tcp_proxy.h"
 
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <arpa/inet.h>
 #include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,10 +37,10 @@ struct sess {
     struct queue_link qlink;
     struct loop_handler cli, srv; /* owned fds, -1 when closed */
     struct timer tmr;
-    struct worker *w;    /* borrowed */
-    struct frontend *fe; /* borrowed */
-    struct backend *be;  /* borrowed */
-    struct server *sv;   /* borrowed; counted in sv->cur_conns while sv_counted */
+    struct worker *w;         /* borrowed */
+    struct frontend *fe;      /* borrowed */
+    struct backend *be;       /* borrowed */
+    struct server *sv;        /* borrowed; counted in sv->cur_conns while sv_counted */
     struct relay_side cs, ss; /* client and server socket readiness */
     struct relay_dir c2s, s2c;
     uint8_t state;
@@ -49,8 +49,8 @@ struct sess {
     bool have_cli_addr, have_fe_addr;
     int retries_left;
     int retries_done;
-    uint64_t t_accept;   /* coarse ms */
-    uint64_t t_queued;   /* when queued, 0 if never */
+    uint64_t t_accept; /* coarse ms */
+    uint64_t t_queued; /* when queued, 0 if never */
     uint64_t t_conn_start, t_conn_end;
     struct timespec accept_wall;
     union sockaddr_any cli_addr, fe_addr;
@@ -196,15 +196,14 @@ static void tcplog(struct sess *s)
         tw = s->t_queued ? tw : -1;
     long tc = s->t_conn_end ? (long)(s->t_conn_end - s->t_conn_start) : -1;
     long tt = (long)(now - s->t_accept);
-    int n = snprintf(line, sizeof(line),
-                     "%s [%s] %s %s/%s %ld/%ld/%ld %llu %c%c %d/%d/%d/%d/%d 0/%d\n", cli, date,
-                     s->fe->cfg->name, s->be ? s->be->cfg->name : s->fe->cfg->name, s->sv ? s->sv->cfg->name : "<NOSRV>", tw,
-                     tc, tt, (unsigned long long)s->s2c.bytes, s->term[0], s->term[1],
-                     atomic_load_explicit(&s->w->rt->live, memory_order_relaxed),
-                     atomic_load_explicit(&s->fe->live, memory_order_relaxed), 0,
-                     s->sv ? atomic_load_explicit(&s->sv->cur_conns, memory_order_relaxed) : 0,
-                     s->retries_done,
-                     s->be ? atomic_load_explicit(&s->be->queued, memory_order_relaxed) : 0);
+    int n = snprintf(
+        line, sizeof(line), "%s [%s] %s %s/%s %ld/%ld/%ld %llu %c%c %d/%d/%d/%d/%d 0/%d\n", cli,
+        date, s->fe->cfg->name, s->be ? s->be->cfg->name : s->fe->cfg->name,
+        s->sv ? s->sv->cfg->name : "<NOSRV>", tw, tc, tt, (unsigned long long)s->s2c.bytes,
+        s->term[0], s->term[1], atomic_load_explicit(&s->w->rt->live, memory_order_relaxed),
+        atomic_load_explicit(&s->fe->live, memory_order_relaxed), 0,
+        s->sv ? atomic_load_explicit(&s->sv->cur_conns, memory_order_relaxed) : 0, s->retries_done,
+        s->be ? atomic_load_explicit(&s->be->queued, memory_order_relaxed) : 0);
     if (n > 0)
         log_traffic(s->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
@@ -388,7 +387,7 @@ static void route_and_connect(struct sess *s)
         get_fe_addr(s);
         ctx.src = &s->cli_addr.sa;
         ctx.dst_port = ntohs(s->fe_addr.sa.sa_family == AF_INET6 ? s->fe_addr.in6.sin6_port
-                                                                   : s->fe_addr.in.sin_port);
+                                                                 : s->fe_addr.in.sin_port);
         for (size_t i = 0; i < fp->http.nuse_backends; i++) {
             const struct cfg_use_backend *u = &fp->http.use_backends[i];
             struct backend *b = balancer_find(s->w->rt->bal, u->backend);

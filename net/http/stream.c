@@ -47,7 +47,7 @@ union sockaddr_any {
 };
 
 #define HS_LOGLINE_MAX 1024 /* request line kept for the log, as HAProxy's default */
-#define HS_LINGER_MS 1000
+#define HS_LINGER_MS   1000
 
 struct hs {
     struct session_link link;
@@ -75,26 +75,26 @@ struct hs {
     uint8_t req_method, req_body, resp_body, req_ver;
     uint32_t req_head_len; /* the request head stays at rbuf[0..req_head_len) until the
                               exchange ends: http-response rules evaluate it */
-    uint32_t req_inbuf; /* body bytes of this request in rbuf after the head */
-    bool req_shifted;   /* the request's bytes were dropped from rbuf (tunnel, next request) */
+    uint32_t req_inbuf;    /* body bytes of this request in rbuf after the head */
+    bool req_shifted;      /* the request's bytes were dropped from rbuf (tunnel, next request) */
     const struct http_msg *acl_msg; /* borrowed: the parsed request during rule evaluation */
     struct http_chunk req_chunk, resp_chunk;
-    bool req_sent;      /* the head went to the server */
-    bool req_done;      /* the whole request reached the server */
+    bool req_sent; /* the head went to the server */
+    bool req_done; /* the whole request reached the server */
     bool resp_head_done, resp_done;
-    bool cli_keep;      /* the client allows another request */
-    bool srv_keep;      /* the server connection may be reused */
-    bool upgrade;       /* the request asks for a protocol switch */
+    bool cli_keep; /* the client allows another request */
+    bool srv_keep; /* the server connection may be reused */
+    bool upgrade;  /* the request asks for a protocol switch */
     bool idempotent;
-    bool first;         /* first request on this client connection */
+    bool first; /* first request on this client connection */
     bool have_cli_addr;
     bool have_dst_port;
     uint16_t dst_port;
-    bool local_reply;   /* answered by sluice itself */
-    bool logged;        /* the current request's log line was written */
+    bool local_reply; /* answered by sluice itself */
+    bool logged;      /* the current request's log line was written */
     int status;
     int retries_left, retries_done;
-    uint32_t hash;      /* balance key of the current request */
+    uint32_t hash;       /* balance key of the current request */
     uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */
     char term[2];
     uint64_t t_accept, t_req, t_req_head, t_queue, t_conn, t_conn_end, t_resp, t_idle_from;
@@ -300,7 +300,8 @@ static void httplog(struct hs *h)
     snprintf(date + dl, sizeof(date) - dl, ".%03ld", h->req_wall.tv_nsec / 1000000);
     uint64_t now = h->w->now;
     long tr = h->t_req_head ? (long)(h->t_req_head - h->t_req) : -1;
-    long tw = h->t_queue ? (long)((h->t_conn ? h->t_conn : now) - h->t_queue) : (h->t_conn ? 0 : -1);
+    long tw =
+        h->t_queue ? (long)((h->t_conn ? h->t_conn : now) - h->t_queue) : (h->t_conn ? 0 : -1);
     long tc = h->t_conn_end ? (long)(h->t_conn_end - h->t_conn) : -1;
     long trr = h->t_resp ? (long)(h->t_resp - (h->t_conn_end ? h->t_conn_end : h->t_req_head)) : -1;
     long ta = (long)(now - h->t_req);
@@ -473,8 +474,8 @@ static void fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx 
         union sockaddr_any local;
         socklen_t ll = sizeof(local);
         if (getsockname(h->cli.fd, &local.sa, &ll) == 0)
-            h->dst_port = ntohs(local.sa.sa_family == AF_INET6 ? local.in6.sin6_port
-                                                               : local.in.sin_port);
+            h->dst_port =
+                ntohs(local.sa.sa_family == AF_INET6 ? local.in6.sin6_port : local.in.sin_port);
         h->have_dst_port = true;
     }
     c->dst_port = h->dst_port;
@@ -631,8 +632,8 @@ static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struc
         size_t pos = 0, vl;
         const char *v;
         const char *name = bp->http.hash_arg;
-        if (c->query && acl_url_param_next(c->query, c->query_len, name, strlen(name), &pos, &v,
-                                           &vl))
+        if (c->query &&
+            acl_url_param_next(c->query, c->query_len, name, strlen(name), &pos, &v, &vl))
             return lb_hash_bytes(v, vl);
         return (uint32_t)worker_rand(h->w);
     }
@@ -699,7 +700,8 @@ static void reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct
             out_str(&o, r->value);
         } else if (r->redirect == HTTP_REDIR_PREFIX) {
             size_t vl = strlen(r->value);
-            out_put(&o, r->value, (vl && r->value[vl - 1] == '/' && pl && path[0] == '/') ? vl - 1 : vl);
+            out_put(&o, r->value,
+                    (vl && r->value[vl - 1] == '/' && pl && path[0] == '/') ? vl - 1 : vl);
             out_put(&o, path, pl);
         } else { /* scheme */
             out_str(&o, r->value);
@@ -814,8 +816,9 @@ static int build_request(struct hs *h, const struct http_msg *m, const struct hd
     if (fh->forwarded || bh->forwarded) {
         char ip[INET6_ADDRSTRLEN], fwd[INET6_ADDRSTRLEN + 64];
         client_ip(h, ip, sizeof(ip));
-        int n = snprintf(fwd, sizeof(fwd), h->cli_addr.sa.sa_family == AF_INET6 ? "for=\"[%s]\";proto=http"
-                                                                                 : "for=%s;proto=http",
+        int n = snprintf(fwd, sizeof(fwd),
+                         h->cli_addr.sa.sa_family == AF_INET6 ? "for=\"[%s]\";proto=http"
+                                                              : "for=%s;proto=http",
                          ip);
         out_hdr(&o, "forwarded", 9, fwd, (size_t)n);
     }
@@ -875,8 +878,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
         size_t off = 0;
         while (off < avail) {
             size_t used, doff, dlen;
-            int r = http_chunk_parse(&h->req_chunk, h->rbuf + m->head_len + off, avail - off,
-                                     &used, &doff, &dlen);
+            int r = http_chunk_parse(&h->req_chunk, h->rbuf + m->head_len + off, avail - off, &used,
+                                     &doff, &dlen);
             if (r < 0) {
                 set_term(h, 'P', 'R');
                 hs_reply_error(h, 400);
@@ -1078,8 +1081,8 @@ static void send_request(struct hs *h)
     uint64_t limit = h->c2s.limit;
     relay_dir_init(&h->c2s, limit);
     relay_dir_init(&h->s2c, 0);
-    if (relay_sendv(h->w, &h->c2s, ss, h->obuf, h->olen, h->rbuf + h->req_head_len,
-                    h->req_inbuf) < 0) {
+    if (relay_sendv(h->w, &h->c2s, ss, h->obuf, h->olen, h->rbuf + h->req_head_len, h->req_inbuf) <
+        0) {
         set_term(h, 'S', 'C');
         drop_server_conn(h);
         hs_reply_error(h, 502);
@@ -1352,8 +1355,8 @@ static void read_response(struct hs *h)
                     ctx.src = &h->cli_addr.sa;
                     ctx.match_data = pool_match_data(h->w);
                 }
-                term = run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx,
-                                 &edits);
+                term =
+                    run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx, &edits);
                 if (!term && bp != fp)
                     term = run_rules(&fp->http, fp->http.resp_rules, fp->http.nresp_rules, &ctx,
                                      &edits);

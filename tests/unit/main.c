@@ -5,7 +5,9 @@
 
 /* Each test_<module>.c defines suite_<module>(), which adds its suite and returns a CUnit error
  * code. Declared weak so the runner links while a module's tests are still being written. */
-#define SUITES(X) X(config) X(balancer) X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl)
+#define SUITES(X)                                                                                  \
+    X(config)                                                                                      \
+    X(balancer) X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 
@@ -15,7 +17,7 @@ int main(int argc, char **argv)
         return 2;
 #define REGISTER(n)                                                                                \
     if (suite_##n && suite_##n() != CUE_SUCCESS) {                                                 \
-        fprintf(stderr, "cannot register suite %s: %s\n", #n, CU_get_error_msg());                \
+        fprintf(stderr, "cannot register suite %s: %s\n", #n, CU_get_error_msg());                 \
         return 2;                                                                                  \
     }
     SUITES(REGISTER)

@@ -40,15 +40,15 @@ static void test_v1_rejects(void)
 {
     static const char *bad[] = {
         "GET / HTTP/1.1\r\n",
-        "PROXY TCP4 1.2.3.4 10.0.0.1 5555\r\n",        /* missing port */
-        "PROXY TCP4 1.2.3.4 10.0.0.1 5555 80 9\r\n",   /* extra field */
-        "PROXY TCP4 1.2.3.4  10.0.0.1 5555 80\r\n",    /* double space */
-        "PROXY TCP4 1.2.3.999 10.0.0.1 5555 80\r\n",   /* bad address */
-        "PROXY TCP4 ::1 10.0.0.1 5555 80\r\n",         /* family mismatch */
-        "PROXY TCP4 1.2.3.4 10.0.0.1 65536 80\r\n",    /* port range */
-        "PROXY TCP4 1.2.3.4 10.0.0.1 055 80\r\n",      /* leading zero */
-        "PROXY UDP4 1.2.3.4 10.0.0.1 5555 80\r\n",     /* protocol */
-        "PROXY TCP4 1.2.3.4 10.0.0.1 5555 80\n",       /* bare LF */
+        "PROXY TCP4 1.2.3.4 10.0.0.1 5555\r\n",      /* missing port */
+        "PROXY TCP4 1.2.3.4 10.0.0.1 5555 80 9\r\n", /* extra field */
+        "PROXY TCP4 1.2.3.4  10.0.0.1 5555 80\r\n",  /* double space */
+        "PROXY TCP4 1.2.3.999 10.0.0.1 5555 80\r\n", /* bad address */
+        "PROXY TCP4 ::1 10.0.0.1 5555 80\r\n",       /* family mismatch */
+        "PROXY TCP4 1.2.3.4 10.0.0.1 65536 80\r\n",  /* port range */
+        "PROXY TCP4 1.2.3.4 10.0.0.1 055 80\r\n",    /* leading zero */
+        "PROXY UDP4 1.2.3.4 10.0.0.1 5555 80\r\n",   /* protocol */
+        "PROXY TCP4 1.2.3.4 10.0.0.1 5555 80\n",     /* bare LF */
     };
     struct pp_info pi;
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
