@@ -1,19 +1,25 @@
 #!/usr/bin/env bash
 # Syscalls and context switches per request of one contestant, for bench/RESULTS.md's profiles.
 #
-#   bench/profile.sh B|C|D S1|S2 [SECONDS]     (B sluice, C haproxy tcp, D haproxy tcp + splice)
+#   bench/profile.sh B|C|D|E|F|G|H S1|S2 [SECONDS]
 #
-# Starts the backend and the proxy pinned to CPU 1 as scripts/bench.sh does, runs wrk (CPU 0,
-# -c64, S2 with Connection: close) for SECONDS (default 3) while `strace -c -f` is attached,
-# then prints per-request syscall counts (strace slows the proxy: use the counts, not the speed)
-# and a second, untraced run's context switches per request. Stops what it started, by PID.
+# Contestants as in scripts/bench.sh: B sluice mode tcp, C haproxy tcp, D haproxy tcp + splice;
+# E sluice mode http, F haproxy http, G haproxy http + splice-response, H nginx (its one worker is
+# traced and counted). Starts the backend and the proxy pinned to CPU 1 as scripts/bench.sh does,
+# runs wrk (CPU 0, -c64, S2 with Connection: close) for SECONDS (default 3) while `strace -c -f`
+# is attached, then prints per-request syscall counts (strace slows the proxy: use the counts, not
+# the speed), and for a second, untraced run: context switches per request (per thread, voluntary
+# and involuntary) and the server connections the backend accepted per request (connection reuse).
+# Stops what it started, by PID. SLUICE overrides the binary (build/sluice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-C=${1:?contestant B, C or D}
+C=${1:?contestant B, C, D, E, F, G or H}
 S=${2:?scenario S1 or S2}
 SECS=${3:-3}
 command -v strace >/dev/null || { echo "profile: strace is missing" >&2; exit 1; }
 make --no-print-directory -s build/backend
+SLUICE=${SLUICE:-build/sluice}
+ulimit -n "$(ulimit -Hn)"
 T=$(mktemp -d /tmp/sluice-profile.XXXXXX)
 PIDS=()
 cleanup() {
@@ -31,17 +37,26 @@ BPORT=$(cat "$T/ready")
 PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
 subst=(-e "s/@PORT@/$PORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/6000/")
 case $C in
-B)
-    sed "${subst[@]}" bench/sluice-tcp.ini.in >"$T/cfg"
-    taskset -c 1 build/sluice -f "$T/cfg" >"$T/log" 2>&1 &
+B | E)
+    ini=bench/sluice-tcp.ini.in
+    [ "$C" = E ] && ini=bench/sluice-http.ini.in
+    sed "${subst[@]}" "$ini" >"$T/cfg"
+    taskset -c 1 "$SLUICE" -f "$T/cfg" >"$T/log" 2>&1 &
     ;;
-C | D)
-    splice=""
+C | D | F | G)
+    splice="" cfg=bench/haproxy-tcp.cfg.in
     [ "$C" = D ] && splice='    option splice-request\n    option splice-response'
-    sed "${subst[@]}" -e "s/@SPLICE@/$splice/" bench/haproxy-tcp.cfg.in >"$T/cfg"
+    [ "$C" = F ] && cfg=bench/haproxy-http.cfg.in
+    [ "$C" = G ] && splice='    option splice-response' cfg=bench/haproxy-http.cfg.in
+    sed "${subst[@]}" -e "s/@SPLICE@/$splice/" "$cfg" >"$T/cfg"
     taskset -c 1 haproxy -f "$T/cfg" -db >"$T/log" 2>&1 &
     ;;
-*) echo "profile: contestant is B, C or D" >&2; exit 2 ;;
+H)
+    sed "${subst[@]}" -e "s|@DIR@|$T|g" -e "s/@WORKER_CONNS@/12000/" -e "s/@NOFILE@/15100/" \
+        bench/nginx.conf.in >"$T/cfg"
+    taskset -c 1 nginx -c "$T/cfg" -p "$T" >"$T/log" 2>&1 &
+    ;;
+*) echo "profile: contestant is B, C, D, E, F, G or H" >&2; exit 2 ;;
 esac
 PP=$!
 PIDS+=("$PP")
@@ -50,12 +65,30 @@ for _ in $(seq 100); do
     kill -0 "$PP" 2>/dev/null || { echo "profile: proxy did not start: $(cat "$T/log")" >&2; exit 1; }
     sleep 0.05
 done
+if [ "$C" = H ]; then # nginx: the master forks the worker that does the work; profile that one
+    for _ in $(seq 100); do
+        W=$(pgrep -P "$PP" | head -n1 || true)
+        [ -n "$W" ] && break
+        sleep 0.05
+    done
+    PP=${W:?nginx started no worker}
+fi
+curl -s -m 3 -o /dev/null "http://127.0.0.1:$PORT/" # one request first: warm-up, pools filled
 
 hdr=()
 [ "$S" = S2 ] && hdr=(-H 'Connection: close')
 url="http://127.0.0.1:$PORT/"
 requests() { awk '/requests in/ {print $1}' "$1"; }
-ctx() { cat /proc/"$PP"/task/*/status | awk '/ctxt_switches/ {s += $2} END {print s}'; }
+# ctx: one line per thread: tid name voluntary involuntary
+ctx() {
+    local t
+    for t in /proc/"$PP"/task/*; do
+        printf '%s %s %s\n' "${t##*/}" "$(tr -d ' ' <"$t/comm")" \
+            "$(awk '/^voluntary_ctxt_switches/ {v = $2} /^nonvoluntary_ctxt_switches/ {n = $2}
+                   END {print v, n}' "$t/status")"
+    done
+}
+accepts() { curl -s -m 3 "http://127.0.0.1:$BPORT/stats" | sed 's/.*accepts=\([0-9]*\).*/\1/'; }
 
 strace -c -f -p "$PP" -o "$T/strace" 2>/dev/null &
 SP=$!
@@ -70,8 +103,24 @@ awk -v r="$n" 'NR > 2 && $4 ~ /^[0-9]+$/ && $NF != "total" {
         sum += $4; if ($4 / r >= 0.005) printf "  %-16s %6.2f\n", $NF, $4 / r }
     END {printf "  %-16s %6.2f\n", "syscalls/req", sum / r}' "$T/strace"
 
-c0=$(ctx)
-timeout $((SECS + 20)) taskset -c 0 wrk -t1 -c64 -d"${SECS}s" "${hdr[@]}" "$url" >"$T/wrk2"
-c1=$(ctx)
+# cpu: utime and stime of the whole process, in clock ticks
+cpu() { sed 's/.*) //' "/proc/$PP/stat" | awk '{print $12, $13}'; }
+HZ=$(getconf CLK_TCK)
+
+ctx >"$T/ctx0"
+a0=$(accepts)
+read -r u0 s0 < <(cpu)
+timeout $((SECS + 20)) taskset -c 0 wrk -t1 -c64 -d"${SECS}s" --latency "${hdr[@]}" "$url" >"$T/wrk2"
+read -r u1 s1 < <(cpu)
+ctx >"$T/ctx1"
+a1=$(accepts)
 n=$(requests "$T/wrk2")
-awk -v d=$((c1 - c0)) -v r="$n" 'BEGIN {printf "  context switches/req %.2f (untraced run, %d requests)\n", d / r, r}'
+echo "  untraced run: $n requests, $(awk '/Requests\/sec/ {print $2}' "$T/wrk2") req/s, p50 $(awk '$1 == "50%" {print $2}' "$T/wrk2"), p99 $(awk '$1 == "99%" {print $2}' "$T/wrk2"), errors: $(grep -E 'Socket errors|Non-2xx' "$T/wrk2" | tr -s ' ' | tr '\n' ' ' || true)"
+awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" -v r="$n" 'BEGIN {
+    printf "  CPU µs/req %.1f: user %.1f, system %.1f\n", (u + s) * 1e6 / hz / r, u * 1e6 / hz / r, s * 1e6 / hz / r}'
+awk -v r="$n" 'NR == FNR {v[$1] = $3; n[$1] = $4; next}
+    {dv = $3 - v[$1]; dn = $4 - n[$1]; tv += dv; tn += dn
+     if (dv + dn > 0) printf "    thread %-8s %-14s voluntary %.3f involuntary %.3f /req\n", $1, $2, dv / r, dn / r}
+    END {printf "  context switches/req %.2f (voluntary %.2f, involuntary %.2f)\n", (tv + tn) / r, tv / r, tn / r}' \
+    "$T/ctx0" "$T/ctx1"
+awk -v d=$((a1 - a0)) -v r="$n" 'BEGIN {printf "  backend accepts/req %.3f (server connections opened per client request)\n", d / r}'
