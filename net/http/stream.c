@@ -234,6 +234,7 @@ static void arm_timer(struct hs *h)
 
 static void hs_reply_error(struct hs *h, int status);
 static void connect_failed(struct hs *h, int err, bool timeout);
+static bool retry_request(struct hs *h, unsigned why);
 
 static void on_timer(struct timer *t)
 {
@@ -265,6 +266,8 @@ static void on_timer(struct timer *t)
         break;
     case HS_EXCHANGE:
         if (!h->resp_head_done && h->sc && h->req_done) {
+            if (retry_request(h, HTTP_RETRY_RESPONSE_TIMEOUT))
+                break;
             set_term(h, 's', 'H');
             drop_server_conn(h);
             hs_reply_error(h, 504);
@@ -1233,28 +1236,40 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     return o->overflow ? -1 : 0;
 }
 
+/* Send the request again after the server failed it in a way `retry-on` names (an empty
+ * response, a 503, a response timeout), when that is safe: an idempotent request without a body
+ * (so it can be sent again whole) and nothing yet sent to the client. Counts against `retries`;
+ * with `option redispatch` the last retry goes to another server. */
+static bool retry_request(struct hs *h, unsigned why)
+{
+    if (!(h->be->cfg->http.retry_on & why) || h->retries_left <= 0 || !h->idempotent ||
+        h->req_body != HTTP_BODY_NONE || !h->req_done || !h->obuf || h->bytes_out > 0 ||
+        relay_pending(&h->s2c))
+        return false;
+    struct server *failed = h->sv;
+    drop_server_conn(h);
+    release_slot(h);
+    relay_dir_release(h->w, &h->c2s);
+    relay_dir_release(h->w, &h->s2c);
+    relay_dir_init(&h->c2s, 0);
+    h->slen = h->sprev = 0;
+    h->resp_head_done = false;
+    h->retries_left--;
+    h->retries_done++;
+    h->t_conn_end = 0;
+    h->req_inbuf = 0; /* bodiless: the rebuilt head alone */
+    bool redispatch = h->be->cfg->redispatch && h->retries_left == 0;
+    hs_start_server(h, redispatch ? failed : NULL);
+    return true;
+}
+
 static void server_failed(struct hs *h, char when, int status)
 {
-    /* A reused connection that the server closed before answering: retry an idempotent
-     * request whose body we still have (retry-on empty-response), as a new connection. */
+    /* A reused connection that the server closed before answering: the request may not have
+     * reached it (the close raced with our send). */
     bool empty = h->slen == 0 && !h->resp_head_done;
-    if (empty && h->sc && h->sc->reuses > 0 && h->idempotent &&
-        (h->be->cfg->http.retry_on & HTTP_RETRY_EMPTY_RESPONSE) && h->req_done &&
-        h->req_body == HTTP_BODY_NONE && h->obuf) {
-        drop_server_conn(h);
-        relay_dir_release(h->w, &h->c2s);
-        relay_dir_release(h->w, &h->s2c);
-        int err = 0;
-        h->sc = srv_conn_open(h->w, h->sv, h, on_srv_event, &err);
-        if (h->sc) {
-            h->retries_done++;
-            h->req_inbuf = 0; /* bodiless: the rebuilt head alone */
-            h->state = HS_CONNECTING;
-            h->t_conn = h->w->now;
-            arm_timer(h);
-            return;
-        }
-    }
+    if (empty && retry_request(h, HTTP_RETRY_EMPTY_RESPONSE))
+        return;
     set_term(h, 'S', when);
     drop_server_conn(h);
     if (h->resp_head_done) {
@@ -1328,6 +1343,8 @@ static void read_response(struct hs *h)
                 continue;
             }
             /* Final response. */
+            if (m->status == 503 && retry_request(h, HTTP_RETRY_503))
+                return;
             h->resp_head_done = true;
             h->t_resp = h->w->now;
             free(h->obuf);

@@ -5,8 +5,8 @@ import http.client
 import re
 import time
 
-from harness import (BufSock, check, http_config, read_http_response, read_request,
-                     recv_until_eof)
+from harness import (BufSock, check, http_config, http_response, read_http_response,
+                     read_request, recv_until_eof)
 
 
 def _get(t, port, path="/name", headers=None, conn=None):
@@ -270,3 +270,53 @@ def test_http_errorfile_replaces_page(t):
                          frontend=[f"errorfile = 503 {path}"]))
     status, fields, body, raw = _raw(t, port, b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
     check(status == 503 and raw == page, f"errorfile 503: got {raw!r}")
+
+
+def _always_503(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    while True:
+        read_request(bs)
+        sock.sendall(http_response(503, b"busy"))
+
+
+def test_http_retry_on_503_redispatches(t):
+    # s1 always answers 503; with `retry-on 503` and `option redispatch` the request is sent
+    # again, on its last retry to another server, and the client sees s2's answer.
+    bad = t.pyserver("handler", handler=_always_503)
+    good = t.backend("s2")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["balance = first", f"s1 {bad.addr}", f"s2 {good.addr}",
+                                        "retries = 1", "option = redispatch",
+                                        "retry-on = conn-failure empty-response 503"]}))
+    for _ in range(5):
+        status, _, body = _get(t, port, "/name")
+        check(status == 200 and body == b"s2", f"got {status} {body!r}, expected s2's 200")
+    check(bad.accepted >= 1, "the 503 server was never tried")
+
+
+def test_http_503_passed_on_without_retry_on(t):
+    bad = t.pyserver("handler", handler=_always_503)
+    good = t.backend("s2")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["balance = first", f"s1 {bad.addr}", f"s2 {good.addr}",
+                                        "retries = 1", "option = redispatch"]}))
+    status, _, body = _get(t, port, "/name")
+    check(status == 503 and body == b"busy", f"got {status} {body!r}, expected the server's 503")
+
+
+def _never_answers(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    time.sleep(srv.timeout)
+
+
+def test_http_retry_on_response_timeout(t):
+    slow = t.pyserver("handler", handler=_never_answers)
+    good = t.backend("s2")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["balance = first", f"s1 {slow.addr}", f"s2 {good.addr}",
+                                        "retries = 1", "option = redispatch",
+                                        "timeout server = 300ms",
+                                        "retry-on = response-timeout"]}))
+    status, _, body = _get(t, port, "/name")
+    check(status == 200 and body == b"s2", f"got {status} {body!r} after a response timeout")
