@@ -59,18 +59,6 @@ static void raise_nofile(int maxconn)
 
 static int check_supported(const struct config *cfg, char *err, size_t errlen)
 {
-    for (size_t i = 0; i < cfg->nproxies; i++) {
-        const struct cfg_proxy *p = &cfg->proxies[i];
-        for (size_t b = 0; p->mode == CFG_MODE_HTTP && b < p->nbinds; b++) {
-            if (p->binds[b].accept_proxy) {
-                snprintf(err, errlen,
-                         "%s:%d: 'accept-proxy' on a mode http bind is not supported "
-                         "by this version yet (use it with mode tcp)",
-                         cfg->file, p->binds[b].line);
-                return -1;
-            }
-        }
-    }
     if (cfg->poller == CFG_POLLER_URING) {
         snprintf(err, errlen,
                  "%s: 'poller io_uring' is not available in this version yet "

@@ -27,11 +27,13 @@
 #include "net/http/errors.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
+#include "net/proxy_proto.h"
 #include "net/relay.h"
 #include "net/sock.h"
 
 enum hs_state {
     HS_REQ_WAIT = 0, /* reading a request head */
+    HS_PROXY_WAIT,   /* `accept-proxy`: reading the PROXY protocol header first */
     HS_QUEUED,       /* waiting for a server slot */
     HS_CONNECTING,   /* server connection in progress */
     HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
@@ -191,6 +193,10 @@ static uint64_t deadline_for(const struct hs *h)
         uint64_t from = h->rlen ? h->t_req : h->t_accept;
         return hr ? from + hr : 0;
     }
+    case HS_PROXY_WAIT: {
+        uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
+        return hr ? h->t_accept + hr : 0;
+    }
     case HS_QUEUED: {
         uint32_t q = bp->timeout.queue ? bp->timeout.queue : bp->timeout.connect;
         return q ? h->t_queue + q : 0;
@@ -245,6 +251,10 @@ static void on_timer(struct timer *t)
         return;
     }
     switch (h->state) {
+    case HS_PROXY_WAIT:
+        set_term(h, 'c', 'R');
+        hs_close(h);
+        break;
     case HS_REQ_WAIT:
         if (h->rlen == 0 && !h->first) { /* idle keep-alive connection: close silently */
             h->local_reply = true;
@@ -1655,6 +1665,42 @@ static void hs_read_request(struct hs *h)
     }
 }
 
+/* `accept-proxy`: the connection starts with a PROXY v1/v2 header from a balancer in front;
+ * the client address it carries replaces the socket's peer for ACLs, logs and forwardfor. */
+static void read_proxy_header(struct hs *h)
+{
+    uint8_t buf[PP_PEEK_MAX];
+    ssize_t n = recv(h->cli.fd, buf, sizeof(buf), MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
+        h->cs.readable = false;
+        return;
+    }
+    struct pp_info info;
+    int hl = n > 0 ? pp_parse(buf, (size_t)n, &info) : -1;
+    if (hl == 0 && (size_t)n < sizeof(buf)) {
+        h->cs.readable = false;
+        return; /* the rest of the header is still on its way */
+    }
+    if (hl <= 0 || recv(h->cli.fd, buf, (size_t)hl, MSG_DONTWAIT) != hl) {
+        if (hl < 0 && n > 0) {
+            char cli[64];
+            get_cli_addr(h);
+            log_msg(LOG_LV_NOTICE, "frontend %s: invalid PROXY protocol header from %s, closing",
+                    h->fe->cfg->name, sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli)));
+        }
+        set_term(h, n > 0 ? 'P' : 'C', 'R');
+        hs_close(h);
+        return;
+    }
+    if (!info.local) {
+        memcpy(&h->cli_addr, &info.src, sizeof(h->cli_addr));
+        h->have_cli_addr = true;
+    }
+    h->state = HS_REQ_WAIT;
+    h->cs.readable = true; /* the request may have come with the header */
+    hs_read_request(h);
+}
+
 static void on_cli_event(struct loop_handler *lh, unsigned ev)
 {
     struct hs *h = container_of(lh, struct hs, cli);
@@ -1672,6 +1718,9 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
     if (ev & LOOP_OUT)
         h->cs.wblocked = false;
     switch (h->state) {
+    case HS_PROXY_WAIT:
+        read_proxy_header(h);
+        break;
     case HS_REQ_WAIT:
         hs_read_request(h);
         break;
@@ -1713,7 +1762,6 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
 
 void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd)
 {
-    (void)bind;
     struct hs *h = calloc(1, sizeof(*h));
     if (!h) {
         close(fd);
@@ -1744,7 +1792,8 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
         hs_close(h);
         return;
     }
-    h->state = HS_REQ_WAIT;
+    bool proxy = bind < fe->cfg->nbinds && fe->cfg->binds[bind].accept_proxy;
+    h->state = proxy ? HS_PROXY_WAIT : HS_REQ_WAIT;
     arm_timer(h);
 }
 

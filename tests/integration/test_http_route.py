@@ -6,7 +6,7 @@ import json
 import re
 
 from harness import (BufSock, check, header, http_config, http_response, read_http_response,
-                     read_request, xfail)
+                     read_request, recv_until_eof, xfail)
 
 
 def _request(t, port, method, path, headers=None, body=None, conn=None):
@@ -366,3 +366,27 @@ def test_http_balance_url_param(t):
 
 def test_http_balance_hdr(t):
     _hash_spread(t, "hdr(X-User)", lambda k, rep: (f"/p/{rep}", {"X-User": f"user{k}"}))
+
+
+def test_http_accept_proxy(t):
+    # A balancer in front sends a PROXY header: its client address drives src ACLs, the log and
+    # X-Forwarded-For; a connection without a valid header is closed unanswered.
+    b = t.backend("b1")
+    port = t.free_port()
+    text = http_config(port, {"app": [f"b1 {b.addr}"]},
+                       frontend=["acl = from_x src 1.2.3.0/24",
+                                 "http-response = set-header X-From-X yes if from_x"])
+    text = text.replace(f"bind = 127.0.0.1:{port}", f"bind = 127.0.0.1:{port} accept-proxy")
+    sl = t.sluice(text)
+    s = t.connect(port)
+    s.sendall(b"PROXY TCP4 1.2.3.4 127.0.0.1 5555 80\r\n"
+              b"GET /name HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    raw = recv_until_eof(s, t.timeout(5))[0]
+    check(raw.startswith(b"HTTP/1.1 200") and b"X-From-X: yes" in raw and raw.endswith(b"b1"),
+          f"response through accept-proxy: {raw!r}")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["client"].startswith("1.2.3.4:5555"), f"log client {logs[0]['client']}")
+    s = t.connect(port)
+    s.sendall(b"GET /name HTTP/1.1\r\nHost: x\r\n\r\n")
+    raw = recv_until_eof(s, t.timeout(5))[0]
+    check(raw == b"", f"a request without a PROXY header was answered: {raw!r}")
