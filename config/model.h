@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config/model_fwd.h"
 #include "config/model_http.h"
 
 #define CFG_NAME_MAX 64
@@ -121,6 +122,10 @@ struct config {
     bool daemon;
     struct cfg_proxy *proxies; /* owned, nproxies entries, in file order */
     size_t nproxies;
+    struct cfg_resolvers *resolvers; /* owned: [resolvers] sections */
+    size_t nresolvers;
+    struct cfg_userlist *userlists; /* owned: [userlist] sections */
+    size_t nuserlists;
 };
 
 /* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns

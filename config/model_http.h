@@ -20,6 +20,12 @@ enum acl_fetch {
     ACL_F_REQ_VER,  /* "1.0" / "1.1" */
     ACL_F_ALWAYS_TRUE,
     ACL_F_ALWAYS_FALSE,
+    /* forward proxy: the destination of an absolute-form or CONNECT request */
+    ACL_F_URL_DOM,  /* destination host: `url_dom` matches it or any parent domain (-m dom) */
+    ACL_F_URL_PORT, /* destination port (80 / 443 when absent) */
+    ACL_F_URL_IP,   /* destination when it is an IP literal (-m ip) */
+    ACL_F_REQ_HOST, /* req.host: the destination host, else the Host field, without port */
+    ACL_F_HTTP_AUTH /* http_auth(USERLIST): the request carries valid credentials (arg) */
 };
 
 /* How the fetched sample is compared with the ACL's values (HAProxy's "-m" methods). */
@@ -98,6 +104,7 @@ enum http_rule_action {
     HTTP_ACT_ADD_HEADER,
     HTTP_ACT_DEL_HEADER, /* name */
     HTTP_ACT_SET_STATUS, /* http-response only */
+    HTTP_ACT_AUTH,       /* auth [realm R]: 407 in forward mode, 401 otherwise (value: realm) */
 };
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
@@ -169,6 +176,18 @@ struct cfg_http {
     char hash_arg[64];
     /* retry-on: bit set of HTTP_RETRY_* */
     unsigned retry_on;
+
+    /* forward proxy (`option http_proxy`, frontend/listen; see docs/forward-proxy.md) */
+    bool http_proxy;
+    bool anonymize;                       /* option anonymize */
+    enum cfg_log_format log_format;       /* log-format squid */
+    struct cfg_resolvers *resolvers;      /* borrowed: `resolvers NAME`, else the only [resolvers]
+                                             section, else NULL (/etc/resolv.conf + /etc/hosts) */
+    const struct cfg_userlist *auth_list; /* borrowed: the userlist that http_auth() ACLs of this
+                                             proxy name (one per proxy), NULL when none */
+    bool has_client_acl;                  /* some rule tests src: no implicit private-only limit */
+    bool has_connect_rule;                /* some rule mentions METH_CONNECT or url_port: no
+                                             implicit "CONNECT only to 443" */
 };
 
 #define HTTP_RETRY_CONN_FAILURE     0x1u

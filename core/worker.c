@@ -23,6 +23,7 @@
 #define WORKER_IDLE_BUFS  64
 
 void (*worker_proto_free_hook)(struct worker *w);
+void (*worker_poll_hook)(struct worker *w);
 
 void worker_wake(struct worker *w)
 {
@@ -223,6 +224,8 @@ static void *worker_main(void *arg)
             for (size_t i = 0; i < rt->bal->nbackends; i++)
                 run_queue(w, i);
         tw_run(&w->tw, w->now);
+        if (worker_poll_hook)
+            worker_poll_hook(w);
         free_deferred(w);
 
         int state = atomic_load_explicit(&rt->state, memory_order_acquire);

@@ -153,6 +153,11 @@ struct queue_link *queue_pop(struct queue_head *q);
  * Worker only. */
 void worker_slot_freed(struct worker *w, struct backend *be);
 
+/* Called by every worker once per loop iteration, before it sleeps (e.g. to take answers from
+ * a helper thread's ring; the helper then wakes the worker with worker_wake). NULL when unused.
+ * Set by main before workers start. */
+extern void (*worker_poll_hook)(struct worker *w);
+
 /* Protocol modules keep per-worker state in w->proto (created lazily on the worker) and free
  * it through this hook when the worker is destroyed. */
 extern void (*worker_proto_free_hook)(struct worker *w);

@@ -347,6 +347,16 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
         return a->match == ACL_M_FOUND || match_addr(a, ctx->src);
     case ACL_F_DST_PORT:
         return a->match == ACL_M_FOUND || match_num(a, ctx->dst_port);
+    case ACL_F_URL_DOM:
+        return ctx->dst_host && match_str(a, ctx->dst_host, ctx->dst_host_len, ctx);
+    case ACL_F_URL_PORT:
+        return ctx->dst_host && (a->match == ACL_M_FOUND || match_num(a, ctx->dst_url_port));
+    case ACL_F_URL_IP:
+        return ctx->dst_ip && (a->match == ACL_M_FOUND || match_addr(a, ctx->dst_ip));
+    case ACL_F_REQ_HOST:
+        return ctx->req_host && match_str(a, ctx->req_host, ctx->req_host_len, ctx);
+    case ACL_F_HTTP_AUTH:
+        return ctx->auth_ok && strcmp(ctx->auth_ok->name, a->arg) == 0;
     }
     return false;
 }

@@ -38,6 +38,15 @@ struct acl_ctx {
     const struct sockaddr *src; /* borrowed: client address (after accept-proxy); may be NULL */
     uint16_t dst_port;          /* port the client connected to (host order) */
     void *match_data;           /* borrowed: this worker's acl_worker_match_data_new() */
+    /* forward proxy: where the request goes (absolute-form authority or CONNECT target) */
+    const char *dst_host; /* borrowed, without port or IPv6 brackets; NULL when none */
+    size_t dst_host_len;
+    uint16_t dst_url_port;         /* port of the destination (80 / 443 by default) */
+    const struct sockaddr *dst_ip; /* the destination as an address when it is a literal */
+    const char *req_host;          /* req.host: dst_host, else the Host field (no port) */
+    size_t req_host_len;
+    const struct cfg_userlist *auth_ok; /* the userlist the credentials were verified against,
+                                           NULL when unauthenticated */
 };
 
 /* Evaluate condition `c` of a rule of the proxy whose http part is `h`. An absent condition
