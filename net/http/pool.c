@@ -6,11 +6,15 @@
 
 #include <errno.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "core/log.h"
 #include "net/http/acl.h"
 #include "net/sock.h"
+
+#define POOL_ORIGIN_BUCKETS  256
+#define POOL_ORIGIN_MAX_IDLE 1024 /* per worker */
 
 struct pool {
     struct srv_conn **idle; /* per global server index */
@@ -18,6 +22,9 @@ struct pool {
     size_t *be_off; /* first global server index of each backend */
     size_t nservers;
     void *match_data; /* owned pcre2 match data for ACL regexes */
+    /* forward proxy: idle origin connections, hashed by "host:port" */
+    struct srv_conn *origin_idle[POOL_ORIGIN_BUCKETS];
+    unsigned origin_count;
 };
 
 static struct pool *pool_of(struct worker *w)
@@ -55,6 +62,14 @@ void *pool_match_data(struct worker *w)
     return p ? p->match_data : NULL;
 }
 
+static uint32_t origin_hash(const char *k, size_t n)
+{
+    uint32_t h = 2166136261u; /* FNV-1a: keys are short and chosen by clients, buckets few */
+    for (size_t i = 0; i < n; i++)
+        h = (h ^ (uint8_t)k[i]) * 16777619u;
+    return h;
+}
+
 static size_t server_slot(struct pool *p, struct worker *w, const struct server *sv)
 {
     size_t bi = (size_t)(sv->be - w->rt->bal->backends);
@@ -63,7 +78,9 @@ static size_t server_slot(struct pool *p, struct worker *w, const struct server 
 
 static void sc_free(struct deferred *d)
 {
-    free((char *)d - offsetof(struct srv_conn, dfr));
+    struct srv_conn *sc = (struct srv_conn *)((char *)d - offsetof(struct srv_conn, dfr));
+    free(sc->origin);
+    free(sc);
 }
 
 static void unlink_idle(struct srv_conn *sc)
@@ -76,7 +93,10 @@ static void unlink_idle(struct srv_conn *sc)
         sc->next->pprev = sc->pprev;
     sc->next = NULL;
     sc->pprev = NULL;
-    p->count[server_slot(p, sc->w, sc->sv)]--;
+    if (sc->sv)
+        p->count[server_slot(p, sc->w, sc->sv)]--;
+    else
+        p->origin_count--;
     timer_disarm(&sc->w->tw, &sc->tmr);
 }
 
@@ -112,15 +132,15 @@ static void on_idle_timer(struct timer *t)
     srv_conn_close(sc);
 }
 
-struct srv_conn *srv_conn_open(struct worker *w, struct server *sv, void *owner,
-                               srv_conn_event_fn fn, int *err)
+static struct srv_conn *conn_open(struct worker *w, const struct sockaddr *addr, socklen_t len,
+                                  struct server *sv, void *owner, srv_conn_event_fn fn, int *err)
 {
     struct srv_conn *sc = calloc(1, sizeof(*sc));
     if (!sc) {
         *err = ENOMEM;
         return NULL;
     }
-    int fd = sock_connect((const struct sockaddr *)&sv->cfg->addr, sv->cfg->addrlen);
+    int fd = sock_connect(addr, len);
     if (fd < 0) {
         *err = -fd;
         free(sc);
@@ -144,6 +164,52 @@ struct srv_conn *srv_conn_open(struct worker *w, struct server *sv, void *owner,
     return sc;
 }
 
+struct srv_conn *srv_conn_open(struct worker *w, struct server *sv, void *owner,
+                               srv_conn_event_fn fn, int *err)
+{
+    return conn_open(w, (const struct sockaddr *)&sv->cfg->addr, sv->cfg->addrlen, sv, owner, fn,
+                     err);
+}
+
+struct srv_conn *srv_conn_open_addr(struct worker *w, const struct sockaddr *addr, socklen_t len,
+                                    const char *origin, size_t origin_len, void *owner,
+                                    srv_conn_event_fn fn, int *err)
+{
+    char *key = strndup(origin, origin_len);
+    if (!key) {
+        *err = ENOMEM;
+        return NULL;
+    }
+    struct srv_conn *sc = conn_open(w, addr, len, NULL, owner, fn, err);
+    if (!sc) {
+        free(key);
+        return NULL;
+    }
+    sc->origin = key;
+    sc->origin_hash = origin_hash(origin, origin_len);
+    return sc;
+}
+
+struct srv_conn *pool_take_origin(struct worker *w, const char *origin, size_t origin_len,
+                                  void *owner, srv_conn_event_fn fn)
+{
+    struct pool *p = pool_of(w);
+    if (!p)
+        return NULL;
+    uint32_t hv = origin_hash(origin, origin_len);
+    for (struct srv_conn *sc = p->origin_idle[hv % POOL_ORIGIN_BUCKETS]; sc; sc = sc->next) {
+        if (sc->origin_hash == hv && strlen(sc->origin) == origin_len &&
+            memcmp(sc->origin, origin, origin_len) == 0) {
+            unlink_idle(sc);
+            sc->owner = owner;
+            sc->on_event = fn;
+            sc->reuses++;
+            return sc;
+        }
+    }
+    return NULL;
+}
+
 struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv_conn_event_fn fn)
 {
     struct pool *p = pool_of(w);
@@ -163,18 +229,33 @@ struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv
 void pool_put(struct srv_conn *sc)
 {
     struct pool *p = pool_of(sc->w);
-    size_t i = p ? server_slot(p, sc->w, sc->sv) : 0;
-    if (!p || p->count[i] >= POOL_MAX_IDLE_PER_SERVER || sc->h.fd < 0) {
+    if (!p || sc->h.fd < 0) {
         srv_conn_close(sc);
         return;
     }
+    struct srv_conn **head;
+    if (sc->sv) {
+        size_t i = server_slot(p, sc->w, sc->sv);
+        if (p->count[i] >= POOL_MAX_IDLE_PER_SERVER) {
+            srv_conn_close(sc);
+            return;
+        }
+        head = &p->idle[i];
+        p->count[i]++;
+    } else {
+        if (p->origin_count >= POOL_ORIGIN_MAX_IDLE) {
+            srv_conn_close(sc);
+            return;
+        }
+        head = &p->origin_idle[sc->origin_hash % POOL_ORIGIN_BUCKETS];
+        p->origin_count++;
+    }
     sc->owner = NULL;
-    sc->next = p->idle[i];
+    sc->next = *head;
     if (sc->next)
         sc->next->pprev = &sc->next;
-    p->idle[i] = sc;
-    sc->pprev = &p->idle[i];
-    p->count[i]++;
+    *head = sc;
+    sc->pprev = head;
     timer_arm(&sc->w->tw, &sc->tmr, sc->w->now + POOL_IDLE_TIMEOUT_MS);
 }
 
@@ -188,6 +269,15 @@ void pool_free_worker(struct worker *w)
             struct srv_conn *sc = p->idle[i];
             unlink_idle(sc);
             close(sc->h.fd);
+            free(sc);
+        }
+    }
+    for (size_t i = 0; i < POOL_ORIGIN_BUCKETS; i++) {
+        while (p->origin_idle[i]) {
+            struct srv_conn *sc = p->origin_idle[i];
+            unlink_idle(sc);
+            close(sc->h.fd);
+            free(sc->origin);
             free(sc);
         }
     }

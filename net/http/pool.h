@@ -3,12 +3,15 @@
 #define SLUICE_NET_HTTP_POOL_H
 
 #include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/socket.h>
 
 #include "core/worker.h"
 #include "net/relay.h"
 
-#define POOL_MAX_IDLE_PER_SERVER 64 /* per worker: bounds fds held open for reuse */
-#define POOL_IDLE_TIMEOUT_MS 5000   /* HAProxy's pool-purge-delay default */
+#define POOL_MAX_IDLE_PER_SERVER 64   /* per worker: bounds fds held open for reuse */
+#define POOL_IDLE_TIMEOUT_MS     5000 /* HAProxy's pool-purge-delay default */
 
 struct srv_conn;
 typedef void (*srv_conn_event_fn)(void *owner, struct srv_conn *sc, unsigned ev);
@@ -19,14 +22,16 @@ typedef void (*srv_conn_event_fn)(void *owner, struct srv_conn *sc, unsigned ev)
 struct srv_conn {
     struct loop_handler h;
     struct relay_side side;
-    struct server *sv;       /* borrowed */
-    struct worker *w;        /* borrowed */
-    void *owner;             /* borrowed stream; NULL while idle */
+    struct server *sv; /* borrowed */
+    struct worker *w;  /* borrowed */
+    void *owner;       /* borrowed stream; NULL while idle */
     srv_conn_event_fn on_event;
     struct srv_conn *next, **pprev; /* idle list links */
-    struct timer tmr;        /* idle expiry */
+    struct timer tmr;               /* idle expiry */
     struct deferred dfr;
-    unsigned reuses;         /* requests served before the current one */
+    unsigned reuses; /* requests served before the current one */
+    char *origin;    /* owned "host:port" key of a forward-proxy origin, else NULL */
+    uint32_t origin_hash;
     bool connected;
 };
 
@@ -34,6 +39,15 @@ struct srv_conn {
  * *err set to an errno value. */
 struct srv_conn *srv_conn_open(struct worker *w, struct server *sv, void *owner,
                                srv_conn_event_fn fn, int *err);
+/* Same toward an origin of the forward proxy (no struct server): the connection is pooled under
+ * `origin` ("host:port", copied). */
+struct srv_conn *srv_conn_open_addr(struct worker *w, const struct sockaddr *addr, socklen_t len,
+                                    const char *origin, size_t origin_len, void *owner,
+                                    srv_conn_event_fn fn, int *err);
+/* An idle connection to that origin from this worker's pool, attached to owner; NULL when none. */
+struct srv_conn *pool_take_origin(struct worker *w, const char *origin, size_t origin_len,
+                                  void *owner, srv_conn_event_fn fn);
+
 /* Close and free (after the batch). Accepts NULL. */
 void srv_conn_close(struct srv_conn *sc);
 

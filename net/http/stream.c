@@ -31,90 +31,17 @@
 #include "net/relay.h"
 #include "net/sock.h"
 
-enum hs_state {
-    HS_REQ_WAIT = 0, /* reading a request head */
-    HS_PROXY_WAIT,   /* `accept-proxy`: reading the PROXY protocol header first */
-    HS_QUEUED,       /* waiting for a server slot */
-    HS_CONNECTING,   /* server connection in progress */
-    HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
-    HS_TUNNEL,       /* after 101: bytes both ways */
-    HS_LINGER,       /* final response sent, write side shut: drain input, then close */
-    HS_CLOSED,
-};
-
-union sockaddr_any {
-    struct sockaddr sa;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-};
-
-#define HS_LOGLINE_MAX 1024 /* request line kept for the log, as HAProxy's default */
-#define HS_LINGER_MS   1000
-
-struct hs {
-    struct session_link link;
-    struct deferred dfr;
-    struct queue_link qlink;
-    struct timer tmr;
-    struct loop_handler cli;
-    struct relay_side cs;
-    struct srv_conn *sc; /* owned while attached */
-    struct worker *w;    /* borrowed */
-    struct frontend *fe; /* borrowed */
-    struct backend *be;  /* borrowed: backend of the current request */
-    struct server *sv;   /* borrowed: server of the current request */
-    bool slot;           /* holds one of sv's maxconn slots */
-
-    char *rbuf; /* owned pooled buffer: request head, maybe body bytes and pipelined requests */
-    uint32_t rlen, rprev;
-    char *sbuf; /* owned pooled buffer: response head */
-    uint32_t slen, sprev;
-    char *obuf; /* owned: the rewritten request head, kept until the response starts (retries) */
-    uint32_t olen;
-
-    struct relay_dir c2s, s2c;
-    uint8_t state;
-    uint8_t req_method, req_body, resp_body, req_ver;
-    uint32_t req_head_len; /* the request head stays at rbuf[0..req_head_len) until the
-                              exchange ends: http-response rules evaluate it */
-    uint32_t req_inbuf;    /* body bytes of this request in rbuf after the head */
-    bool req_shifted;      /* the request's bytes were dropped from rbuf (tunnel, next request) */
-    const struct http_msg *acl_msg; /* borrowed: the parsed request during rule evaluation */
-    struct http_chunk req_chunk, resp_chunk;
-    bool req_sent; /* the head went to the server */
-    bool req_done; /* the whole request reached the server */
-    bool resp_head_done, resp_done;
-    bool cli_keep; /* the client allows another request */
-    bool srv_keep; /* the server connection may be reused */
-    bool upgrade;  /* the request asks for a protocol switch */
-    bool idempotent;
-    bool first; /* first request on this client connection */
-    bool have_cli_addr;
-    bool have_dst_port;
-    uint16_t dst_port;
-    bool local_reply; /* answered by sluice itself */
-    bool logged;      /* the current request's log line was written */
-    int status;
-    int retries_left, retries_done;
-    uint32_t hash;       /* balance key of the current request */
-    uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */
-    char term[2];
-    uint64_t t_accept, t_req, t_req_head, t_queue, t_conn, t_conn_end, t_resp, t_idle_from;
-    uint64_t bytes_out;
-    struct timespec req_wall;
-    char *logline; /* owned: request line for httplog */
-    union sockaddr_any cli_addr;
-};
+#include "net/http/stream_int.h"
 
 static _Thread_local struct http_msg tl_msg;
 /* The request re-parsed for http-response rules while tl_msg holds the response. */
 static _Thread_local struct http_msg tl_req_msg;
 
-static void hs_close(struct hs *h);
+void http__close(struct hs *h);
 static void hs_read_request(struct hs *h);
-static void hs_progress(struct hs *h);
+void http__progress(struct hs *h);
 static void hs_start_server(struct hs *h, const struct server *avoid);
-static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev);
+void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev);
 
 /* ---- small helpers ------------------------------------------------------------------------- */
 
@@ -123,7 +50,14 @@ static const struct cfg_http *fe_http(const struct hs *h)
     return &h->fe->cfg->http;
 }
 
-static void set_term(struct hs *h, char who, char when)
+/* The proxy section whose backend settings apply: the backend, or the frontend itself for a
+ * forward proxy (which has no backend). */
+static const struct cfg_proxy *be_cfg(const struct hs *h)
+{
+    return h->be ? h->be->cfg : h->fe->cfg;
+}
+
+void http__set_term(struct hs *h, char who, char when)
 {
     if (h->term[0] == '-') {
         h->term[0] = who;
@@ -136,7 +70,7 @@ static size_t be_index(const struct hs *h)
     return (size_t)(h->be - h->w->rt->bal->backends);
 }
 
-static void get_cli_addr(struct hs *h)
+void http__cli_addr(struct hs *h)
 {
     if (h->have_cli_addr)
         return;
@@ -159,7 +93,7 @@ static void buf_put(struct hs *h, char **b)
     *b = NULL;
 }
 
-static void release_slot(struct hs *h)
+void http__release_slot(struct hs *h)
 {
     if (h->slot) {
         h->slot = false;
@@ -168,7 +102,7 @@ static void release_slot(struct hs *h)
     }
 }
 
-static void drop_server_conn(struct hs *h)
+void http__drop_server_conn(struct hs *h)
 {
     if (h->sc) {
         srv_conn_close(h->sc);
@@ -181,7 +115,7 @@ static void drop_server_conn(struct hs *h)
 static uint64_t deadline_for(const struct hs *h)
 {
     const struct cfg_proxy *fp = h->fe->cfg;
-    const struct cfg_proxy *bp = h->be ? h->be->cfg : fp;
+    const struct cfg_proxy *bp = be_cfg(h);
     uint32_t tc = fp->timeout.client, ts = bp->timeout.server;
     switch (h->state) {
     case HS_REQ_WAIT: {
@@ -215,7 +149,7 @@ static uint64_t deadline_for(const struct hs *h)
         return d == UINT64_MAX ? 0 : d;
     }
     case HS_TUNNEL: {
-        /* HAProxy: `timeout tunnel` belongs to the backend side. */
+        /* HAProxy: `timeout http__tunnel` belongs to the backend side. */
         uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
         uint64_t c = (t ? t : tc) ? h->cs.last + (t ? t : tc) : UINT64_MAX;
         uint64_t s = (t ? t : ts) && h->sc ? h->sc->side.last + (t ? t : ts) : UINT64_MAX;
@@ -229,7 +163,7 @@ static uint64_t deadline_for(const struct hs *h)
     }
 }
 
-static void arm_timer(struct hs *h)
+void http__arm_timer(struct hs *h)
 {
     uint64_t d = deadline_for(h);
     if (d)
@@ -238,7 +172,7 @@ static void arm_timer(struct hs *h)
         timer_disarm(&h->w->tw, &h->tmr);
 }
 
-static void hs_reply_error(struct hs *h, int status);
+void http__reply_error(struct hs *h, int status);
 static void connect_failed(struct hs *h, int err, bool timeout);
 static bool retry_request(struct hs *h, unsigned why);
 
@@ -252,24 +186,24 @@ static void on_timer(struct timer *t)
     }
     switch (h->state) {
     case HS_PROXY_WAIT:
-        set_term(h, 'c', 'R');
-        hs_close(h);
+        http__set_term(h, 'c', 'R');
+        http__close(h);
         break;
     case HS_REQ_WAIT:
         if (h->rlen == 0 && !h->first) { /* idle keep-alive connection: close silently */
             h->local_reply = true;
             h->status = -1;
-            set_term(h, 'c', 'R');
+            http__set_term(h, 'c', 'R');
             h->logline = NULL;
-            hs_close(h);
+            http__close(h);
         } else {
-            set_term(h, 'c', 'R');
-            hs_reply_error(h, 408);
+            http__set_term(h, 'c', 'R');
+            http__reply_error(h, 408);
         }
         break;
     case HS_QUEUED:
-        set_term(h, 's', 'Q');
-        hs_reply_error(h, 503);
+        http__set_term(h, 's', 'Q');
+        http__reply_error(h, 503);
         break;
     case HS_CONNECTING:
         connect_failed(h, ETIMEDOUT, true);
@@ -278,17 +212,17 @@ static void on_timer(struct timer *t)
         if (!h->resp_head_done && h->sc && h->req_done) {
             if (retry_request(h, HTTP_RETRY_RESPONSE_TIMEOUT))
                 break;
-            set_term(h, 's', 'H');
-            drop_server_conn(h);
-            hs_reply_error(h, 504);
+            http__set_term(h, 's', 'H');
+            http__drop_server_conn(h);
+            http__reply_error(h, 504);
         } else {
-            set_term(h, h->req_done ? 's' : 'c', 'D');
-            hs_close(h);
+            http__set_term(h, h->req_done ? 's' : 'c', 'D');
+            http__close(h);
         }
         break;
     default:
-        set_term(h, 'c', 'D');
-        hs_close(h);
+        http__set_term(h, 'c', 'D');
+        http__close(h);
         break;
     }
 }
@@ -298,7 +232,7 @@ static void on_timer(struct timer *t)
 static void httplog(struct hs *h)
 {
     char line[HS_LOGLINE_MAX + 512], cli[64], date[64];
-    get_cli_addr(h);
+    http__cli_addr(h);
     sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
     if (cli[0] == '[') { /* HAProxy prints IPv6 clients without brackets */
         char *e = strrchr(cli, ']');
@@ -318,7 +252,7 @@ static void httplog(struct hs *h)
     long tc = h->t_conn_end ? (long)(h->t_conn_end - h->t_conn) : -1;
     long trr = h->t_resp ? (long)(h->t_resp - (h->t_conn_end ? h->t_conn_end : h->t_req_head)) : -1;
     long ta = (long)(now - h->t_req);
-    const struct cfg_proxy *bp = h->be ? h->be->cfg : h->fe->cfg;
+    const struct cfg_proxy *bp = be_cfg(h);
     int n = snprintf(line, sizeof(line),
                      "%s [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c-- %d/%d/%d/%d/%d 0/%d "
                      "\"%s\"\n",
@@ -351,7 +285,7 @@ static void hs_free(struct deferred *d)
     free(container_of(d, struct hs, dfr));
 }
 
-static void hs_close(struct hs *h)
+void http__close(struct hs *h)
 {
     if (h->state == HS_CLOSED)
         return;
@@ -369,8 +303,8 @@ static void hs_close(struct hs *h)
     buf_put(h, &h->sbuf);
     free(h->obuf);
     h->obuf = NULL;
-    drop_server_conn(h);
-    release_slot(h);
+    http__drop_server_conn(h);
+    http__release_slot(h);
     if (h->cli.fd >= 0)
         close(h->cli.fd);
     h->cli.fd = h->cs.fd = -1;
@@ -381,25 +315,25 @@ static void hs_close(struct hs *h)
 static void hs_abort(struct session_link *l)
 {
     struct hs *h = container_of(l, struct hs, link);
-    set_term(h, 'K', 'D');
-    hs_close(h);
+    http__set_term(h, 'K', 'D');
+    http__close(h);
 }
 
 /* After a final response that ends the connection: stop writing, read and drop what the client
  * still sends for a moment so that closing does not reset the response before it is read. */
-static void hs_linger(struct hs *h)
+void http__linger(struct hs *h)
 {
     if (relay_pending(&h->s2c)) {
-        h->cli_keep = false; /* hs_progress comes back here once flushed */
+        h->cli_keep = false; /* http__progress comes back here once flushed */
         return;
     }
     log_request(h);
-    drop_server_conn(h);
-    release_slot(h);
+    http__drop_server_conn(h);
+    http__release_slot(h);
     shutdown(h->cli.fd, SHUT_WR);
     h->state = HS_LINGER;
     h->cs.last = h->w->now;
-    arm_timer(h);
+    http__arm_timer(h);
     for (;;) {
         ssize_t n = recv(h->cli.fd, h->w->scratch, WORKER_BUFSIZE, MSG_DONTWAIT);
         if (n > 0)
@@ -408,14 +342,14 @@ static void hs_linger(struct hs *h)
             h->cs.readable = false;
             return;
         }
-        hs_close(h);
+        http__close(h);
         return;
     }
 }
 
 /* ---- locally generated responses ------------------------------------------------------------ */
 
-static void send_local(struct hs *h, int status, const char *data, size_t len)
+void http__send_local(struct hs *h, int status, const char *data, size_t len)
 {
     h->status = status;
     h->local_reply = true;
@@ -423,22 +357,22 @@ static void send_local(struct hs *h, int status, const char *data, size_t len)
     if (!h->t_resp)
         h->t_resp = h->w->now;
     if (relay_send(h->w, &h->s2c, &h->cs, data, len) < 0) {
-        set_term(h, 'C', 'D');
-        hs_close(h);
+        http__set_term(h, 'C', 'D');
+        http__close(h);
         return;
     }
     h->cli_keep = false;
-    hs_linger(h);
+    http__linger(h);
 }
 
-static void hs_reply_error(struct hs *h, int status)
+void http__reply_error(struct hs *h, int status)
 {
     size_t len;
     const char *page = http_error_page(h->fe->cfg, status, &len);
-    drop_server_conn(h);
-    release_slot(h);
+    http__drop_server_conn(h);
+    http__release_slot(h);
     h->state = HS_EXCHANGE;
-    send_local(h, status, page, len);
+    http__send_local(h, status, page, len);
 }
 
 /* ---- request routing ------------------------------------------------------------------------ */
@@ -457,7 +391,7 @@ static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *ite
     return true;
 }
 
-static void fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c)
+void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c)
 {
     memset(c, 0, sizeof(*c));
     c->method = h->rbuf + m->method_s.off;
@@ -481,7 +415,7 @@ static void fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx 
     c->hdr_next = hdr_next;
     c->msg = h;
     h->acl_msg = m;
-    get_cli_addr(h);
+    http__cli_addr(h);
     c->src = &h->cli_addr.sa;
     if (!h->have_dst_port) { /* once per connection, only for dst_port ACLs' sake */
         union sockaddr_any local;
@@ -586,7 +520,7 @@ static bool net_contains(const struct cfg_net *n, const struct sockaddr *a)
 
 static void client_ip(struct hs *h, char *buf, size_t len)
 {
-    get_cli_addr(h);
+    http__cli_addr(h);
     if (h->cli_addr.sa.sa_family == AF_INET)
         inet_ntop(AF_INET, &h->cli_addr.in.sin_addr, buf, (socklen_t)len);
     else if (h->cli_addr.sa.sa_family == AF_INET6)
@@ -630,10 +564,10 @@ static uint32_t find_cookie_server(struct hs *h, const struct http_msg *m, const
 
 static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struct acl_ctx *c)
 {
-    const struct cfg_proxy *bp = h->be->cfg;
+    const struct cfg_proxy *bp = be_cfg(h);
     switch (bp->balance) {
     case CFG_LB_SOURCE:
-        get_cli_addr(h);
+        http__cli_addr(h);
         if (h->cli_addr.sa.sa_family == AF_INET)
             return lb_hash_bytes(&h->cli_addr.in.sin_addr, 4);
         if (h->cli_addr.sa.sa_family == AF_INET6)
@@ -664,9 +598,9 @@ static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struc
 
 /* Apply rules of a list; stops at the first allow/deny/redirect/return. Returns the terminal
  * rule, or NULL; header edits are collected. */
-static const struct cfg_http_rule *run_rules(const struct cfg_http *hp,
-                                             const struct cfg_http_rule *rules, size_t n,
-                                             const struct acl_ctx *c, struct hdr_edits *e)
+const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
+                                            const struct cfg_http_rule *rules, size_t n,
+                                            const struct acl_ctx *c, struct hdr_edits *e)
 {
     for (size_t i = 0; i < n; i++) {
         const struct cfg_http_rule *r = &rules[i];
@@ -691,15 +625,15 @@ static const struct cfg_http_rule *run_rules(const struct cfg_http *hp,
 }
 
 /* Answer a redirect or a `return`; false when the rule is not such a response. */
-static void reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m)
+void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m)
 {
     char *buf = h->w->scratch;
     struct out o = {.p = buf, .cap = WORKER_BUFSIZE};
     int status = r->status;
     char head[256];
-    set_term(h, 'P', 'R');
+    http__set_term(h, 'P', 'R');
     if (r->action == HTTP_ACT_DENY) {
-        hs_reply_error(h, status ? status : 403);
+        http__reply_error(h, status ? status : 403);
         return;
     }
     if (r->action == HTTP_ACT_REDIRECT) {
@@ -739,11 +673,11 @@ static void reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct
             out_put(&o, r->value, bl);
     }
     if (o.overflow) {
-        hs_reply_error(h, 500);
+        http__reply_error(h, 500);
         return;
     }
     h->state = HS_EXCHANGE;
-    send_local(h, status, o.p, o.len);
+    http__send_local(h, status, o.p, o.len);
 }
 
 /* A Cookie field without the pair `name=...`; nothing when no pair is left. */
@@ -776,9 +710,9 @@ static void out_cookie_without(struct out *o, const char *v, size_t vl, const ch
 }
 
 /* Rebuild the request head for the server into h->obuf. */
-static int build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
+int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
 {
-    const struct cfg_http *fh = fe_http(h), *bh = &h->be->cfg->http;
+    const struct cfg_http *fh = fe_http(h), *bh = &be_cfg(h)->http;
     size_t cap = m->head_len + 1024;
     for (unsigned i = 0; i < e->n; i++)
         cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
@@ -790,7 +724,7 @@ static int build_request(struct hs *h, const struct http_msg *m, const struct hd
     struct out o = {.p = h->obuf, .cap = cap};
     const char *b = h->rbuf;
     /* insert+indirect: the persistence cookie is sluice's business, not the server's. */
-    const struct cfg_cookie *ck = &h->be->cfg->http.cookie;
+    const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     bool indirect_cookie = ck->name[0] && ck->insert && ck->indirect;
     out_put(&o, b + m->start.off, m->start.len);
     out_put(&o, "\r\n", 2);
@@ -815,7 +749,7 @@ static int build_request(struct hs *h, const struct http_msg *m, const struct hd
     out_edits(&o, e);
     const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
     if (ff->enabled) {
-        get_cli_addr(h);
+        http__cli_addr(h);
         const char *hn = ff->header[0] ? ff->header : "X-Forwarded-For";
         bool skip = ff->has_except && net_contains(&ff->except, &h->cli_addr.sa);
         if (!skip && ff->if_none && http_hdr_find(b, m, hn, strlen(hn), 0) >= 0)
@@ -894,8 +828,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
             int r = http_chunk_parse(&h->req_chunk, h->rbuf + m->head_len + off, avail - off, &used,
                                      &doff, &dlen);
             if (r < 0) {
-                set_term(h, 'P', 'R');
-                hs_reply_error(h, 400);
+                http__set_term(h, 'P', 'R');
+                http__reply_error(h, 400);
                 return;
             }
             off += used;
@@ -906,12 +840,12 @@ static void process_request(struct hs *h, const struct http_msg *m)
     }
 
     struct acl_ctx ctx;
-    fill_acl_ctx(h, m, &ctx);
+    http__fill_acl_ctx(h, m, &ctx);
     struct hdr_edits edits = {.n = 0};
     const struct cfg_http_rule *term =
-        run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
+        http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
     if (term && term->action != HTTP_ACT_ALLOW) {
-        reply_rule(h, term, m);
+        http__reply_rule(h, term, m);
         return;
     }
     /* Backend: the first matching use_backend, else the default. */
@@ -927,16 +861,16 @@ static void process_request(struct hs *h, const struct http_msg *m)
         }
     }
     if (!h->be) { /* no default_backend and no use_backend matched: HAProxy answers 503 */
-        set_term(h, 'S', 'C');
-        hs_reply_error(h, 503);
+        http__set_term(h, 'S', 'C');
+        http__reply_error(h, 503);
         return;
     }
-    const struct cfg_proxy *bp = h->be->cfg;
+    const struct cfg_proxy *bp = be_cfg(h);
     /* `allow` ends only the frontend's rule list: the backend's rules still run (HAProxy). */
     if (bp != fp && bp->http.nreq_rules) {
-        term = run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
+        term = http__run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
         if (term && term->action != HTTP_ACT_ALLOW) {
-            reply_rule(h, term, m);
+            http__reply_rule(h, term, m);
             return;
         }
     }
@@ -948,9 +882,9 @@ static void process_request(struct hs *h, const struct http_msg *m)
     h->hash = request_hash(h, m, &ctx);
     h->cookie_srv = find_cookie_server(h, m, h->be);
     h->retries_left = bp->retries;
-    if (build_request(h, m, &edits) < 0) {
-        set_term(h, 'P', 'R');
-        hs_reply_error(h, 500);
+    if (http__build_request(h, m, &edits) < 0) {
+        http__set_term(h, 'P', 'R');
+        http__reply_error(h, 500);
         return;
     }
     hs_start_server(h, NULL);
@@ -980,35 +914,35 @@ static void enqueue(struct hs *h)
     queue_push(&h->w->queues[be_index(h)], &h->qlink);
     atomic_fetch_add_explicit(&h->be->queued, 1, memory_order_relaxed);
     h->w->queued++;
-    arm_timer(h);
+    http__arm_timer(h);
 }
 
-static void send_request(struct hs *h);
+void http__send_request(struct hs *h);
 
 static void use_server(struct hs *h, struct server *sv)
 {
     h->sv = sv;
     h->slot = true;
     h->t_conn = h->w->now;
-    const struct cfg_http *bh = &h->be->cfg->http;
+    const struct cfg_http *bh = &be_cfg(h)->http;
     bool may_reuse = h->srv_keep && (bh->reuse != HTTP_REUSE_SAFE || !h->first || h->idempotent ||
                                      bh->reuse == HTTP_REUSE_ALWAYS);
     if (may_reuse && !h->upgrade) {
-        h->sc = pool_take(h->w, sv, h, on_srv_event);
+        h->sc = pool_take(h->w, sv, h, http__on_srv_event);
         if (h->sc) {
             h->t_conn_end = h->w->now;
-            send_request(h);
+            http__send_request(h);
             return;
         }
     }
     int err = 0;
-    h->sc = srv_conn_open(h->w, sv, h, on_srv_event, &err);
+    h->sc = srv_conn_open(h->w, sv, h, http__on_srv_event, &err);
     if (!h->sc) {
         connect_failed(h, err, false);
         return;
     }
     h->state = HS_CONNECTING;
-    arm_timer(h);
+    http__arm_timer(h);
 }
 
 static void hs_start_server(struct hs *h, const struct server *avoid)
@@ -1035,8 +969,8 @@ static void hs_start_server(struct hs *h, const struct server *avoid)
         return;
     }
     h->sv = NULL;
-    set_term(h, 'S', 'C');
-    hs_reply_error(h, 503);
+    http__set_term(h, 'S', 'C');
+    http__reply_error(h, 503);
 }
 
 static bool hs_dequeue(struct worker *w, struct queue_link *l)
@@ -1053,8 +987,8 @@ static bool hs_dequeue(struct worker *w, struct queue_link *l)
         use_server(h, sv);
     } else {
         h->state = HS_EXCHANGE;
-        set_term(h, 'S', 'Q');
-        hs_reply_error(h, 503);
+        http__set_term(h, 'S', 'Q');
+        http__reply_error(h, 503);
     }
     return true;
 }
@@ -1063,19 +997,19 @@ static void connect_failed(struct hs *h, int err, bool timeout)
 {
     struct server *failed = h->sv;
     if (err != ECONNREFUSED && !timeout && failed)
-        log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s)", h->be->cfg->name,
+        log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s)", be_cfg(h)->name,
                 failed->cfg->name, failed->cfg->addr_text, err, strerror(err));
-    drop_server_conn(h);
-    release_slot(h);
-    unsigned retry_on = h->be->cfg->http.retry_on;
+    http__drop_server_conn(h);
+    http__release_slot(h);
+    unsigned retry_on = be_cfg(h)->http.retry_on;
     if (h->retries_left <= 0 || !(retry_on & HTTP_RETRY_CONN_FAILURE)) {
-        set_term(h, timeout ? 's' : 'S', 'C');
-        hs_reply_error(h, timeout ? 504 : 503);
+        http__set_term(h, timeout ? 's' : 'S', 'C');
+        http__reply_error(h, timeout ? 504 : 503);
         return;
     }
     h->retries_left--;
     h->retries_done++;
-    bool redispatch = h->be->cfg->redispatch && h->retries_left == 0;
+    bool redispatch = be_cfg(h)->redispatch && h->retries_left == 0;
     h->t_conn_end = 0;
     if (redispatch || (failed && !server_is_up(failed)))
         hs_start_server(h, failed);
@@ -1084,7 +1018,7 @@ static void connect_failed(struct hs *h, int err, bool timeout)
 }
 
 /* The request head (and body bytes read with it) go to the server. */
-static void send_request(struct hs *h)
+void http__send_request(struct hs *h)
 {
     h->state = HS_EXCHANGE;
     h->req_sent = true;
@@ -1096,16 +1030,16 @@ static void send_request(struct hs *h)
     relay_dir_init(&h->s2c, 0);
     if (relay_sendv(h->w, &h->c2s, ss, h->obuf, h->olen, h->rbuf + h->req_head_len, h->req_inbuf) <
         0) {
-        set_term(h, 'S', 'C');
-        drop_server_conn(h);
-        hs_reply_error(h, 502);
+        http__set_term(h, 'S', 'C');
+        http__drop_server_conn(h);
+        http__reply_error(h, 502);
         return;
     }
     h->req_done = h->req_body == HTTP_BODY_NONE ||
                   (h->req_body == HTTP_BODY_LENGTH && h->c2s.limit == 0) ||
                   (h->req_body == HTTP_BODY_CHUNKED && http_chunk_is_done(&h->req_chunk));
-    arm_timer(h);
-    hs_progress(h);
+    http__arm_timer(h);
+    http__progress(h);
 }
 
 /* Relay a chunked body from `from` to `to`, stopping exactly at its end. Bytes read past the end
@@ -1171,8 +1105,8 @@ static void forward_request_body(struct hs *h)
     enum relay_res r;
     if (h->req_body == HTTP_BODY_CHUNKED) {
         if (!buf_get(h, &h->rbuf)) {
-            set_term(h, 'R', 'D');
-            hs_close(h);
+            http__set_term(h, 'R', 'D');
+            http__close(h);
             return;
         }
         r = pump_chunked(h, &h->c2s, &h->req_chunk, &h->cs, &h->sc->side, h->rbuf, &h->rlen);
@@ -1182,8 +1116,8 @@ static void forward_request_body(struct hs *h)
     if (r == RELAY_DONE) {
         h->req_done = true;
     } else if (r != RELAY_IDLE) {
-        set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
-        hs_close(h);
+        http__set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
+        http__close(h);
     }
 }
 
@@ -1223,7 +1157,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         out_put(o, "\r\n", 2);
     }
     out_edits(o, e);
-    const struct cfg_cookie *ck = &h->be->cfg->http.cookie;
+    const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
         h->cookie_srv != h->sv->idx + 1) {
         char c[512];
@@ -1252,13 +1186,13 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
  * with `option redispatch` the last retry goes to another server. */
 static bool retry_request(struct hs *h, unsigned why)
 {
-    if (!(h->be->cfg->http.retry_on & why) || h->retries_left <= 0 || !h->idempotent ||
+    if (!(be_cfg(h)->http.retry_on & why) || h->retries_left <= 0 || !h->idempotent ||
         h->req_body != HTTP_BODY_NONE || !h->req_done || !h->obuf || h->bytes_out > 0 ||
         relay_pending(&h->s2c))
         return false;
     struct server *failed = h->sv;
-    drop_server_conn(h);
-    release_slot(h);
+    http__drop_server_conn(h);
+    http__release_slot(h);
     relay_dir_release(h->w, &h->c2s);
     relay_dir_release(h->w, &h->s2c);
     relay_dir_init(&h->c2s, 0);
@@ -1268,7 +1202,7 @@ static bool retry_request(struct hs *h, unsigned why)
     h->retries_done++;
     h->t_conn_end = 0;
     h->req_inbuf = 0; /* bodiless: the rebuilt head alone */
-    bool redispatch = h->be->cfg->redispatch && h->retries_left == 0;
+    bool redispatch = be_cfg(h)->redispatch && h->retries_left == 0;
     hs_start_server(h, redispatch ? failed : NULL);
     return true;
 }
@@ -1280,32 +1214,32 @@ static void server_failed(struct hs *h, char when, int status)
     bool empty = h->slen == 0 && !h->resp_head_done;
     if (empty && retry_request(h, HTTP_RETRY_EMPTY_RESPONSE))
         return;
-    set_term(h, 'S', when);
-    drop_server_conn(h);
+    http__set_term(h, 'S', when);
+    http__drop_server_conn(h);
     if (h->resp_head_done) {
-        hs_close(h);
+        http__close(h);
         return;
     }
-    hs_reply_error(h, status);
+    http__reply_error(h, status);
 }
 
-static void tunnel(struct hs *h);
+void http__tunnel(struct hs *h);
 
 static void read_response(struct hs *h)
 {
     struct srv_conn *sc = h->sc;
     if (!buf_get(h, &h->sbuf)) {
-        set_term(h, 'R', 'H');
-        hs_close(h);
+        http__set_term(h, 'R', 'H');
+        http__close(h);
         return;
     }
     while (!h->resp_head_done) {
         if (!sc->side.readable)
             return;
         if (h->slen == WORKER_BUFSIZE) {
-            set_term(h, 'P', 'H');
-            drop_server_conn(h);
-            hs_reply_error(h, 502);
+            http__set_term(h, 'P', 'H');
+            http__drop_server_conn(h);
+            http__reply_error(h, 502);
             return;
         }
         ssize_t n = recv(sc->side.fd, h->sbuf + h->slen, WORKER_BUFSIZE - h->slen, MSG_DONTWAIT);
@@ -1335,16 +1269,16 @@ static void read_response(struct hs *h)
                 break;
             }
             if (r < 0) {
-                set_term(h, 'P', 'H');
-                drop_server_conn(h);
-                hs_reply_error(h, 502);
+                http__set_term(h, 'P', 'H');
+                http__drop_server_conn(h);
+                http__reply_error(h, 502);
                 return;
             }
             if (m->flags & HTTP_F_INTERIM) { /* 100 Continue and friends: pass them on */
                 h->bytes_out += m->head_len;
                 if (relay_send(h->w, &h->s2c, &h->cs, h->sbuf, m->head_len) < 0) {
-                    set_term(h, 'C', 'D');
-                    hs_close(h);
+                    http__set_term(h, 'C', 'D');
+                    http__close(h);
                     return;
                 }
                 memmove(h->sbuf, h->sbuf + m->head_len, h->slen - m->head_len);
@@ -1364,7 +1298,7 @@ static void read_response(struct hs *h)
                 h->srv_keep = false;
             if (m->body == HTTP_BODY_UNTIL_CLOSE)
                 h->cli_keep = false;
-            const struct cfg_proxy *fp = h->fe->cfg, *bp = h->be->cfg;
+            const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);
             struct hdr_edits edits = {.n = 0};
             const struct cfg_http_rule *term = NULL;
             if (bp->http.nresp_rules || fp->http.nresp_rules) {
@@ -1374,31 +1308,31 @@ static void read_response(struct hs *h)
                 struct http_msg *rq = &tl_req_msg;
                 if (h->rbuf && !h->req_shifted &&
                     http_parse_request(h->rbuf, h->req_head_len, 0, rq) > 0) {
-                    fill_acl_ctx(h, rq, &ctx);
+                    http__fill_acl_ctx(h, rq, &ctx);
                 } else { /* only the connection's facts are known */
                     memset(&ctx, 0, sizeof(ctx));
                     ctx.method = ctx.target = ctx.path = "";
-                    get_cli_addr(h);
+                    http__cli_addr(h);
                     ctx.src = &h->cli_addr.sa;
                     ctx.match_data = pool_match_data(h->w);
                 }
-                term =
-                    run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx, &edits);
+                term = http__run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx,
+                                       &edits);
                 if (!term && bp != fp)
-                    term = run_rules(&fp->http, fp->http.resp_rules, fp->http.nresp_rules, &ctx,
-                                     &edits);
+                    term = http__run_rules(&fp->http, fp->http.resp_rules, fp->http.nresp_rules,
+                                           &ctx, &edits);
             }
             if (term && term->action == HTTP_ACT_DENY) {
-                set_term(h, 'P', 'H');
-                drop_server_conn(h);
-                hs_reply_error(h, term->status ? term->status : 502);
+                http__set_term(h, 'P', 'H');
+                http__drop_server_conn(h);
+                http__reply_error(h, term->status ? term->status : 502);
                 return;
             }
             struct out o = {.p = h->w->scratch, .cap = WORKER_BUFSIZE};
             if (build_response(h, m, &edits, &o) < 0) {
-                set_term(h, 'P', 'H');
-                drop_server_conn(h);
-                hs_reply_error(h, 502);
+                http__set_term(h, 'P', 'H');
+                http__drop_server_conn(h);
+                http__reply_error(h, 502);
                 return;
             }
             uint32_t avail = h->slen - m->head_len;
@@ -1415,9 +1349,9 @@ static void read_response(struct hs *h)
                     int rc = http_chunk_parse(&h->resp_chunk, h->sbuf + m->head_len + off,
                                               avail - off, &used, &doff, &dlen);
                     if (rc < 0) {
-                        set_term(h, 'P', 'H');
-                        drop_server_conn(h);
-                        hs_reply_error(h, 502);
+                        http__set_term(h, 'P', 'H');
+                        http__drop_server_conn(h);
+                        http__reply_error(h, 502);
                         return;
                     }
                     off += used;
@@ -1434,8 +1368,8 @@ static void read_response(struct hs *h)
             h->bytes_out += o.len + body_now;
             if (relay_sendv(h->w, &h->s2c, &h->cs, o.p, o.len, h->sbuf + m->head_len, body_now) <
                 0) {
-                set_term(h, 'C', 'D');
-                hs_close(h);
+                http__set_term(h, 'C', 'D');
+                http__close(h);
                 return;
             }
             buf_put(h, &h->sbuf);
@@ -1448,14 +1382,14 @@ static void read_response(struct hs *h)
                 shift_request(h);
                 /* Bytes the client sent after its request belong to the new protocol. */
                 if (h->rlen && relay_send(h->w, &h->c2s, &h->sc->side, h->rbuf, h->rlen) < 0) {
-                    set_term(h, 'S', 'D');
-                    hs_close(h);
+                    http__set_term(h, 'S', 'D');
+                    http__close(h);
                     return;
                 }
                 h->rlen = 0;
                 buf_put(h, &h->rbuf);
-                arm_timer(h);
-                tunnel(h);
+                http__arm_timer(h);
+                http__tunnel(h);
                 return;
             }
             h->resp_done = m->body == HTTP_BODY_NONE ||
@@ -1483,8 +1417,8 @@ static void forward_response_body(struct hs *h)
     if (r == RELAY_DONE) {
         h->resp_done = true;
     } else if (r != RELAY_IDLE) {
-        set_term(h, r == RELAY_ERR_FROM ? 'S' : 'C', 'D');
-        hs_close(h);
+        http__set_term(h, r == RELAY_ERR_FROM ? 'S' : 'C', 'D');
+        http__close(h);
     }
 }
 
@@ -1495,12 +1429,12 @@ static void finish_exchange(struct hs *h)
         pool_put(h->sc);
         h->sc = NULL;
     } else {
-        drop_server_conn(h);
+        http__drop_server_conn(h);
     }
-    release_slot(h);
+    http__release_slot(h);
     shift_request(h);
     if (!h->cli_keep) {
-        hs_linger(h);
+        http__linger(h);
         return;
     }
     log_request(h);
@@ -1519,12 +1453,12 @@ static void finish_exchange(struct hs *h)
     h->t_idle_from = h->w->now;
     if (h->rlen == 0)
         buf_put(h, &h->rbuf);
-    arm_timer(h);
+    http__arm_timer(h);
     if (h->rlen > 0 || h->cs.readable)
         hs_read_request(h);
 }
 
-static void hs_progress(struct hs *h)
+void http__progress(struct hs *h)
 {
     if (h->state != HS_EXCHANGE)
         return;
@@ -1537,8 +1471,8 @@ static void hs_progress(struct hs *h)
         forward_response_body(h);
     if (h->state == HS_EXCHANGE && relay_pending(&h->s2c) && !h->cs.wblocked) {
         if (relay_flush(h->w, &h->s2c, &h->cs) < 0) {
-            set_term(h, 'C', 'D');
-            hs_close(h);
+            http__set_term(h, 'C', 'D');
+            http__close(h);
             return;
         }
     }
@@ -1546,23 +1480,23 @@ static void hs_progress(struct hs *h)
         finish_exchange(h);
 }
 
-static void tunnel(struct hs *h)
+void http__tunnel(struct hs *h)
 {
     enum relay_res r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, h->s2c.shut);
     if (r == RELAY_IDLE)
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, h->c2s.shut);
     if (r != RELAY_IDLE) {
-        set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
-        hs_close(h);
+        http__set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
+        http__close(h);
         return;
     }
     if (h->c2s.shut && h->s2c.shut)
-        hs_close(h);
+        http__close(h);
 }
 
 /* ---- events --------------------------------------------------------------------------------- */
 
-static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
+void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
 {
     struct hs *h = owner;
     if (h->state == HS_CLOSED)
@@ -1583,7 +1517,7 @@ static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
             return;
         sc->connected = true;
         h->t_conn_end = h->w->now;
-        send_request(h);
+        http__send_request(h);
         return;
     }
     if (ev & LOOP_ERR) {
@@ -1591,16 +1525,16 @@ static void on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
         return;
     }
     if (h->state == HS_EXCHANGE)
-        hs_progress(h);
+        http__progress(h);
     else if (h->state == HS_TUNNEL)
-        tunnel(h);
+        http__tunnel(h);
 }
 
 static void hs_read_request(struct hs *h)
 {
     if (!buf_get(h, &h->rbuf)) {
-        set_term(h, 'R', 'R');
-        hs_close(h);
+        http__set_term(h, 'R', 'R');
+        http__close(h);
         return;
     }
     for (;;) {
@@ -1613,16 +1547,16 @@ static void hs_read_request(struct hs *h)
                 return;
             }
             if (r < 0) {
-                set_term(h, 'P', 'R');
+                http__set_term(h, 'P', 'R');
                 if (!h->logline && h->fe->cfg->http.httplog)
                     h->logline = NULL;
-                hs_reply_error(h, http_error_status(-r, false));
+                http__reply_error(h, http_error_status(-r, false));
                 return;
             }
             h->rprev = h->rlen;
             if (h->rlen == WORKER_BUFSIZE) {
-                set_term(h, 'P', 'R');
-                hs_reply_error(h, 431);
+                http__set_term(h, 'P', 'R');
+                http__reply_error(h, 431);
                 return;
             }
         }
@@ -1634,7 +1568,7 @@ static void hs_read_request(struct hs *h)
                 h->logged = false;
                 h->t_req = h->w->now;
                 clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
-                arm_timer(h);
+                http__arm_timer(h);
             }
             h->rlen += (uint32_t)n;
             h->cs.last = h->w->now;
@@ -1645,10 +1579,10 @@ static void hs_read_request(struct hs *h)
         if (n == 0) {
             /* The client closed: quietly between requests, as an aborted request otherwise. */
             if (h->rlen)
-                set_term(h, 'C', 'R');
+                http__set_term(h, 'C', 'R');
             else
                 h->logline = NULL;
-            hs_close(h);
+            http__close(h);
             return;
         }
         if (errno == EAGAIN) {
@@ -1659,8 +1593,8 @@ static void hs_read_request(struct hs *h)
         }
         if (errno == EINTR)
             continue;
-        set_term(h, 'C', 'R');
-        hs_close(h);
+        http__set_term(h, 'C', 'R');
+        http__close(h);
         return;
     }
 }
@@ -1684,12 +1618,12 @@ static void read_proxy_header(struct hs *h)
     if (hl <= 0 || recv(h->cli.fd, buf, (size_t)hl, MSG_DONTWAIT) != hl) {
         if (hl < 0 && n > 0) {
             char cli[64];
-            get_cli_addr(h);
+            http__cli_addr(h);
             log_msg(LOG_LV_NOTICE, "frontend %s: invalid PROXY protocol header from %s, closing",
                     h->fe->cfg->name, sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli)));
         }
-        set_term(h, n > 0 ? 'P' : 'C', 'R');
-        hs_close(h);
+        http__set_term(h, n > 0 ? 'P' : 'C', 'R');
+        http__close(h);
         return;
     }
     if (!info.local) {
@@ -1707,8 +1641,8 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
     if (h->state == HS_CLOSED)
         return;
     if (ev & LOOP_ERR) {
-        set_term(h, 'C', h->state == HS_REQ_WAIT ? 'R' : 'D');
-        hs_close(h);
+        http__set_term(h, 'C', h->state == HS_REQ_WAIT ? 'R' : 'D');
+        http__close(h);
         return;
     }
     if (ev & (LOOP_IN | LOOP_HUP))
@@ -1727,22 +1661,22 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
     case HS_EXCHANGE:
         if (h->local_reply) { /* our own response still being written */
             if (!h->cs.wblocked && relay_flush(h->w, &h->s2c, &h->cs) < 0) {
-                hs_close(h);
+                http__close(h);
                 return;
             }
             if (!relay_pending(&h->s2c))
-                hs_linger(h);
+                http__linger(h);
             break;
         }
-        hs_progress(h);
+        http__progress(h);
         break;
     case HS_TUNNEL:
-        tunnel(h);
+        http__tunnel(h);
         break;
     case HS_LINGER:
         if (relay_pending(&h->s2c)) {
             if (relay_flush(h->w, &h->s2c, &h->cs) < 0) {
-                hs_close(h);
+                http__close(h);
                 return;
             }
         }
@@ -1752,7 +1686,7 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
                 continue;
             if (n < 0 && (errno == EAGAIN || errno == EINTR))
                 return;
-            hs_close(h);
+            http__close(h);
             return;
         }
     default:
@@ -1788,13 +1722,13 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
     atomic_fetch_add_explicit(&fe->total, 1, memory_order_relaxed);
     worker_session_begin(w, &h->link);
     if (loop_add(w->loop, &h->cli) < 0) {
-        set_term(h, 'R', 'R');
-        hs_close(h);
+        http__set_term(h, 'R', 'R');
+        http__close(h);
         return;
     }
     bool proxy = bind < fe->cfg->nbinds && fe->cfg->binds[bind].accept_proxy;
     h->state = proxy ? HS_PROXY_WAIT : HS_REQ_WAIT;
-    arm_timer(h);
+    http__arm_timer(h);
 }
 
 void http_worker_free(struct worker *w)

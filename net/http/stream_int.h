@@ -1,0 +1,91 @@
+/* Internal to the mode http module: the stream (one client connection) shared by stream.c
+ * (reverse proxying) and forward.c (forward proxying). */
+#ifndef SLUICE_NET_HTTP_STREAM_INT_H
+#define SLUICE_NET_HTTP_STREAM_INT_H
+
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <time.h>
+
+#include "core/worker.h"
+#include "net/http/parse.h"
+#include "net/http/pool.h"
+#include "net/relay.h"
+
+enum hs_state {
+    HS_REQ_WAIT = 0, /* reading a request head */
+    HS_PROXY_WAIT,   /* `accept-proxy`: reading the PROXY protocol header first */
+    HS_QUEUED,       /* waiting for a server slot */
+    HS_CONNECTING,   /* server connection in progress */
+    HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
+    HS_TUNNEL,       /* after 101: bytes both ways */
+    HS_LINGER,       /* final response sent, write side shut: drain input, then close */
+    HS_CLOSED,
+};
+
+union sockaddr_any {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
+#define HS_LOGLINE_MAX 1024 /* request line kept for the log, as HAProxy's default */
+#define HS_LINGER_MS   1000
+
+struct hs {
+    struct session_link link;
+    struct deferred dfr;
+    struct queue_link qlink;
+    struct timer tmr;
+    struct loop_handler cli;
+    struct relay_side cs;
+    struct srv_conn *sc; /* owned while attached */
+    struct worker *w;    /* borrowed */
+    struct frontend *fe; /* borrowed */
+    struct backend *be;  /* borrowed: backend of the current request */
+    struct server *sv;   /* borrowed: server of the current request */
+    bool slot;           /* holds one of sv's maxconn slots */
+
+    char *rbuf; /* owned pooled buffer: request head, maybe body bytes and pipelined requests */
+    uint32_t rlen, rprev;
+    char *sbuf; /* owned pooled buffer: response head */
+    uint32_t slen, sprev;
+    char *obuf; /* owned: the rewritten request head, kept until the response starts (retries) */
+    uint32_t olen;
+
+    struct relay_dir c2s, s2c;
+    uint8_t state;
+    uint8_t req_method, req_body, resp_body, req_ver;
+    uint32_t req_head_len; /* the request head stays at rbuf[0..req_head_len) until the
+                              exchange ends: http-response rules evaluate it */
+    uint32_t req_inbuf;    /* body bytes of this request in rbuf after the head */
+    bool req_shifted;      /* the request's bytes were dropped from rbuf (tunnel, next request) */
+    const struct http_msg *acl_msg; /* borrowed: the parsed request during rule evaluation */
+    struct http_chunk req_chunk, resp_chunk;
+    bool req_sent; /* the head went to the server */
+    bool req_done; /* the whole request reached the server */
+    bool resp_head_done, resp_done;
+    bool cli_keep; /* the client allows another request */
+    bool srv_keep; /* the server connection may be reused */
+    bool upgrade;  /* the request asks for a protocol switch */
+    bool idempotent;
+    bool first; /* first request on this client connection */
+    bool have_cli_addr;
+    bool have_dst_port;
+    uint16_t dst_port;
+    bool local_reply; /* answered by sluice itself */
+    bool logged;      /* the current request's log line was written */
+    int status;
+    int retries_left, retries_done;
+    uint32_t hash;       /* balance key of the current request */
+    uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */
+    char term[2];
+    uint64_t t_accept, t_req, t_req_head, t_queue, t_conn, t_conn_end, t_resp, t_idle_from;
+    uint64_t bytes_out;
+    struct timespec req_wall;
+    char *logline; /* owned: request line for httplog */
+    union sockaddr_any cli_addr;
+};
+
+#endif
