@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
 # Syscalls and context switches per request of one contestant, for bench/RESULTS.md's profiles.
 #
-#   bench/profile.sh B|C|D|E|F|G|H S1|S2 [SECONDS]
+#   bench/profile.sh B|C|D|E|F|G|H S1|S2|S3 [SECONDS]
 #
 # Contestants as in scripts/bench.sh: B sluice mode tcp, C haproxy tcp, D haproxy tcp + splice;
 # E sluice mode http, F haproxy http, G haproxy http + splice-response, H nginx (its one worker is
 # traced and counted). Starts the backend and the proxy pinned to CPU 1 as scripts/bench.sh does,
-# runs wrk (CPU 0, -c64, S2 with Connection: close) for SECONDS (default 3) while `strace -c -f`
-# is attached, then prints per-request syscall counts (strace slows the proxy: use the counts, not
-# the speed), and for a second, untraced run: context switches per request (per thread, voluntary
-# and involuntary) and the server connections the backend accepted per request (connection reuse).
-# Stops what it started, by PID. SLUICE overrides the binary (build/sluice).
+# runs wrk (CPU 0; S1 -c64, S2 -c64 with Connection: close, S3 -c8 with 1 MiB responses, counted
+# per response) for SECONDS (default 3) while `strace -c -f` is attached, then prints per-request
+# syscall counts (strace slows the proxy: use the counts, not the speed), and for a second,
+# untraced run: req/s, p50/p99, CPU µs/req (user/system), context switches per request (per
+# thread, voluntary and involuntary) and the server connections the backend accepted per request
+# (connection reuse). Stops what it started, by PID. SLUICE overrides the binary (build/sluice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${1:?contestant B, C, D, E, F, G or H}
-S=${2:?scenario S1 or S2}
+S=${2:?scenario S1, S2 or S3}
 SECS=${3:-3}
 command -v strace >/dev/null || { echo "profile: strace is missing" >&2; exit 1; }
 make --no-print-directory -s build/backend
@@ -75,9 +76,13 @@ if [ "$C" = H ]; then # nginx: the master forks the worker that does the work; p
 fi
 curl -s -m 3 -o /dev/null "http://127.0.0.1:$PORT/" # one request first: warm-up, pools filled
 
-hdr=()
-[ "$S" = S2 ] && hdr=(-H 'Connection: close')
-url="http://127.0.0.1:$PORT/"
+# wrk's options (the connections first): S1 keep-alive -c64, S2 Connection: close, S3 1 MiB -c8
+case $S in
+S1) wargs=(-c64) url="http://127.0.0.1:$PORT/" ;;
+S2) wargs=(-c64 -H 'Connection: close') url="http://127.0.0.1:$PORT/" ;;
+S3) wargs=(-c8) url="http://127.0.0.1:$PORT/size/1m" ;;
+*) echo "profile: scenario is S1, S2 or S3" >&2; exit 2 ;;
+esac
 requests() { awk '/requests in/ {print $1}' "$1"; }
 # ctx: one line per thread: tid name voluntary involuntary
 ctx() {
@@ -93,7 +98,7 @@ accepts() { curl -s -m 3 "http://127.0.0.1:$BPORT/stats" | sed 's/.*accepts=\([0
 strace -c -f -p "$PP" -o "$T/strace" 2>/dev/null &
 SP=$!
 sleep 0.5
-timeout $((SECS + 20)) taskset -c 0 wrk -t1 -c64 -d"${SECS}s" "${hdr[@]}" "$url" >"$T/wrk1"
+timeout $((SECS + 20)) taskset -c 0 wrk -t1 -d"${SECS}s" "${wargs[@]}" "$url" >"$T/wrk1"
 kill -INT "$SP"
 wait "$SP" || true
 n=$(requests "$T/wrk1")
@@ -110,7 +115,7 @@ HZ=$(getconf CLK_TCK)
 ctx >"$T/ctx0"
 a0=$(accepts)
 read -r u0 s0 < <(cpu)
-timeout $((SECS + 20)) taskset -c 0 wrk -t1 -c64 -d"${SECS}s" --latency "${hdr[@]}" "$url" >"$T/wrk2"
+timeout $((SECS + 20)) taskset -c 0 wrk -t1 -d"${SECS}s" --latency "${wargs[@]}" "$url" >"$T/wrk2"
 read -r u1 s1 < <(cpu)
 ctx >"$T/ctx1"
 a1=$(accepts)

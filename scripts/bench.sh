@@ -302,6 +302,7 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     echo
     echo "- machine: $(nproc) CPUs, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), kernel $(uname -r)"
     echo "- commit: $commit"
+    [ ! -x "$SLUICE" ] || echo "- sluice binary: $SLUICE (built $(date -u -r "$SLUICE" '+%Y-%m-%d %H:%M UTC'), sha1 $(sha1sum "$SLUICE" | cut -c1-12))"
     echo "- versions: $(haproxy -v 2>/dev/null | head -n1 | cut -d' ' -f1-3); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); $(curl --version | head -n1 | cut -d' ' -f1-2); sluice: $("$SLUICE" -v 2>/dev/null | head -n1 || echo n/a)"
     [[ " $SUITES " != *" http "* ]] || echo "- versions (http suite): $("$NGINX" -v 2>&1 | head -n1 | sed 's/^nginx version: //' || echo 'nginx n/a')"
     echo "- pinning: client (wrk, curl, idle_conns.py) on CPU $CCPU; backend and the 1-thread proxy on CPU $SCPU"
