@@ -7,6 +7,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -122,7 +123,12 @@ static void on_event(struct loop_handler *h, unsigned ev)
         sc->on_event(sc->owner, sc, ev);
         return;
     }
-    /* Idle: the server closed it, reset it, or sent bytes nobody asked for. */
+    if (!(ev & (LOOP_HUP | LOOP_ERR))) {
+        char c;
+        ssize_t n = recv(sc->h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+        if (n < 0 && (errno == EAGAIN || errno == EINTR))
+            return;
+    }
     srv_conn_close(sc);
 }
 

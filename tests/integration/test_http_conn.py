@@ -54,6 +54,25 @@ def test_http_keepalive_reuse(t):
           f"{accepts2 - accepts - 1} new server connection(s), expected the pooled one reused")
 
 
+def test_http_reuse_after_large_spliced_bodies(t):
+    # Large bodies are spliced; the server connection must still go back to the pool afterwards
+    # (a late edge-triggered event on the idle connection used to close it).
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, nbthread=1))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(10))
+    for i in range(6):
+        c.request("GET", "/size/1m")
+        r = c.getresponse()
+        body = r.read()
+        check(r.status == 200 and len(body) == 1 << 20, f"request {i}: {r.status} {len(body)}")
+    c.close()
+    accepts, requests = _stats(b.port, t)
+    check(requests == 6, f"backend saw {requests} requests")
+    check(accepts == 1, f"6 large responses on one client connection used {accepts} server "
+          "connections, expected 1")
+
+
 def test_http_reuse_across_closing_clients(t):
     b = t.backend("b1")
     port = t.free_port()
