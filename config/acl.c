@@ -20,7 +20,8 @@
     "url_end, url_sub, url_dir, url_dom, url_reg, url_len, query, url_param(NAME), "               \
     "urlp(NAME)[_beg|_end|...], hdr(NAME), hdr_beg(NAME), hdr_end(NAME), hdr_sub(NAME), "          \
     "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), method, src, "     \
-    "dst_port, req.ver, always_true, always_false"
+    "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "             \
+    "always_false"
 #define MATCH_EXPECT "str, beg, end, sub, dir, dom, reg, found, ip, int or len"
 
 /* ---- criteria ------------------------------------------------------------------------------ */
@@ -44,6 +45,13 @@ static const struct {
     {"dst_port", ACL_F_DST_PORT, ACL_M_INT, false, false},
     {"req.ver", ACL_F_REQ_VER, ACL_M_STR, false, false},
     {"req_ver", ACL_F_REQ_VER, ACL_M_STR, false, false},
+    /* forward proxy: the destination of an absolute-form or CONNECT request (host matching is
+       always case-insensitive); url_dom is not `url -m dom` here but the destination host */
+    {"url_dom", ACL_F_URL_DOM, ACL_M_DOM, false, false},
+    {"url_port", ACL_F_URL_PORT, ACL_M_INT, false, false},
+    {"url_ip", ACL_F_URL_IP, ACL_M_IP, false, false},
+    {"req.host", ACL_F_REQ_HOST, ACL_M_STR, false, false},
+    {"http_auth", ACL_F_HTTP_AUTH, ACL_M_FOUND, true, false},
     {"always_true", ACL_F_ALWAYS_TRUE, ACL_M_FOUND, false, false},
     {"always_false", ACL_F_ALWAYS_FALSE, ACL_M_FOUND, false, false},
 };
@@ -99,6 +107,11 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
         }
     }
     if (found < 0) {
+        if (strcmp(base, "http_auth_group") == 0)
+            return config__error(st,
+                                 "ACL criterion '%s' is not supported yet (expected "
+                                 "http_auth(USERLIST); groups are ignored)",
+                                 base);
         if (strcmp(base, "ssl_fc") == 0 || strncmp(base, "ssl_", 4) == 0 ||
             strncmp(base, "req.ssl", 7) == 0)
             return config__error(st,
@@ -125,6 +138,14 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
                                  crit, sizeof(a->arg) - 1);
         memcpy(a->arg, open + 1, al);
         a->arg[al] = '\0';
+        if (a->fetch == ACL_F_HTTP_AUTH) {
+            for (const char *c = a->arg; *c; c++)
+                if (!(isalnum((unsigned char)*c) || strchr("-_.:", *c)))
+                    return config__error(st,
+                                         "invalid userlist name '%s' in '%s' (expected letters, "
+                                         "digits, '-', '_', '.', ':')",
+                                         a->arg, crit);
+        }
         if (a->fetch == ACL_F_HDR) {
             for (char *c = a->arg; *c; c++) {
                 if (!is_token_char((unsigned char)*c))
@@ -452,19 +473,25 @@ int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *nam
     }
 
     /* the match method must suit the sample */
-    bool always = a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE;
+    bool always = a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE ||
+                  a.fetch == ACL_F_HTTP_AUTH;
+    bool ip = a.fetch == ACL_F_SRC || a.fetch == ACL_F_URL_IP;
+    bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT;
     if (mname) {
-        bool ok = always                      ? false
-                  : a.fetch == ACL_F_SRC      ? (a.match == ACL_M_IP || a.match == ACL_M_FOUND)
-                  : a.fetch == ACL_F_DST_PORT ? (a.match == ACL_M_INT || a.match == ACL_M_FOUND)
-                                              : true;
+        bool ok = always ? false
+                  : ip   ? (a.match == ACL_M_IP || a.match == ACL_M_FOUND)
+                  : port ? (a.match == ACL_M_INT || a.match == ACL_M_FOUND)
+                         : true;
         if (!ok)
             return config__error(st, "match method '-m %s' cannot be used with '%s' (expected %s)",
                                  mname, argv[0],
-                                 always                 ? "no -m"
-                                 : a.fetch == ACL_F_SRC ? "ip or found"
-                                                        : "int or found");
+                                 always ? "no -m"
+                                 : ip   ? "ip or found"
+                                        : "int or found");
     }
+    /* host names compare case-insensitively whatever the flags (DNS names have no case) */
+    if (a.fetch == ACL_F_URL_DOM || a.fetch == ACL_F_REQ_HOST)
+        a.icase = true;
     if (always && (i < argc || nfiles))
         return config__error(st, "'%s' takes no value (got '%s')", argv[0],
                              i < argc ? argv[i] : files[0]);

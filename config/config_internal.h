@@ -22,6 +22,8 @@ enum cfg_sec {
     CFG_SEC_FRONTEND = 1u << 2,
     CFG_SEC_BACKEND = 1u << 3,
     CFG_SEC_LISTEN = 1u << 4,
+    CFG_SEC_RESOLVERS = 1u << 5, /* [resolvers NAME] */
+    CFG_SEC_USERLIST = 1u << 6,  /* [userlist NAME] */
 };
 #define CFG_SEC_PROXIES (CFG_SEC_DEFAULTS | CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN)
 
@@ -34,6 +36,9 @@ struct cfg_pproxy {
     int expect_line;               /* line of `http-check expect`, 0: none */
     int balance_line;              /* line of `balance` (here or in [defaults]), 0: none */
     int cookie_line;               /* line of `cookie`, 0: none */
+    int http_proxy_line;           /* line of `option http_proxy`, 0: none */
+    char resolvers[CFG_NAME_MAX];  /* `resolvers NAME` (inherited from [defaults]), "" none */
+    int resolvers_line;
 };
 
 /* Parser state: the line reader's source and position plus the model being built. */
@@ -58,6 +63,9 @@ struct cfg_parser {
     struct cfg_pproxy **defaults; /* owned, every [defaults] section in file order */
     size_t ndefaults;
     struct cfg_pproxy *last_defaults; /* borrowed: what the next proxy inherits from */
+    /* [resolvers] / [userlist]: index of the current one in cfg->resolvers / cfg->userlists */
+    size_t cur_fwd;
+    char fwd_label[CFG_NAME_MAX + 16]; /* "[userlist users]", for messages */
 };
 
 /* A keyword: `name` is one word ("bind") or a family and its sub-keyword ("timeout connect").
@@ -173,6 +181,37 @@ CONFIG__KW(http_timeout);
 CONFIG__KW(errorfile);
 CONFIG__KW(cookie);
 CONFIG__KW(retry_on);
+
+/* Forward-proxy keywords (kw_fwd.c): [resolvers] and [userlist] sections, proxy options. */
+CONFIG__KW(nameserver);
+CONFIG__KW(parse_resolv_conf);
+CONFIG__KW(resolvers_timeout);
+CONFIG__KW(resolve_retries);
+CONFIG__KW(hold);
+CONFIG__KW(accepted_payload_size);
+CONFIG__KW(user);
+CONFIG__KW(group);
+CONFIG__KW(htpasswd);
+CONFIG__KW(http_proxy);
+CONFIG__KW(anonymize);
+CONFIG__KW(log_format);
+CONFIG__KW(resolvers);
+
+/* Open a [resolvers NAME] or [userlist NAME] section (`type` is "resolvers" or "userlist").
+ * Returns 0 or -1. */
+int config__open_fwd_section(struct cfg_parser *st, enum cfg_sec sec, const char *type,
+                             const char *name);
+
+/* Check the forward-proxy parts of the model: [resolvers] sections that name no server, the
+ * resolvers and userlist each proxy uses, `option http_proxy` needing mode http, and the safe
+ * defaults bookkeeping (has_client_acl, has_connect_rule). Called by config__validate after a
+ * proxy's conditions are relinked; 0 or -1. */
+int config__validate_fwd_sections(struct cfg_parser *st);
+int config__validate_fwd_proxy(struct cfg_parser *st, struct cfg_proxy *p,
+                               const struct cfg_pproxy *pp);
+
+/* Free the [resolvers] and [userlist] sections of a config (passwords are wiped). */
+void config__fwd_free(struct config *cfg);
 
 /* Free a proxy under construction and what it owns; accepts NULL. */
 void config__pproxy_free(struct cfg_pproxy *pp);

@@ -16,6 +16,8 @@
 #define SEC_B CFG_SEC_BACKEND
 #define SEC_L CFG_SEC_LISTEN
 #define SEC_G CFG_SEC_GLOBAL
+#define SEC_R CFG_SEC_RESOLVERS
+#define SEC_U CFG_SEC_USERLIST
 
 #define TIME_EXPECT "a number with an optional unit: us, ms, s, m, h, d"
 #define ADDR_EXPECT "IPv4:PORT, [IPv6]:PORT, *:PORT or :PORT"
@@ -595,8 +597,10 @@ static int kw_tcplog(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     if (nargs(st, kw, argc, 0, 0))
         return -1;
     px(st)->tcplog = !neg;
-    if (!neg)
-        px(st)->http.httplog = false; /* one log format: the last statement wins */
+    if (!neg) { /* one log format: the last statement wins */
+        px(st)->http.httplog = false;
+        px(st)->http.log_format = CFG_LOGF_DEFAULT;
+    }
     return 0;
 }
 
@@ -817,6 +821,74 @@ const struct cfg_keyword config__keywords[] = {
      "conn-failure empty-response",
      "Which failures make a request go to a server again (up to `retries` times).",
      "retry-on = conn-failure empty-response 503"},
+    /* forward proxy (docs/forward-proxy.md) */
+    {"option http_proxy", SEC_F | SEC_L, true, config__kw_http_proxy, "", "off",
+     "Make this mode http frontend or listen a forward proxy: each request goes to the origin its "
+     "absolute URI or CONNECT target names (no default_backend or server needed).",
+     "option = http_proxy"},
+    {"option anonymize", SEC_D | SEC_F | SEC_L, true, config__kw_anonymize, "", "off",
+     "Forward proxy: also remove From, Referer and the other client-identifying request headers "
+     "listed in docs/forward-proxy.md.",
+     "option = anonymize"},
+    {"log-format", SEC_D | SEC_F | SEC_L, false, config__kw_log_format, "squid",
+     "none (option httplog's format)",
+     "Log one line per request in Squid's native access.log format instead of httplog's "
+     "(only `squid` is supported).",
+     "log-format = squid"},
+    {"resolvers", SEC_D | SEC_F | SEC_L, false, config__kw_resolvers, "<resolvers>",
+     "the only [resolvers] section if there is one, else /etc/resolv.conf",
+     "sluice extension: the [resolvers] section whose nameservers the forward proxy asks.",
+     "resolvers = dns"},
+    {"http-request auth", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "[realm <realm>] [if|unless <condition>]", "realm: the section's name",
+     "Ask for credentials: 407 with Proxy-Authenticate in a forward proxy, 401 with "
+     "WWW-Authenticate otherwise.",
+     "http-request auth = realm proxy if !{ http_auth(users) }"},
+    /* [resolvers NAME] */
+    {"nameserver", SEC_R, false, config__kw_nameserver, "<name> <ip>[:<port>]",
+     "none (a section needs one or parse-resolv-conf)",
+     "A DNS server to ask over UDP (port 53 when absent; IPv6 in brackets: [::1]:53); up to 8.",
+     "nameserver = dns1 127.0.0.1:53"},
+    {"parse-resolv-conf", SEC_R, false, config__kw_parse_resolv_conf, "", "off",
+     "Also use the nameservers of /etc/resolv.conf.", "parse-resolv-conf ="},
+    {"timeout resolve", SEC_R, false, config__kw_resolvers_timeout, "<time>", "1s",
+     "Time to wait for an answer before asking again (or the next nameserver).",
+     "timeout resolve = 2s"},
+    {"timeout retry", SEC_R, false, config__kw_resolvers_timeout, "<time>", "1s",
+     "Time between two attempts of a query that got no answer.", "timeout retry = 500ms"},
+    {"resolve_retries", SEC_R, false, config__kw_resolve_retries, "<number>", "3",
+     "Attempts of a query before the name counts as unresolvable (1 to 100).",
+     "resolve_retries = 2"},
+    {"hold valid", SEC_R, false, config__kw_hold, "<time>", "10s",
+     "Longest time a positive answer is cached, whatever its TTL says (and the floor for a TTL "
+     "of 0).",
+     "hold valid = 30s"},
+    {"hold nx", SEC_R, false, config__kw_hold, "<time>", "30s",
+     "How long a name that does not exist (NXDOMAIN) is remembered.", "hold nx = 5s"},
+    {"hold other", SEC_R, false, config__kw_hold, "<time>", "ignored",
+     "Accepted for HAProxy compatibility and ignored.", "hold other = 30s"},
+    {"hold refused", SEC_R, false, config__kw_hold, "<time>", "ignored",
+     "Accepted for HAProxy compatibility and ignored.", "hold refused = 30s"},
+    {"hold timeout", SEC_R, false, config__kw_hold, "<time>", "ignored",
+     "Accepted for HAProxy compatibility and ignored.", "hold timeout = 30s"},
+    {"hold obsolete", SEC_R, false, config__kw_hold, "<time>", "ignored",
+     "Accepted for HAProxy compatibility and ignored.", "hold obsolete = 30s"},
+    {"accepted_payload_size", SEC_R, false, config__kw_accepted_payload_size, "<number>",
+     "ignored", "Accepted for HAProxy compatibility (512 to 65535) and ignored.",
+     "accepted_payload_size = 8192"},
+    /* [userlist NAME] */
+    {"user", SEC_U, false, config__kw_user,
+     "<name> password <hash> | insecure-password <password> [groups <group>,...]", "none",
+     "A user who may authenticate: a crypt(3) hash (bcrypt $2b$/$2y$/$2a$, sha256-crypt $5$, "
+     "sha512-crypt $6$, yescrypt $y$, scrypt $7$) or a clear-text password; groups are ignored.",
+     "user = alice password $2b$10$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam"},
+    {"group", SEC_U, false, config__kw_group, "<name> [users <user>,...]", "none",
+     "Accepted for HAProxy compatibility and ignored (no http_auth_group yet).",
+     "group = staff users alice"},
+    {"htpasswd", SEC_U, false, config__kw_htpasswd, "<file>", "none",
+     "sluice extension: add the users of an htpasswd file (name:hash lines, crypt(3) hashes "
+     "only; read at load time).",
+     "htpasswd = examples/forward-proxy.htpasswd"},
 };
 const size_t config__nkeywords = sizeof(config__keywords) / sizeof(config__keywords[0]);
 
@@ -835,6 +907,10 @@ const char *config__sec_name(enum cfg_sec sec)
         return "backend";
     case CFG_SEC_LISTEN:
         return "listen";
+    case CFG_SEC_RESOLVERS:
+        return "resolvers";
+    case CFG_SEC_USERLIST:
+        return "userlist";
     default:
         return "none";
     }
@@ -842,6 +918,8 @@ const char *config__sec_name(enum cfg_sec sec)
 
 static const char *current_label(const struct cfg_parser *st)
 {
+    if (st->sec == CFG_SEC_RESOLVERS || st->sec == CFG_SEC_USERLIST)
+        return st->fwd_label;
     return st->cur ? st->cur->label : "[global]";
 }
 
@@ -966,8 +1044,10 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
     snprintf(kname, sizeof(kname), family ? "%s %s" : "%s", argv[0], family ? argv[1] : "");
     if (!match) {
         char list[128] = "";
-        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL, CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
-                                             CFG_SEC_BACKEND, CFG_SEC_LISTEN};
+        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL,    CFG_SEC_DEFAULTS,
+                                             CFG_SEC_FRONTEND,  CFG_SEC_BACKEND,
+                                             CFG_SEC_LISTEN,    CFG_SEC_RESOLVERS,
+                                             CFG_SEC_USERLIST};
         for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
             if (!(allowed & order[i]))
                 continue;

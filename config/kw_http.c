@@ -385,6 +385,38 @@ static int return_rule(struct cfg_parser *st, const char *rule, int argc, char *
     return rule_cond(st, rule, argc - i, argv + i, &r->cond);
 }
 
+/* `auth [realm REALM]`: the realm goes into a quoted WWW-/Proxy-Authenticate parameter. */
+static int auth_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                     struct cfg_http_rule *r)
+{
+    int i = 0;
+    const char *realm = st->cur->px.name; /* HAProxy's default: the proxy's name */
+    if (i < argc && strcmp(argv[i], "realm") == 0) {
+        if (i + 1 >= argc || is_cond_word(argv[i + 1]))
+            return config__error(st, "'realm' needs a value (expected 'realm REALM')");
+        realm = argv[i + 1];
+        i += 2;
+    }
+    if (i < argc && !is_cond_word(argv[i]))
+        return config__error(st,
+                             "'%s' option '%s' is not supported (expected 'realm REALM', 'if "
+                             "COND' or 'unless COND')",
+                             rule, argv[i]);
+    for (const char *c = realm; *c; c++)
+        if ((unsigned char)*c < ' ' || *c == 0x7f || *c == '"' || *c == '\\')
+            return config__error(st,
+                                 "invalid character in realm '%s' (expected printable text "
+                                 "without double quotes or backslashes)",
+                                 realm);
+    if (!*realm)
+        return config__error(st, "empty realm (expected 'realm REALM')");
+    r->value = strdup(realm);
+    if (!r->value)
+        return config__error(st, "out of memory");
+    r->value_len = strlen(r->value);
+    return rule_cond(st, rule, argc - i, argv + i, &r->cond);
+}
+
 static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                      bool response)
 {
@@ -398,6 +430,9 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
         r.action = HTTP_ACT_DENY;
         r.status = response ? 502 : 403;
         rc = deny_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "auth") == 0) {
+        r.action = HTTP_ACT_AUTH;
+        rc = auth_rule(st, kw->name, argc, argv, &r);
     } else if (strcmp(action, "redirect") == 0) {
         r.action = HTTP_ACT_REDIRECT;
         rc = redirect_rule(st, kw->name, argc, argv, &r);
@@ -504,8 +539,9 @@ int config__kw_http_flag(struct cfg_parser *st, const struct cfg_keyword *kw, in
         h->forwarded = !neg;
     } else if (strcmp(o, "httplog") == 0) {
         h->httplog = !neg;
+        h->log_format = CFG_LOGF_DEFAULT; /* one log format: the last statement wins */
         if (!neg)
-            px(st)->tcplog = false; /* one log format: the last statement wins */
+            px(st)->tcplog = false;
     } else if (strcmp(o, "http-server-close") == 0) {
         /* HAProxy keeps one HTTP connection mode: setting one clears the other */
         if (!neg)

@@ -88,9 +88,11 @@ static bool push(void *arrp, size_t *n, struct cfg_pproxy *pp)
 
 int config__open_section(struct cfg_parser *st, const char *line)
 {
-    static const char *const types[] = {"global", "defaults", "frontend", "backend", "listen"};
-    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL, CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
-                                        CFG_SEC_BACKEND, CFG_SEC_LISTEN};
+    static const char *const types[] = {"global",  "defaults",  "frontend", "backend",
+                                        "listen",  "resolvers", "userlist"};
+    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL,   CFG_SEC_DEFAULTS,  CFG_SEC_FRONTEND,
+                                        CFG_SEC_BACKEND,  CFG_SEC_LISTEN,    CFG_SEC_RESOLVERS,
+                                        CFG_SEC_USERLIST};
     const char *close = strchr(line, ']');
     if (!close)
         return config__error(st, "section header has no closing ']' (expected [TYPE NAME])");
@@ -115,7 +117,8 @@ int config__open_section(struct cfg_parser *st, const char *line)
         return config__error(st, "%s", why);
     if (argc == 0)
         return config__error(st, "empty section header (expected [global], [defaults], [frontend "
-                                 "NAME], [backend NAME] or [listen NAME])");
+                                 "NAME], [backend NAME], [listen NAME], [resolvers NAME] or "
+                                 "[userlist NAME])");
 
     enum cfg_sec sec = CFG_SEC_NONE;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -132,11 +135,12 @@ int config__open_section(struct cfg_parser *st, const char *line)
         if (best)
             return config__error(st,
                                  "unknown section type '%s' (did you mean '%s'? expected "
-                                 "global, defaults, frontend, backend or listen)",
+                                 "global, defaults, frontend, backend, listen, resolvers or "
+                                 "userlist)",
                                  argv[0], best);
         return config__error(st,
                              "unknown section type '%s' (expected global, defaults, frontend, "
-                             "backend or listen)",
+                             "backend, listen, resolvers or userlist)",
                              argv[0]);
     }
 
@@ -181,6 +185,13 @@ int config__open_section(struct cfg_parser *st, const char *line)
                                  "section name '%s' is too long (expected at most %d "
                                  "characters)",
                                  name, CFG_NAME_MAX - 1);
+    }
+
+    if (sec == CFG_SEC_RESOLVERS || sec == CFG_SEC_USERLIST) {
+        if (from)
+            return config__error(st, "[%s] sections do not inherit (expected [%s NAME])", argv[0],
+                                 argv[0]);
+        return config__open_fwd_section(st, sec, argv[0], name);
     }
 
     unsigned caps = sec == CFG_SEC_FRONTEND  ? CFG_CAP_FE
@@ -495,6 +506,7 @@ void config_free(struct config *cfg)
         config__http_free(&cfg->proxies[i].http);
     }
     free(cfg->proxies);
+    config__fwd_free(cfg);
     free(cfg);
 }
 

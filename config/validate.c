@@ -164,6 +164,8 @@ int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
     global_defaults(cfg);
+    if (config__validate_fwd_sections(st) != 0)
+        return -1;
 
     for (size_t i = 0; i < cfg->nproxies; i++) {
         struct cfg_proxy *p = &cfg->proxies[i];
@@ -207,13 +209,14 @@ int config__validate(struct cfg_parser *st)
                                             p->backend->name, mode_name(p->backend->mode), kind,
                                             p->name, mode_name(p->mode));
             } else if (p->caps & CFG_CAP_BE) {
-                if (p->nservers == 0 && p->http.nuse_backends == 0)
+                /* a forward proxy (option http_proxy) goes to the origin each request names */
+                if (p->nservers == 0 && p->http.nuse_backends == 0 && !p->http.http_proxy)
                     return config__error_at(st, p->line,
                                             "listen '%s' has no 'server' and no default_backend "
                                             "(expected at least one 'server = NAME ADDR:PORT')",
                                             p->name);
-                p->backend = p;
-            } else if (p->http.nuse_backends == 0) {
+                p->backend = p->nservers || !p->http.http_proxy ? p : NULL;
+            } else if (p->http.nuse_backends == 0 && !p->http.http_proxy) {
                 /* with use_backend rules, unmatched requests get a 503 as in HAProxy */
                 return config__error_at(st, p->line,
                                         "frontend '%s' has no default_backend (expected "
@@ -223,7 +226,7 @@ int config__validate(struct cfg_parser *st)
             }
         }
 
-        if (validate_http(st, p, pp) != 0)
+        if (validate_http(st, p, pp) != 0 || config__validate_fwd_proxy(st, p, pp) != 0)
             return -1;
 
         if ((p->caps & CFG_CAP_BE) && pp->expect_line && p->check_type != CFG_CHECK_HTTP)

@@ -546,7 +546,7 @@ static void test_errors(void)
         {BASE "timeout connect =\n", "t.ini:6: 'timeout connect' needs an argument"},
         {BASE "timeout =\n", "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
                              "client, server, queue, check, drain, http-request, "
-                             "http-keep-alive, tunnel)"},
+                             "http-keep-alive, tunnel, resolve, retry)"},
         {BASE "retries = -1\n", "t.ini:6: invalid retries '-1' (expected an integer from 0"},
         {BASE "retries = 3x\n", "t.ini:6: invalid retries '3x'"},
         {BASE "server = s2 127.0.0.1:2 weight 257\n",
@@ -587,7 +587,7 @@ static void test_errors(void)
         {BASE "option = dontlognull\n",
          "t.ini:6: unknown option 'dontlognull' in section [backend b] (expected redispatch, "
          "tcp-check, httpchk, tcplog, forwardfor, forwarded, httplog, http-server-close, "
-         "httpclose, http-keep-alive)"},
+         "httpclose, http-keep-alive, http_proxy, anonymize)"},
         {BASE "option = redispatch now\n",
          "t.ini:6: 'option redispatch' takes no argument (expected 'option redispatch =')"},
         {BASE "http-check = expect string ok\n",
@@ -615,9 +615,9 @@ static void test_errors(void)
         {"[global]\ndaemon = yes\n", "t.ini:2: 'daemon' takes no argument (expected 'daemon =')"},
         {"[global]\npidfile = a b\n", "t.ini:2: too many arguments for 'pidfile'"},
         {"[globl]\n", "t.ini:1: unknown section type 'globl' (did you mean 'global'? expected "
-                      "global, defaults, frontend, backend or listen)"},
-        {"[resolvers dns]\n", "t.ini:1: unknown section type 'resolvers' (expected global, "
-                              "defaults, frontend, backend or listen)"},
+                      "global, defaults, frontend, backend, listen, resolvers or userlist)"},
+        {"[cache c]\n", "t.ini:1: unknown section type 'cache' (expected global, defaults, "
+                        "frontend, backend, listen, resolvers or userlist)"},
         {"[global x]\n", "t.ini:1: [global] takes no name"},
         {"[backend]\n", "t.ini:1: [backend] needs a name (expected [backend NAME])"},
         {"[backend a b]\n", "t.ini:1: unexpected 'b' in section header"},
@@ -1197,7 +1197,7 @@ static void test_http_errors(void)
         /* http-request / http-response */
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
-         "deny, redirect, return, set-header, add-header, del-header)"},
+         "deny, redirect, return, set-header, add-header, del-header, auth)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
          "'set-header'?"},
@@ -1497,13 +1497,22 @@ static void test_keyword_examples(void)
     for (size_t i = 0; i < config__nkeywords; i++) {
         const struct cfg_keyword *k = &config__keywords[i];
         char text[1024];
+        /* the sections that examples name: resolvers dns, userlist users */
+        const char *fwd = "[resolvers dns]\nnameserver = x0 127.0.0.1:53\n"
+                          "[userlist users]\nuser = x0 insecure-password p\n";
         if (k->sections & CFG_SEC_GLOBAL)
             snprintf(text, sizeof(text), "[global]\n%s\n" BASE, k->example);
+        else if (k->sections & CFG_SEC_RESOLVERS)
+            snprintf(text, sizeof(text), "[resolvers r]\nnameserver = x0 127.0.0.1:53\n%s\n" BASE,
+                     k->example);
+        else if (k->sections & CFG_SEC_USERLIST)
+            snprintf(text, sizeof(text), "[userlist u]\n%s\n" BASE, k->example);
         else
             snprintf(text, sizeof(text),
-                     "[listen x]\nmode = http\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
+                     "%s[listen x]\nmode = http\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
                      "[backend app]\nmode = http\nserver = a 127.0.0.1:2\n",
-                     strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "", k->example);
+                     fwd, strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "",
+                     k->example);
         struct config *cfg = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL(cfg);
         config_free(cfg);
