@@ -7,7 +7,8 @@
  * code. Declared weak so the runner links while a module's tests are still being written. */
 #define SUITES(X)                                                                                  \
     X(config)                                                                                      \
-    X(balancer) X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl)
+    X(balancer)                                                                                    \
+    X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 
