@@ -623,6 +623,7 @@ enum auth_result auth_check(struct worker *w, const struct cfg_userlist *ul, con
     memcpy(kbuf, &ul, sizeof(ul));
     memcpy(kbuf + sizeof(ul), tok, toklen);
     uint64_t key = siphash24(st->sipkey, kbuf, sizeof(ul) + toklen);
+    explicit_bzero(kbuf, sizeof(ul) + toklen); /* the token is as good as the password */
     struct cache_entry *ce = cache_get(wk, key, now);
     if (ce && ce->user) {
         count(&wk->cache_hits);
@@ -676,7 +677,6 @@ enum auth_result auth_check(struct worker *w, const struct cfg_userlist *ul, con
     }
 out:
     explicit_bzero(cred, sizeof(cred));
-    explicit_bzero(kbuf, sizeof(kbuf));
     return res;
 }
 
