@@ -5,8 +5,8 @@ endif
 BUILD    ?= build
 # CFLAGS/LDLIBS may be overridden (sanitizer builds do); the flags below always apply.
 CFLAGS   ?= -O2 -g
-LDLIBS   ?= -ljemalloc -linih -luring -lpcre2-8 -lcrypt -lpthread
-SAN_LDLIBS = -linih -luring -lpcre2-8 -lcrypt -lpthread
+LDLIBS   ?= -ljemalloc -linih -luring -lpcre2-8 -lcrypt -lcares -lpthread
+SAN_LDLIBS = -linih -luring -lpcre2-8 -lcrypt -lcares -lpthread
 XCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP
 
 # Every module's .c files are compiled; main.c only into the daemon so tests can link the rest.

@@ -30,6 +30,12 @@ void loop_free(struct loop *l);
 int loop_add(struct loop *l, struct loop_handler *h);
 /* Watch h->fd level-triggered for input only (listeners, eventfds). */
 int loop_add_level_in(struct loop *l, struct loop_handler *h);
+/* Watch h->fd level-triggered for `events` (LOOP_IN and/or LOOP_OUT), for libraries that
+ * announce the interest they need (c-ares' socket-state callback): an event keeps firing while
+ * the condition holds. loop_mod_level changes the interest of an fd added with loop_add_level.
+ * Return 0 or -errno. */
+int loop_add_level(struct loop *l, struct loop_handler *h, unsigned events);
+int loop_mod_level(struct loop *l, struct loop_handler *h, unsigned events);
 /* Stop watching fd (needed only when the fd stays open; close() removes it). */
 int loop_del(struct loop *l, int fd);
 

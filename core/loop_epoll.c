@@ -52,6 +52,22 @@ int loop_add_level_in(struct loop *l, struct loop_handler *h)
     return ctl_add(l, h, EPOLLIN);
 }
 
+static uint32_t level_events(unsigned events)
+{
+    return ((events & LOOP_IN) ? EPOLLIN : 0u) | ((events & LOOP_OUT) ? EPOLLOUT : 0u);
+}
+
+int loop_add_level(struct loop *l, struct loop_handler *h, unsigned events)
+{
+    return ctl_add(l, h, level_events(events));
+}
+
+int loop_mod_level(struct loop *l, struct loop_handler *h, unsigned events)
+{
+    struct epoll_event e = {.events = level_events(events), .data.ptr = h};
+    return epoll_ctl(l->epfd, EPOLL_CTL_MOD, h->fd, &e) < 0 ? -errno : 0;
+}
+
 int loop_del(struct loop *l, int fd)
 {
     return epoll_ctl(l->epfd, EPOLL_CTL_DEL, fd, NULL) < 0 ? -errno : 0;

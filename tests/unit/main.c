@@ -8,7 +8,8 @@
 #define SUITES(X)                                                                                  \
     X(config)                                                                                      \
     X(balancer)                                                                                    \
-    X(maglev) X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth)
+    X(maglev)                                                                                      \
+    X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 
