@@ -7,6 +7,7 @@
  * code. Declared weak so the runner links while a module's tests are still being written. */
 #define SUITES(X)                                                                                  \
     X(config)                                                                                      \
+    X(config_fwd)                                                                                  \
     X(balancer)                                                                                    \
     X(maglev)                                                                                      \
     X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns)
