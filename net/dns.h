@@ -43,8 +43,8 @@ struct dns_query;
  * server (HAProxy: "the number of queries to send"). Zero fields take the defaults of
  * config/model_fwd.h. Created and used on w's thread only. NULL on failure (errno set). */
 struct dns_resolver *dns_resolver_new(struct worker *w, const struct cfg_resolvers *cfg);
-/* Cancels pending queries (no callback is called), closes the sockets, frees everything. Not
- * from inside one of r's callbacks. Accepts NULL. */
+/* Cancels pending queries (no callback is called), closes the sockets, frees everything. Call
+ * it before w's loop is freed, and not from inside one of r's callbacks. Accepts NULL. */
 void dns_resolver_free(struct dns_resolver *r);
 
 /* Resolve host[0..len) (a name, an IPv4 literal or an IPv6 literal, brackets optional) for `port`.

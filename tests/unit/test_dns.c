@@ -88,25 +88,36 @@ static pid_t dnsmasq_spawn(uint16_t port)
     char a_port[32], a_log[128];
     snprintf(a_port, sizeof(a_port), "--port=%u", port);
     snprintf(a_log, sizeof(a_log), "--log-facility=%s", dm_log);
-    char *argv[] = {DNSMASQ,
-                    "--keep-in-foreground",
-                    "--conf-file=/dev/null",
-                    "--pid-file=",
-                    a_port,
-                    "--listen-address=127.0.0.1",
-                    "--bind-interfaces",
-                    "--no-resolv",
-                    "--no-hosts",
-                    "--no-poll",
-                    "--local=/sluice/",
-                    "--address=/test.sluice/127.0.0.1",
-                    "--host-record=six.sluice,::1",
-                    "--host-record=both.sluice,127.0.0.2,::1",
-                    "--local-ttl=1",
-                    "--log-queries",
-                    a_log,
-                    getuid() == 0 ? "--user=root" : NULL,
-                    NULL};
+    /* big.sluice has 40 addresses: more than 512 bytes, so c-ares retries over TCP */
+    static char big[40][48];
+    char *argv[80];
+    int n = 0;
+    char *fixed[] = {DNSMASQ,
+                     "--keep-in-foreground",
+                     "--conf-file=/dev/null",
+                     "--pid-file=",
+                     a_port,
+                     "--listen-address=127.0.0.1",
+                     "--bind-interfaces",
+                     "--no-resolv",
+                     "--no-hosts",
+                     "--no-poll",
+                     "--local=/sluice/",
+                     "--address=/test.sluice/127.0.0.1",
+                     "--host-record=six.sluice,::1",
+                     "--host-record=both.sluice,127.0.0.2,::1",
+                     "--local-ttl=1",
+                     "--log-queries",
+                     a_log};
+    for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+        argv[n++] = fixed[i];
+    for (int i = 0; i < 40; i++) {
+        snprintf(big[i], sizeof(big[i]), "--address=/big.sluice/127.0.1.%d", i + 1);
+        argv[n++] = big[i];
+    }
+    if (getuid() == 0)
+        argv[n++] = "--user=root";
+    argv[n] = NULL;
     pid_t pid = fork();
     if (pid == 0) {
         prctl(PR_SET_PDEATHSIG, SIGKILL); /* never outlive a crashed test run */
@@ -464,6 +475,28 @@ static void test_a_aaaa_both(void)
     CU_ASSERT_EQUAL(st.cached, 3);
     CU_ASSERT_EQUAL(st.inflight, 0);
     CU_ASSERT_EQUAL(st.entries, 3);
+    dns_resolver_free(r);
+    worker_drop(w);
+}
+
+static void test_truncated_answer_over_tcp(void)
+{
+    struct worker *w = worker_make();
+    struct cfg_resolvers c;
+    struct dns_resolver *r = good_resolver(w, &c);
+    struct res a = {0};
+    CU_ASSERT_PTR_NOT_NULL(resolve(r, "big.sluice", 80, &a));
+    CU_ASSERT_FATAL(run_until(w, &a.calls, 1, 3000));
+    CU_ASSERT(a.st == DNS_OK && a.a.n == DNS_MAX_ADDRS);
+    int v4 = 0;
+    for (unsigned i = 0; i < a.a.n; i++) {
+        const struct sockaddr_in *sin = (const struct sockaddr_in *)&a.a.addr[i];
+        v4 += sin->sin_family == AF_INET && (ntohl(sin->sin_addr.s_addr) >> 8) == 0x7f0001;
+    }
+    CU_ASSERT_EQUAL(v4, DNS_MAX_ADDRS);
+    /* asked over UDP, answered truncated, asked again over TCP */
+    CU_ASSERT_FATAL(log_sync());
+    CU_ASSERT_EQUAL(queries_logged("A", "big.sluice"), 2);
     dns_resolver_free(r);
     worker_drop(w);
 }
@@ -834,6 +867,7 @@ int suite_dns(void)
     if (!CU_add_test(s, "literals_sync", test_literals_sync) ||
         !CU_add_test(s, "hosts_localhost", test_hosts_localhost) ||
         !CU_add_test(s, "a_aaaa_both", test_a_aaaa_both) ||
+        !CU_add_test(s, "truncated_answer_over_tcp", test_truncated_answer_over_tcp) ||
         !CU_add_test(s, "nxdomain_negative_cache", test_nxdomain_negative_cache) ||
         !CU_add_test(s, "refused_not_cached", test_refused_not_cached) ||
         !CU_add_test(s, "cache_hit_sync", test_cache_hit_sync) ||
