@@ -783,3 +783,164 @@ def http_response(status=200, body=b"", fields=(), reason="OK"):
     head = f"HTTP/1.1 {status} {reason}\r\nContent-Length: {len(body)}\r\n"
     head += "".join(f"{k}: {v}\r\n" for k, v in fields)
     return head.encode() + b"\r\n" + body
+
+
+# ---- forward proxy: a local DNS server, configs, origins ------------------------------------
+
+DNSMASQ = "/usr/sbin/dnsmasq"
+
+
+def dns_query_packet(name, qtype=1, qid=0x5151):
+    """A minimal DNS query (RD set) for name, type A by default."""
+    import struct
+    q = b"".join(bytes([len(p)]) + p.encode() for p in name.rstrip(".").split(".")) + b"\0"
+    return struct.pack(">HHHHHH", qid, 0x0100, 1, 0, 0, 0) + q + struct.pack(">HH", qtype, 1)
+
+
+def dns_ask(port, name, timeout=0.5, addr="127.0.0.1"):
+    """Asks addr:port for name's A record over UDP: the reply's rcode, or None without a reply."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.settimeout(timeout)
+        s.sendto(dns_query_packet(name), (addr, port))
+        try:
+            data, _ = s.recvfrom(4096)
+        except socket.timeout:
+            return None
+    return data[3] & 0x0F if len(data) >= 12 else None
+
+
+def free_udp_port(t):
+    """A port free for both TCP and UDP on 127.0.0.1 (a DNS server needs both)."""
+    for _ in range(50):
+        p = t.free_port()
+        u = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        try:
+            u.bind(("127.0.0.1", p))
+        except OSError:
+            continue
+        finally:
+            u.close()
+        return p
+    fail("no free UDP port found")
+
+
+class Dnsmasq(Proc):
+    """dnsmasq (Debian dnsmasq-base) in the foreground on 127.0.0.1:PORT, answering only from its
+    command line: never the system's resolv.conf or hosts file, never an upstream server unless a
+    `servers` entry names one for a domain (on loopback). `addresses` maps a domain (and all names
+    below it) to an IPv4 address; names under `nx` get NXDOMAIN; everything under `local` (default
+    "test") is answered locally (NXDOMAIN when unknown), so no test name ever leaves the host.
+    `servers` maps a domain to a loopback "IP#PORT" (e.g. a silent UDP socket)."""
+
+    def __init__(self, t, addresses=None, nx=("nx.test",), servers=None, local=("test",),
+                 name="dnsmasq"):
+        if not os.access(DNSMASQ, os.X_OK):
+            raise Skip(f"{DNSMASQ} not installed (Debian dnsmasq-base; scripts/deps.sh)")
+        self.port = free_udp_port(t)
+        addresses = addresses if addresses is not None else {"origin.test": "127.0.0.1"}
+        argv = [DNSMASQ, "--keep-in-foreground", "--no-daemon", f"--port={self.port}",
+                "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
+                "--no-poll", "--conf-file=/dev/null", "--pid-file=", "--user=root",
+                "--cache-size=0", "--log-queries", "--log-facility=-"]
+        for dom in local:
+            argv.append(f"--local=/{dom}/")
+        for dom, ip in addresses.items():
+            check(ip.startswith("127."), f"test DNS answers must be loopback, not {ip}")
+            argv.append(f"--address=/{dom}/{ip}")
+        for dom in nx:
+            argv.append(f"--address=/{dom}/")
+        for dom, srv in (servers or {}).items():
+            check(srv.startswith("127."), f"test DNS upstreams must be loopback, not {srv}")
+            argv.append(f"--server=/{dom}/{srv}")
+        super().__init__(t, name, argv, os.path.join(t.tmp, f"{name}.log"), env=t.env)
+        probe = next(iter(addresses), "ready.test")
+
+        def answers():
+            if not self.running():
+                fail(f"dnsmasq exited during start-up (rc={self.rc}): {self.tail(5)}")
+            return dns_ask(self.port, probe, 0.2) is not None
+        wait_for(answers, t.timeout(10), f"dnsmasq on 127.0.0.1:{self.port} to answer")
+        self.addr = f"127.0.0.1:{self.port}"
+
+
+def fwd_config(port, dns_port, lines=(), defaults=(), global_=(), nbthread=2, name="proxy",
+               resolvers=(), userlists=None):
+    """A forward proxy config: [global] (log = stderr), [defaults] in http mode with short timeouts
+    and httplog, [resolvers dns] asking only the test's dnsmasq on 127.0.0.1:dns_port (extra
+    `resolvers` lines), one [userlist NAME] per item of `userlists` ({name: [lines]}) and
+    [listen NAME] on 127.0.0.1:port with option http_proxy, resolvers dns and the extra lines."""
+    g = [f"nbthread = {nbthread}", "log = stderr"] + list(global_)
+    d = ["mode = http", "timeout connect = 2s", "timeout client = 30s", "timeout server = 30s",
+         "timeout tunnel = 30s", "option = httplog"] + list(defaults)
+    r = [f"nameserver = local 127.0.0.1:{dns_port}", "timeout resolve = 500ms",
+         "resolve_retries = 2"] + list(resolvers)
+    text = ("[global]\n" + "\n".join(g) + "\n\n[defaults]\n" + "\n".join(d) +
+            "\n\n[resolvers dns]\n" + "\n".join(r) + "\n")
+    for ul, ulines in (userlists or {}).items():
+        text += f"\n[userlist {ul}]\n" + "\n".join(ulines) + "\n"
+    lst = [f"bind = 127.0.0.1:{port}", "option = http_proxy", "resolvers = dns"] + list(lines)
+    return text + f"\n[listen {name}]\n" + "\n".join(lst) + "\n"
+
+
+def echo_origin_handler(sock, srv):
+    """An HTTP origin for forward-proxy tests: answers every request on a keep-alive connection
+    with the raw request head it received followed by the body, so a test sees the request line
+    and fields exactly as the proxy sent them. HEAD gets the same Content-Length and no body.
+    Each request read is appended to srv.requests."""
+    bs = BufSock(sock, srv.timeout)
+    if not hasattr(srv, "requests"):
+        srv.requests = []
+    while True:
+        req = read_request(bs)
+        srv.requests.append(req)
+        body = req["head"] + (req["body"] or b"")
+        head = (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n"
+                f"Content-Type: text/plain\r\nX-Origin: echo\r\n\r\n").encode()
+        sock.sendall(head if req["method"] == "HEAD" else head + body)
+
+
+def fwd_request(port, method, target, fields=(), body=b"", timeout=5.0, source=None,
+                head_request=False):
+    """One request to a forward proxy on a new connection (Connection: close): the request line
+    is sent as given (`GET http://origin.test:8080/x`, `CONNECT h:p`), with a Host field taken from
+    the target unless `fields` has one. Returns (status, fields [(name, value)], body)."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.settimeout(timeout)
+        if source:
+            s.bind((source, 0))
+        s.connect(("127.0.0.1", port))
+        m = re.match(r"^[a-z]+://([^/]+)", target) if method != "CONNECT" else None
+        auth = m.group(1) if m else target
+        fl = list(fields)
+        if not any(k.lower() == "host" for k, _ in fl):
+            fl.insert(0, ("Host", auth))
+        if body:
+            fl.append(("Content-Length", str(len(body))))
+        fl.append(("Connection", "close"))
+        head = f"{method} {target} HTTP/1.1\r\n" + "".join(f"{k}: {v}\r\n" for k, v in fl)
+        s.sendall(head.encode() + b"\r\n" + body)
+        bs = BufSock(s, timeout)
+        return read_http_response(bs, head_request=head_request or method == "HEAD")
+
+
+def black_hole(t):
+    """A 127.0.0.1 listener whose accept queue is full, so that new SYNs are dropped and connect()
+    hangs. Returns its port; raises Skip when the kernel still completes handshakes."""
+    full = t.track(socket.socket())
+    full.bind(("127.0.0.1", 0))
+    full.listen(0)
+    fport = full.getsockname()[1]
+    for _ in range(8):
+        c = t.track(socket.socket())
+        c.setblocking(False)
+        c.connect_ex(("127.0.0.1", fport))
+    probe = t.track(socket.socket())
+    probe.settimeout(0.3)
+    try:
+        probe.connect(("127.0.0.1", fport))
+        raise Skip("a listener with a full backlog still completes handshakes here")
+    except socket.timeout:
+        pass
+    finally:
+        probe.close()
+    return fport
