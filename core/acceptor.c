@@ -92,7 +92,9 @@ static bool accept_batch(uint64_t lkey)
             (fe->cfg->maxconn > 0 &&
              atomic_load_explicit(&fe->live, memory_order_acquire) >= fe->cfg->maxconn))
             return false;
-        int fd = accept4(lfd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        union peer_addr peer;
+        socklen_t plen = sizeof(peer);
+        int fd = accept4(lfd, &peer.sa, &plen, SOCK_NONBLOCK | SOCK_CLOEXEC);
         if (fd < 0) {
             if (errno == EAGAIN || errno == EINTR || errno == ECONNABORTED)
                 return true;
@@ -116,6 +118,9 @@ static bool accept_batch(uint64_t lkey)
         struct worker *w = pick_worker(&wi);
         atomic_fetch_add_explicit(&rt->live, 1, memory_order_relaxed);
         atomic_fetch_add_explicit(&fe->live, 1, memory_order_relaxed);
+        /* The peer address rides in a slot parallel to the ring: written before the push that
+         * publishes it, so the worker needs no getpeername(). */
+        w->inbox_addr[ring_tail_slot(&w->inbox)] = peer;
         if (!ring_push(&w->inbox, HANDOFF_PACK(fi, HANDOFF_BIND(lkey), fd))) {
             /* The least-loaded worker's inbox is full: it is far behind; shed this one. */
             atomic_fetch_sub_explicit(&rt->live, 1, memory_order_relaxed);

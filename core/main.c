@@ -20,6 +20,7 @@
 #include "core/epoch.h"
 #include "core/log.h"
 #include "core/worker.h"
+#include "net/http/auth.h"
 #include "net/http/stream.h"
 #include "net/sock.h"
 #include "net/tcp_proxy.h"
@@ -126,7 +127,7 @@ static int build_frontends(struct runtime *rt, char *err, size_t errlen)
         fe->idx = (unsigned)rt->nfes;
         fe->be = p->backend ? balancer_find(rt->bal, p->backend) : NULL;
         /* Without a default backend, use_backend rules choose; unmatched requests get 503. */
-        if (!fe->be && p->http.nuse_backends == 0) {
+        if (!fe->be && p->http.nuse_backends == 0 && !p->http.http_proxy) {
             snprintf(err, errlen, "%s:%d: frontend '%s' has no backend", cfg->file, p->line,
                      p->name);
             return -EINVAL;
@@ -297,7 +298,7 @@ int main(int argc, char **argv)
     }
     worker_proto_free_hook = http_worker_free;
     rt.acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 ||
+    if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 || auth_start(cfg, rt.nworkers) < 0 ||
         workers_start(&rt, err, sizeof(err)) < 0 || health_start(rt.bal) < 0 ||
         acceptor_start(&rt, err, sizeof(err)) < 0) {
         log_msg(LOG_LV_ERR, "start-up failed: %s", err[0] ? err : strerror(errno));
@@ -305,15 +306,24 @@ int main(int argc, char **argv)
         acceptor_stop(&rt);
         workers_stop(&rt);
         health_stop();
+        auth_stop();
         log_close();
         return 1;
     }
     for (size_t fi = 0; fi < rt.nfes; fi++) {
         const struct cfg_proxy *p = rt.fes[fi].cfg;
         for (size_t i = 0; i < p->nbinds; i++)
-            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, backend %s)", p->name,
+            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, %s%s)", p->name,
                     p->binds[i].text, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
-                    rt.fes[fi].be ? rt.fes[fi].be->cfg->name : "chosen by use_backend");
+                    p->http.http_proxy ? "forward proxy" : "backend ",
+                    p->http.http_proxy ? ""
+                    : rt.fes[fi].be    ? rt.fes[fi].be->cfg->name
+                                       : "chosen by use_backend");
+        if (p->http.http_proxy && !p->http.has_client_acl)
+            log_msg(LOG_LV_WARN,
+                    "forward proxy %s has no client ACL (no rule tests src): it "
+                    "serves only loopback and private networks",
+                    p->name);
     }
     log_msg(LOG_LV_NOTICE, "sluice " SLUICE_VERSION " started with %u worker thread(s)",
             rt.nworkers);
@@ -349,6 +359,7 @@ int main(int argc, char **argv)
     }
     workers_stop(&rt);
     health_stop();
+    auth_stop();
     log_msg(LOG_LV_NOTICE, "stopped");
     log_close();
     if (rt.acceptor_evfd >= 0)

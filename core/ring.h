@@ -32,6 +32,18 @@ static inline bool ring_push(struct ring *r, uint64_t v)
     return true;
 }
 
+/* Index of the slot the next push fills (producer) / the next pop reads (consumer), so that a
+ * caller can keep side data in a parallel array: written before the push, read before the pop. */
+static inline uint32_t ring_tail_slot(struct ring *r)
+{
+    return atomic_load_explicit(&r->tail, memory_order_relaxed) & r->mask;
+}
+
+static inline uint32_t ring_head_slot(struct ring *r)
+{
+    return atomic_load_explicit(&r->head, memory_order_relaxed) & r->mask;
+}
+
 /* Consumer only. Returns false when the ring is empty. */
 static inline bool ring_pop(struct ring *r, uint64_t *v)
 {

@@ -172,9 +172,12 @@ void worker_slot_freed(struct worker *w, struct backend *be)
 static void take_inbox(struct worker *w)
 {
     uint64_t item;
-    while (ring_pop(&w->inbox, &item)) {
+    for (;;) {
+        union peer_addr peer = w->inbox_addr[ring_head_slot(&w->inbox)];
+        if (!ring_pop(&w->inbox, &item))
+            break;
         struct frontend *fe = &w->rt->fes[HANDOFF_FE(item)];
-        fe->on_accept(w, fe, HANDOFF_BIND(item), HANDOFF_FD(item));
+        fe->on_accept(w, fe, HANDOFF_BIND(item), HANDOFF_FD(item), &peer);
     }
 }
 
@@ -281,6 +284,9 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
         return -errno;
     if (ring_init(&w->inbox, WORKER_INBOX) < 0)
         return -ENOMEM;
+    w->inbox_addr = calloc(w->inbox.mask + 1, sizeof(*w->inbox_addr));
+    if (!w->inbox_addr)
+        return -ENOMEM;
     w->evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (w->evfd < 0)
         return -errno;
@@ -330,6 +336,7 @@ static void worker_destroy(struct runtime *rt, struct worker *w)
         while (ring_pop(&w->inbox, &item))
             close(HANDOFF_FD(item));
     ring_destroy(&w->inbox);
+    free(w->inbox_addr);
     if (w->evfd >= 0)
         close(w->evfd);
     loop_free(w->loop);

@@ -3,6 +3,7 @@
 #ifndef SLUICE_CORE_WORKER_H
 #define SLUICE_CORE_WORKER_H
 
+#include <netinet/in.h>
 #include <pthread.h>
 #include <stdalign.h>
 #include <stdatomic.h>
@@ -22,9 +23,17 @@
 struct worker;
 struct frontend;
 
+/* The client's address as accept4() returned it (AF_UNSPEC when unknown). */
+union peer_addr {
+    struct sockaddr sa;
+    struct sockaddr_in in;
+    struct sockaddr_in6 in6;
+};
+
 /* Called on the worker that received a new client socket from the frontend's bind line `bind`.
- * Takes ownership of fd. */
-typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, unsigned bind, int fd);
+ * Takes ownership of fd; `peer` is only valid during the call. */
+typedef void (*frontend_accept_fn)(struct worker *w, struct frontend *fe, unsigned bind, int fd,
+                                   const union peer_addr *peer);
 
 /* Inbox items pack the frontend index, the bind line index (< 256) and the fd. */
 #define HANDOFF_PACK(fi, bi, fd) (((uint64_t)(fi) << 40) | ((uint64_t)(bi) << 32) | (uint32_t)(fd))
@@ -80,7 +89,8 @@ struct worker {
 
     /* hand-off from the acceptor: HANDOFF_PACK items */
     struct ring inbox;
-    int evfd; /* eventfd written by other threads to wake this one */
+    union peer_addr *inbox_addr; /* owned: the peer of each inbox slot (saves a getpeername) */
+    int evfd;                    /* eventfd written by other threads to wake this one */
     struct loop_handler ev_h;
     alignas(64) _Atomic bool sleeping; /* set around epoll_wait; wakers skip the eventfd if clear */
     _Atomic bool wake_dequeue;         /* a server slot was freed somewhere: retry queues */

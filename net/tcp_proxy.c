@@ -565,7 +565,8 @@ static void on_srv_event(struct loop_handler *h, unsigned ev)
         relay(s);
 }
 
-void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd)
+void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd,
+                      const union peer_addr *peer)
 {
     struct sess *s = calloc(1, sizeof(*s));
     if (!s) {
@@ -587,6 +588,10 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     relay_dir_init(&s->c2s, RELAY_UNLIMITED);
     relay_dir_init(&s->s2c, RELAY_UNLIMITED);
     s->term[0] = s->term[1] = '-';
+    if (peer->sa.sa_family == AF_INET || peer->sa.sa_family == AF_INET6) {
+        memcpy(&s->cli_addr, peer, sizeof(*peer));
+        s->have_cli_addr = true;
+    }
     s->link.abort = sess_abort;
     s->qlink.retry = tcp_proxy_dequeue;
     s->dfr.free_fn = sess_free;

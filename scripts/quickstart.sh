@@ -23,6 +23,7 @@ cat <<TXT
                                       else   -> web1 (127.0.0.1:9001, weight 1)
                                                 web2 (127.0.0.1:9002, weight 2)
     127.0.0.1:8081         mode tcp:  -> web1, web2
+    127.0.0.1:3128         forward proxy (absolute-URI requests and CONNECT)
   Try, from another terminal:
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:8080/name; echo; done   # balancing
     curl -s http://127.0.0.1:8080/api/name; echo                               # routing
@@ -31,6 +32,9 @@ cat <<TXT
     curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/admin        # denied: 403
     curl -s http://127.0.0.1:8081/size/1m | wc -c                               # 1 MiB over L4
     wrk -t1 -c64 -d5s http://127.0.0.1:8080/                                    # load test
+    curl -s -x http://127.0.0.1:3128 http://127.0.0.1:9001/name; echo           # forward proxy
+    http_proxy=http://127.0.0.1:3128 curl -s http://127.0.0.1:9002/name; echo   # same, by env
+    https_proxy=http://127.0.0.1:3128 curl -sI https://SOME-HOST/               # CONNECT (443)
   Stop web2 (kill its pid) and watch it go DOWN in the log below.
   Config: examples/quickstart.ini. Ctrl-C to stop.
 

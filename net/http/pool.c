@@ -11,11 +11,13 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "net/dns.h"
 #include "net/http/acl.h"
 #include "net/sock.h"
 
 #define POOL_ORIGIN_BUCKETS  256
 #define POOL_ORIGIN_MAX_IDLE 1024 /* per worker */
+#define POOL_MAX_RESOLVERS   8
 
 struct pool {
     struct srv_conn **idle; /* per global server index */
@@ -26,6 +28,12 @@ struct pool {
     /* forward proxy: idle origin connections, hashed by "host:port" */
     struct srv_conn *origin_idle[POOL_ORIGIN_BUCKETS];
     unsigned origin_count;
+    /* forward proxy: one resolver per [resolvers] section in use (NULL key: the system's) */
+    struct {
+        const struct cfg_resolvers *cfg;
+        struct dns_resolver *r;
+    } dns[POOL_MAX_RESOLVERS];
+    unsigned ndns;
 };
 
 static struct pool *pool_of(struct worker *w)
@@ -55,6 +63,25 @@ static struct pool *pool_of(struct worker *w)
     p->match_data = acl_worker_match_data_new();
     w->proto = p;
     return p;
+}
+
+struct dns_resolver *pool_resolver(struct worker *w, const struct cfg_resolvers *cfg)
+{
+    struct pool *p = pool_of(w);
+    if (!p)
+        return NULL;
+    for (unsigned i = 0; i < p->ndns; i++)
+        if (p->dns[i].cfg == cfg)
+            return p->dns[i].r;
+    if (p->ndns == POOL_MAX_RESOLVERS)
+        return NULL;
+    struct dns_resolver *r = dns_resolver_new(w, cfg);
+    if (!r)
+        return NULL;
+    p->dns[p->ndns].cfg = cfg;
+    p->dns[p->ndns].r = r;
+    p->ndns++;
+    return r;
 }
 
 void *pool_match_data(struct worker *w)
@@ -123,6 +150,9 @@ static void on_event(struct loop_handler *h, unsigned ev)
         sc->on_event(sc->owner, sc, ev);
         return;
     }
+    /* Idle. Edge-triggered events can arrive late: the last IN edge of a response read to the
+     * end, or an OUT edge, reach us after the connection went back to the pool. Only a close,
+     * a reset or unsolicited bytes make it unusable; a peek tells them apart without reading. */
     if (!(ev & (LOOP_HUP | LOOP_ERR))) {
         char c;
         ssize_t n = recv(sc->h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
@@ -291,6 +321,8 @@ void pool_free_worker(struct worker *w)
     free(p->count);
     free(p->be_off);
     acl_worker_match_data_free(p->match_data);
+    for (unsigned i = 0; i < p->ndns; i++)
+        dns_resolver_free(p->dns[i].r);
     free(p);
     w->proto = NULL;
 }

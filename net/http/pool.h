@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <sys/socket.h>
 
+#include "config/model.h"
 #include "core/worker.h"
 #include "net/relay.h"
 
@@ -55,6 +56,10 @@ void srv_conn_close(struct srv_conn *sc);
 struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv_conn_event_fn fn);
 /* Give a connection back for reuse (it must be connected and between messages). */
 void pool_put(struct srv_conn *sc);
+
+/* This worker's resolver for a [resolvers] section (NULL: the system's configuration), created
+ * on first use; NULL when it cannot be created. */
+struct dns_resolver *pool_resolver(struct worker *w, const struct cfg_resolvers *cfg);
 
 /* This worker's regex match data for ACL evaluation (created with the pool). */
 void *pool_match_data(struct worker *w);

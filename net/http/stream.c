@@ -24,6 +24,7 @@
 #include "balancer/lb.h"
 #include "core/log.h"
 #include "net/http/acl.h"
+#include "net/http/auth.h"
 #include "net/http/errors.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
@@ -131,6 +132,12 @@ static uint64_t deadline_for(const struct hs *h)
         uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
         return hr ? h->t_accept + hr : 0;
     }
+    case HS_AUTH_WAIT: {
+        uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
+        return hr ? h->t_req + hr : 0;
+    }
+    case HS_RESOLVING:
+        return bp->timeout.connect ? h->t_conn + bp->timeout.connect : 0;
     case HS_QUEUED: {
         uint32_t q = bp->timeout.queue ? bp->timeout.queue : bp->timeout.connect;
         return q ? h->t_queue + q : 0;
@@ -189,6 +196,14 @@ static void on_timer(struct timer *t)
         http__set_term(h, 'c', 'R');
         http__close(h);
         break;
+    case HS_AUTH_WAIT:
+        auth_cancel(h->w, h);
+        http__set_term(h, 'c', 'R');
+        http__reply_error(h, 503);
+        break;
+    case HS_RESOLVING:
+        http__fwd_connect_failed(h, ETIMEDOUT, true);
+        break;
     case HS_REQ_WAIT:
         if (h->rlen == 0 && !h->first) { /* idle keep-alive connection: close silently */
             h->local_reply = true;
@@ -229,8 +244,56 @@ static void on_timer(struct timer *t)
 
 /* ---- logging -------------------------------------------------------------------------------- */
 
+static void client_ip(struct hs *h, char *buf, size_t len);
+
+static uint64_t request_bytes(const struct hs *h)
+{
+    return (uint64_t)h->req_head_len + h->req_inbuf + h->c2s.bytes;
+}
+
+/* Squid's native access.log line (log-format squid), so that Squid's log tools work:
+ * time.ms elapsed client code/status bytes method URL user hierarchy/host type */
+static void squidlog(struct hs *h)
+{
+    char line[HS_LOGLINE_MAX + 256], ip[INET6_ADDRSTRLEN];
+    struct timespec now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &now);
+    client_ip(h, ip, sizeof(ip));
+    const char *method = "-", *url = "-";
+    char mbuf[32] = "-", ubuf[HS_LOGLINE_MAX + 1] = "-";
+    if (h->logline) { /* "METHOD URL HTTP/1.x" */
+        const char *sp = strchr(h->logline, ' ');
+        if (sp) {
+            snprintf(mbuf, sizeof(mbuf), "%.*s", (int)(sp - h->logline), h->logline);
+            const char *sp2 = strrchr(sp + 1, ' ');
+            size_t ul = sp2 ? (size_t)(sp2 - sp - 1) : strlen(sp + 1);
+            snprintf(ubuf, sizeof(ubuf), "%.*s", (int)ul, sp + 1);
+        }
+        method = mbuf;
+        url = ubuf;
+    }
+    const char *code = h->local_reply
+                           ? (h->status == 403 || h->status == 407 ? "TCP_DENIED" : "NONE")
+                       : (h->fwd && h->fwd->connect) ? "TCP_TUNNEL"
+                                                     : "TCP_MISS";
+    char peer[300] = "HIER_NONE/-";
+    if (h->fwd && h->t_conn_end && !h->local_reply)
+        snprintf(peer, sizeof(peer), "HIER_DIRECT/%s", h->fwd->host);
+    long elapsed = (long)(h->w->now - h->t_req);
+    int n = snprintf(line, sizeof(line), "%lld.%03ld %6ld %s %s/%03d %llu %s %s %s %s -\n",
+                     (long long)now.tv_sec, now.tv_nsec / 1000000, elapsed, ip, code,
+                     h->status > 0 ? h->status : 0, (unsigned long long)h->bytes_out, method, url,
+                     h->auth_user ? h->auth_user : "-", peer);
+    if (n > 0)
+        log_traffic(h->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+}
+
 static void httplog(struct hs *h)
 {
+    if (h->fe->cfg->http.log_format == CFG_LOGF_SQUID) {
+        squidlog(h);
+        return;
+    }
     char line[HS_LOGLINE_MAX + 512], cli[64], date[64];
     http__cli_addr(h);
     sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
@@ -253,25 +316,33 @@ static void httplog(struct hs *h)
     long trr = h->t_resp ? (long)(h->t_resp - (h->t_conn_end ? h->t_conn_end : h->t_req_head)) : -1;
     long ta = (long)(now - h->t_req);
     const struct cfg_proxy *bp = be_cfg(h);
-    int n = snprintf(line, sizeof(line),
-                     "%s [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu - - %c%c-- %d/%d/%d/%d/%d 0/%d "
-                     "\"%s\"\n",
-                     cli, date, h->fe->cfg->name, bp->name,
-                     h->sv ? h->sv->cfg->name : (h->local_reply ? "<NOSRV>" : "<NOSRV>"), tr, tw,
-                     tc, trr, ta, h->status, (unsigned long long)h->bytes_out, h->term[0],
-                     h->term[1], atomic_load_explicit(&h->w->rt->live, memory_order_relaxed),
-                     atomic_load_explicit(&h->fe->live, memory_order_relaxed), 0,
-                     h->sv ? atomic_load_explicit(&h->sv->cur_conns, memory_order_relaxed) : 0,
-                     h->retries_done,
-                     h->be ? atomic_load_explicit(&h->be->queued, memory_order_relaxed) : 0,
-                     h->logline ? h->logline : "<BADREQ>");
+    /* Forward mode (the user-activity log): the server field names the origin, the request
+     * cookie field carries the authenticated user and the response cookie field the bytes the
+     * client sent, so that one line has who, where, both byte counts and the duration. */
+    char up[24] = "-";
+    if (h->fwd)
+        snprintf(up, sizeof(up), "%llu", (unsigned long long)request_bytes(h));
+    const char *srv = h->sv ? h->sv->cfg->name : h->fwd ? h->fwd->origin : "<NOSRV>";
+    int n = snprintf(
+        line, sizeof(line),
+        "%s [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu %s %s %c%c-- %d/%d/%d/%d/%d "
+        "0/%d \"%s\"\n",
+        cli, date, h->fe->cfg->name, bp->name, srv, tr, tw, tc, trr, ta, h->status,
+        (unsigned long long)h->bytes_out, h->auth_user ? h->auth_user : "-", up, h->term[0],
+        h->term[1], atomic_load_explicit(&h->w->rt->live, memory_order_relaxed),
+        atomic_load_explicit(&h->fe->live, memory_order_relaxed), 0,
+        h->sv ? atomic_load_explicit(&h->sv->cur_conns, memory_order_relaxed) : 0, h->retries_done,
+        h->be ? atomic_load_explicit(&h->be->queued, memory_order_relaxed) : 0,
+        h->logline ? h->logline : "<BADREQ>");
     if (n > 0)
         log_traffic(h->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
 static void log_request(struct hs *h)
 {
-    if (!h->logged && h->fe->cfg->http.httplog && (h->logline || h->status > 0))
+    const struct cfg_http *fh = &h->fe->cfg->http;
+    if (!h->logged && (fh->httplog || fh->log_format == CFG_LOGF_SQUID) &&
+        (h->logline || h->status > 0))
         httplog(h);
     h->logged = true;
     free(h->logline);
@@ -294,7 +365,10 @@ void http__close(struct hs *h)
         atomic_fetch_sub_explicit(&h->be->queued, 1, memory_order_relaxed);
         h->w->queued--;
     }
+    if (h->state == HS_AUTH_WAIT)
+        auth_cancel(h->w, h);
     log_request(h);
+    http__fwd_end(h);
     h->state = HS_CLOSED;
     timer_disarm(&h->w->tw, &h->tmr);
     relay_dir_release(h->w, &h->c2s);
@@ -330,6 +404,12 @@ void http__linger(struct hs *h)
     log_request(h);
     http__drop_server_conn(h);
     http__release_slot(h);
+    /* The client asked to close after this request and sent nothing more: nothing unread can
+     * turn close() into a reset, so the shutdown and the drain are not needed (as nginx). */
+    if (h->cli_asked_close && h->rlen == 0 && h->state != HS_TUNNEL && !h->cs.readable) {
+        http__close(h);
+        return;
+    }
     shutdown(h->cli.fd, SHUT_WR);
     h->state = HS_LINGER;
     h->cs.last = h->w->now;
@@ -365,6 +445,33 @@ void http__send_local(struct hs *h, int status, const char *data, size_t len)
     http__linger(h);
 }
 
+void http__reply_text(struct hs *h, int status, const char *text)
+{
+    char body[1024], esc[600];
+    size_t e = 0;
+    for (const char *c = text; *c && e < sizeof(esc) - 8; c++) {
+        const char *r = *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '&' ? "&amp;" : NULL;
+        if (r) {
+            memcpy(esc + e, r, strlen(r));
+            e += strlen(r);
+        } else {
+            esc[e++] = *c;
+        }
+    }
+    esc[e] = '\0';
+    int bl = snprintf(body, sizeof(body), "<html><body><h1>%d %s</h1>\n%s\n</body></html>\n",
+                      status, http_reason(status), esc);
+    char *out = h->w->scratch;
+    int n = snprintf(out, WORKER_BUFSIZE,
+                     "HTTP/1.1 %d %s\r\ncontent-length: %d\r\ncache-control: no-cache\r\n"
+                     "content-type: text/html\r\nconnection: close\r\n\r\n%s",
+                     status, http_reason(status), bl, body);
+    http__drop_server_conn(h);
+    http__release_slot(h);
+    h->state = HS_EXCHANGE;
+    http__send_local(h, status, out, (size_t)n);
+}
+
 void http__reply_error(struct hs *h, int status)
 {
     size_t len;
@@ -389,6 +496,23 @@ static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *ite
     *v = h->rbuf + m->hdr[i].value_off;
     *vlen = m->hdr[i].value_len;
     return true;
+}
+
+/* Whether any ACL of the configuration tests dst_port: only then is the local address worth a
+ * getsockname() per connection. The configuration is immutable, so the answer is computed once. */
+static bool config_uses_dst_port(const struct config *cfg)
+{
+    static _Atomic int known = -1;
+    int v = atomic_load_explicit(&known, memory_order_relaxed);
+    if (v >= 0)
+        return v;
+    v = 0;
+    for (size_t i = 0; i < cfg->nproxies && !v; i++)
+        for (size_t k = 0; k < cfg->proxies[i].http.nacls; k++)
+            if (cfg->proxies[i].http.acls[k].fetch == ACL_F_DST_PORT)
+                v = 1;
+    atomic_store_explicit(&known, v, memory_order_relaxed);
+    return v;
 }
 
 void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c)
@@ -417,7 +541,8 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     h->acl_msg = m;
     http__cli_addr(h);
     c->src = &h->cli_addr.sa;
-    if (!h->have_dst_port) { /* once per connection, only for dst_port ACLs' sake */
+    if (!h->have_dst_port && config_uses_dst_port(h->w->rt->cfg)) {
+        /* once per connection, and only when some ACL tests dst_port */
         union sockaddr_any local;
         socklen_t ll = sizeof(local);
         if (getsockname(h->cli.fd, &local.sa, &ll) == 0)
@@ -430,10 +555,6 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
 }
 
 /* Header edits from http-request / http-response rules, applied while the head is rebuilt. */
-struct hdr_edits {
-    const struct cfg_http_rule *rule[32];
-    unsigned n;
-};
 
 static bool name_eq(const char *a, size_t al, const char *b)
 {
@@ -632,11 +753,28 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
     int status = r->status;
     char head[256];
     http__set_term(h, 'P', 'R');
-    if (r->action == HTTP_ACT_DENY) {
+    if (r->action == HTTP_ACT_AUTH) {
+        /* Forward proxies challenge with 407 + Proxy-Authenticate, servers with 401. */
+        bool fwd = h->fe->cfg->http.http_proxy;
+        status = fwd ? 407 : 401;
+        size_t bl;
+        const char *page = http_error_page(h->fe->cfg, status, &bl);
+        const char *body = strstr(page, "\r\n\r\n");
+        body = body ? body + 4 : "";
+        bl = strlen(body);
+        snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\n", status,
+                 http_reason(status), bl);
+        out_str(&o, head);
+        out_str(&o,
+                fwd ? "proxy-authenticate: Basic realm=\"" : "www-authenticate: Basic realm=\"");
+        out_str(&o, r->value && r->value[0] ? r->value : h->fe->cfg->name);
+        out_str(&o, "\"\r\ncontent-type: text/html\r\ncache-control: no-cache\r\n"
+                    "connection: close\r\n\r\n");
+        out_put(&o, body, bl);
+    } else if (r->action == HTTP_ACT_DENY) {
         http__reply_error(h, status ? status : 403);
         return;
-    }
-    if (r->action == HTTP_ACT_REDIRECT) {
+    } else if (r->action == HTTP_ACT_REDIRECT) {
         status = status ? status : 302;
         snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\n", status, http_reason(status));
         out_str(&o, head);
@@ -726,8 +864,21 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     /* insert+indirect: the persistence cookie is sluice's business, not the server's. */
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     bool indirect_cookie = ck->name[0] && ck->insert && ck->indirect;
-    out_put(&o, b + m->start.off, m->start.len);
-    out_put(&o, "\r\n", 2);
+    bool fwd = h->fwd != NULL;
+    if (fwd) {
+        /* To the origin: origin-form target, and Host names the origin (RFC 9112 §3.2.2). */
+        out_put(&o, b + m->method_s.off, m->method_s.len);
+        out_put(&o, " ", 1);
+        if (m->path.len)
+            out_put(&o, b + m->path.off, m->path.len);
+        else
+            out_put(&o, "/", 1);
+        out_str(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
+        out_hdr(&o, "host", 4, b + m->host.off, m->host.len);
+    } else {
+        out_put(&o, b + m->start.off, m->start.len);
+        out_put(&o, "\r\n", 2);
+    }
     for (unsigned i = 0; i < m->nhdr; i++) {
         const struct http_hdr *hd = &m->hdr[i];
         if (http_hdr_is_hop_by_hop(m, i)) {
@@ -736,6 +887,8 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
                 continue;
         }
         if (edits_drop(e, b + hd->name_off, hd->name_len))
+            continue;
+        if (fwd && http__fwd_drop_header(h, m, i))
             continue;
         if (indirect_cookie && hd->name_len == 6 && !strncasecmp(b + hd->name_off, "cookie", 6)) {
             out_cookie_without(&o, b + hd->value_off, hd->value_len, ck->name);
@@ -761,13 +914,13 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         }
     }
     if (fh->forwarded || bh->forwarded) {
-        char ip[INET6_ADDRSTRLEN], fwd[INET6_ADDRSTRLEN + 64];
+        char ip[INET6_ADDRSTRLEN], fwdv[INET6_ADDRSTRLEN + 64];
         client_ip(h, ip, sizeof(ip));
-        int n = snprintf(fwd, sizeof(fwd),
+        int n = snprintf(fwdv, sizeof(fwdv),
                          h->cli_addr.sa.sa_family == AF_INET6 ? "for=\"[%s]\";proto=http"
                                                               : "for=%s;proto=http",
                          ip);
-        out_hdr(&o, "forwarded", 9, fwd, (size_t)n);
+        out_hdr(&o, "forwarded", 9, fwdv, (size_t)n);
     }
     if (m->body == HTTP_BODY_CHUNKED)
         out_str(&o, "transfer-encoding: chunked\r\n");
@@ -790,6 +943,54 @@ static bool method_idempotent(uint8_t m)
            m == HTTP_M_PUT || m == HTTP_M_DELETE;
 }
 
+static void process_request(struct hs *h, const struct http_msg *m);
+
+static void auth_answer(void *arg, enum auth_result r, const char *user)
+{
+    struct hs *h = arg;
+    if (h->state != HS_AUTH_WAIT)
+        return;
+    h->auth_state = 1;
+    h->auth_user = r == AUTH_OK ? user : NULL;
+    h->state = HS_REQ_WAIT;
+    struct http_msg *m = &tl_msg;
+    if (http_parse_request(h->rbuf, h->rlen, 0, m) <= 0) { /* it parsed before: cannot happen */
+        http__set_term(h, 'P', 'R');
+        http__reply_error(h, 500);
+        return;
+    }
+    process_request(h, m);
+}
+
+/* Credentials of the request, when some rule of the frontend tests http_auth(): a cached answer
+ * comes back at once; a slow hash check suspends the request until the verifier answers.
+ * Returns false while suspended. Sets ctx->auth_ok. */
+static bool auth_gate(struct hs *h, const struct http_msg *m, struct acl_ctx *ctx)
+{
+    const struct cfg_userlist *ul = h->fe->cfg->http.auth_list;
+    if (!ul)
+        return true;
+    if (!h->auth_state) {
+        bool fwd = h->fe->cfg->http.http_proxy;
+        const char *name = fwd ? "proxy-authorization" : "authorization";
+        int i = http_hdr_find(h->rbuf, m, name, strlen(name), 0);
+        const char *v = i >= 0 ? h->rbuf + m->hdr[i].value_off : NULL;
+        size_t vl = i >= 0 ? m->hdr[i].value_len : 0;
+        const char *user = NULL;
+        http__cli_addr(h);
+        enum auth_result r = auth_check(h->w, ul, v, vl, &h->cli_addr.sa, auth_answer, h, &user);
+        if (r == AUTH_PENDING) {
+            h->state = HS_AUTH_WAIT;
+            http__arm_timer(h);
+            return false;
+        }
+        h->auth_state = 1;
+        h->auth_user = r == AUTH_OK ? user : NULL;
+    }
+    ctx->auth_ok = h->auth_user ? ul : NULL;
+    return true;
+}
+
 /* A complete request head is at the start of rbuf. */
 static void process_request(struct hs *h, const struct http_msg *m)
 {
@@ -802,8 +1003,9 @@ static void process_request(struct hs *h, const struct http_msg *m)
     h->req_shifted = false;
     h->idempotent = method_idempotent(m->method);
     h->upgrade = (m->flags & HTTP_F_CONN_UPGRADE) && (m->flags & HTTP_F_UPGRADE_WS);
-    h->cli_keep = http_msg_keep_alive(m) && !fp->http.httpclose;
-    if (fp->http.httplog) {
+    h->cli_asked_close = !http_msg_keep_alive(m);
+    h->cli_keep = !h->cli_asked_close && !fp->http.httpclose;
+    if (fp->http.httplog || fp->http.log_format == CFG_LOGF_SQUID) {
         size_t l = m->start.len < HS_LOGLINE_MAX ? m->start.len : HS_LOGLINE_MAX;
         free(h->logline);
         h->logline = malloc(l + 1);
@@ -841,6 +1043,12 @@ static void process_request(struct hs *h, const struct http_msg *m)
 
     struct acl_ctx ctx;
     http__fill_acl_ctx(h, m, &ctx);
+    if (!auth_gate(h, m, &ctx))
+        return; /* the verifier answers later; process_request runs again then */
+    if (fp->http.http_proxy) {
+        http__fwd_request(h, m, &ctx);
+        return;
+    }
     struct hdr_edits edits = {.n = 0};
     const struct cfg_http_rule *term =
         http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
@@ -995,6 +1203,14 @@ static bool hs_dequeue(struct worker *w, struct queue_link *l)
 
 static void connect_failed(struct hs *h, int err, bool timeout)
 {
+    if (h->fwd) {
+        http__fwd_connect_failed(h, err, timeout);
+        return;
+    }
+    if (h->fwd) {
+        http__fwd_connect_failed(h, err, timeout);
+        return;
+    }
     struct server *failed = h->sv;
     if (err != ECONNREFUSED && !timeout && failed)
         log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s)", be_cfg(h)->name,
@@ -1186,6 +1402,8 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
  * with `option redispatch` the last retry goes to another server. */
 static bool retry_request(struct hs *h, unsigned why)
 {
+    if (h->fwd)
+        return http__fwd_retry(h, why);
     if (!(be_cfg(h)->http.retry_on & why) || h->retries_left <= 0 || !h->idempotent ||
         h->req_body != HTTP_BODY_NONE || !h->req_done || !h->obuf || h->bytes_out > 0 ||
         relay_pending(&h->s2c))
@@ -1450,6 +1668,8 @@ static void finish_exchange(struct hs *h)
     h->retries_done = 0;
     h->sv = NULL;
     h->local_reply = false;
+    h->auth_state = 0;
+    h->auth_user = NULL;
     h->t_idle_from = h->w->now;
     if (h->rlen == 0)
         buf_put(h, &h->rbuf);
@@ -1482,9 +1702,11 @@ void http__progress(struct hs *h)
 
 void http__tunnel(struct hs *h)
 {
+    uint64_t before = h->s2c.bytes;
     enum relay_res r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, h->s2c.shut);
     if (r == RELAY_IDLE)
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, h->c2s.shut);
+    h->bytes_out += h->s2c.bytes - before; /* the logs count tunnelled bytes too */
     if (r != RELAY_IDLE) {
         http__set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
         http__close(h);
@@ -1517,7 +1739,10 @@ void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
             return;
         sc->connected = true;
         h->t_conn_end = h->w->now;
-        http__send_request(h);
+        if (h->fwd)
+            http__fwd_connected(h);
+        else
+            http__send_request(h);
         return;
     }
     if (ev & LOOP_ERR) {
@@ -1566,6 +1791,8 @@ static void hs_read_request(struct hs *h)
         if (n > 0) {
             if (h->rlen == 0) {
                 h->logged = false;
+                h->auth_state = 0;
+                h->auth_user = NULL;
                 h->t_req = h->w->now;
                 clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
                 http__arm_timer(h);
@@ -1694,7 +1921,8 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
     }
 }
 
-void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd)
+void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd,
+                        const union peer_addr *peer)
 {
     struct hs *h = calloc(1, sizeof(*h));
     if (!h) {
@@ -1710,6 +1938,10 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
     h->cli.fd = h->cs.fd = fd;
     h->cli.fn = on_cli_event;
     h->term[0] = h->term[1] = '-';
+    if (peer->sa.sa_family == AF_INET || peer->sa.sa_family == AF_INET6) {
+        memcpy(&h->cli_addr, peer, sizeof(*peer));
+        h->have_cli_addr = true;
+    }
     h->link.abort = hs_abort;
     h->qlink.retry = hs_dequeue;
     h->dfr.free_fn = hs_free;

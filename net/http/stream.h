@@ -6,7 +6,8 @@
 
 /* frontend_accept_fn for `mode http` frontends: parses requests, applies rules, routes each one
  * to a backend and server (reusing pooled server connections), relays bodies and responses. */
-void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd);
+void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd,
+                        const union peer_addr *peer);
 
 /* worker_proto_free_hook: closes the worker's pooled server connections. */
 void http_worker_free(struct worker *w);

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "core/worker.h"
+#include "net/dns.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
 #include "net/relay.h"
@@ -16,6 +17,8 @@
 enum hs_state {
     HS_REQ_WAIT = 0, /* reading a request head */
     HS_PROXY_WAIT,   /* `accept-proxy`: reading the PROXY protocol header first */
+    HS_AUTH_WAIT,    /* credentials being checked by the verifier thread */
+    HS_RESOLVING,    /* forward proxy: resolving the origin's name */
     HS_QUEUED,       /* waiting for a server slot */
     HS_CONNECTING,   /* server connection in progress */
     HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
@@ -66,9 +69,10 @@ struct hs {
     bool req_sent; /* the head went to the server */
     bool req_done; /* the whole request reached the server */
     bool resp_head_done, resp_done;
-    bool cli_keep; /* the client allows another request */
-    bool srv_keep; /* the server connection may be reused */
-    bool upgrade;  /* the request asks for a protocol switch */
+    bool cli_keep;        /* the client allows another request */
+    bool cli_asked_close; /* the request said Connection: close (or was HTTP/1.0) */
+    bool srv_keep;        /* the server connection may be reused */
+    bool upgrade;         /* the request asks for a protocol switch */
     bool idempotent;
     bool first; /* first request on this client connection */
     bool have_cli_addr;
@@ -86,6 +90,68 @@ struct hs {
     struct timespec req_wall;
     char *logline; /* owned: request line for httplog */
     union sockaddr_any cli_addr;
+
+    /* authentication of the current request */
+    uint8_t auth_state;    /* 0: not checked yet, 1: checked (auth_user says the outcome) */
+    const char *auth_user; /* borrowed from the config: the verified user, NULL when none */
+
+    /* forward proxy: the origin of the current request */
+    struct fwd *fwd; /* owned, NULL in reverse mode or between requests */
 };
+
+/* Forward-proxy state of one request, allocated only in forward mode. */
+struct fwd {
+    char host[256]; /* destination host, without brackets */
+    size_t host_len;
+    uint16_t port;
+    bool connect;     /* CONNECT tunnel rather than a forwarded request */
+    char origin[264]; /* "host:port": the pool key */
+    size_t origin_len;
+    struct dns_query *q;     /* pending resolution, NULL when none */
+    struct dns_addrs *addrs; /* owned answer while connecting */
+    unsigned next_addr;      /* next address to try */
+    uint64_t bytes_in;       /* bytes received from the client (request and tunnel) */
+};
+
+struct hdr_edits {
+    const struct cfg_http_rule *rule[32];
+    unsigned n;
+};
+
+struct acl_ctx;
+struct cfg_http_rule;
+
+/* Shared between stream.c and forward.c (module-internal: http__ prefix). */
+void http__close(struct hs *h);
+void http__linger(struct hs *h);
+void http__progress(struct hs *h);
+void http__tunnel(struct hs *h);
+void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev);
+void http__set_term(struct hs *h, char who, char when);
+void http__cli_addr(struct hs *h);
+void http__release_slot(struct hs *h);
+void http__drop_server_conn(struct hs *h);
+void http__arm_timer(struct hs *h);
+void http__reply_error(struct hs *h, int status);
+void http__send_local(struct hs *h, int status, const char *data, size_t len);
+void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c);
+const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
+                                            const struct cfg_http_rule *rules, size_t n,
+                                            const struct acl_ctx *c, struct hdr_edits *e);
+void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m);
+void http__send_request(struct hs *h);
+int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e);
+/* Answer with a small HTML page carrying `text` (HTML-escaped) and close. */
+void http__reply_text(struct hs *h, int status, const char *text);
+
+/* forward.c */
+void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *ctx);
+void http__fwd_connected(struct hs *h);
+bool http__fwd_connect_failed(struct hs *h, int err, bool timeout);
+void http__fwd_end(struct hs *h); /* free the request's forward state (cancels DNS) */
+/* Whether request field i stays out of a request to the origin (Proxy-*, Host, anonymize). */
+bool http__fwd_drop_header(const struct hs *h, const struct http_msg *m, unsigned i);
+/* retry-on for a forward request: a new connection to the same origin. */
+bool http__fwd_retry(struct hs *h, unsigned why);
 
 #endif
