@@ -20,7 +20,7 @@
     "url_end, url_sub, url_dir, url_dom, url_reg, url_len, query, url_param(NAME), "               \
     "urlp(NAME)[_beg|_end|...], hdr(NAME), hdr_beg(NAME), hdr_end(NAME), hdr_sub(NAME), "          \
     "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), method, src, "     \
-    "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "             \
+    "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "            \
     "always_false"
 #define MATCH_EXPECT "str, beg, end, sub, dir, dom, reg, found, ip, int or len"
 
@@ -473,8 +473,8 @@ int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *nam
     }
 
     /* the match method must suit the sample */
-    bool always = a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE ||
-                  a.fetch == ACL_F_HTTP_AUTH;
+    bool always =
+        a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE || a.fetch == ACL_F_HTTP_AUTH;
     bool ip = a.fetch == ACL_F_SRC || a.fetch == ACL_F_URL_IP;
     bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT;
     if (mname) {

@@ -873,8 +873,8 @@ const struct cfg_keyword config__keywords[] = {
      "Accepted for HAProxy compatibility and ignored.", "hold timeout = 30s"},
     {"hold obsolete", SEC_R, false, config__kw_hold, "<time>", "ignored",
      "Accepted for HAProxy compatibility and ignored.", "hold obsolete = 30s"},
-    {"accepted_payload_size", SEC_R, false, config__kw_accepted_payload_size, "<number>",
-     "ignored", "Accepted for HAProxy compatibility (512 to 65535) and ignored.",
+    {"accepted_payload_size", SEC_R, false, config__kw_accepted_payload_size, "<number>", "ignored",
+     "Accepted for HAProxy compatibility (512 to 65535) and ignored.",
      "accepted_payload_size = 8192"},
     /* [userlist NAME] */
     {"user", SEC_U, false, config__kw_user,
@@ -1044,9 +1044,8 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
     snprintf(kname, sizeof(kname), family ? "%s %s" : "%s", argv[0], family ? argv[1] : "");
     if (!match) {
         char list[128] = "";
-        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL,    CFG_SEC_DEFAULTS,
-                                             CFG_SEC_FRONTEND,  CFG_SEC_BACKEND,
-                                             CFG_SEC_LISTEN,    CFG_SEC_RESOLVERS,
+        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL,  CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
+                                             CFG_SEC_BACKEND, CFG_SEC_LISTEN,   CFG_SEC_RESOLVERS,
                                              CFG_SEC_USERLIST};
         for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
             if (!(allowed & order[i]))

@@ -18,7 +18,7 @@
 #include <strings.h>
 
 #define HASH_EXPECT                                                                                \
-    "a crypt(3) hash: bcrypt $2b$, $2y$ or $2a$, sha256-crypt $5$, sha512-crypt $6$, yescrypt "   \
+    "a crypt(3) hash: bcrypt $2b$, $2y$ or $2a$, sha256-crypt $5$, sha512-crypt $6$, yescrypt "    \
     "$y$ or scrypt $7$; create one with htpasswd -nbB USER PASS, mkpasswd -m bcrypt or openssl "   \
     "passwd -6"
 
@@ -321,8 +321,7 @@ static int check_name_list(struct cfg_parser *st, const char *what, const char *
                              list);
     for (const char *c = list; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == ':' || *c == 0x7f)
-            return config__error(st,
-                                 "invalid character in %s list '%s' (expected NAME[,NAME...])",
+            return config__error(st, "invalid character in %s list '%s' (expected NAME[,NAME...])",
                                  what, list);
     return 0;
 }
@@ -351,8 +350,7 @@ int config__kw_user(struct cfg_parser *st, const struct cfg_keyword *kw, int arg
     }
     if (insecure) {
         if (!*secret)
-            return config__error(st, "empty password for user '%s' (expected a password)",
-                                 argv[0]);
+            return config__error(st, "empty password for user '%s' (expected a password)", argv[0]);
         return add_user(st, argv[0], NULL, secret, "");
     }
     if (!is_crypt_hash(secret)) {
@@ -361,9 +359,8 @@ int config__kw_user(struct cfg_parser *st, const struct cfg_keyword *kw, int arg
                                  "password of user '%s' is an Apache hash, not a crypt(3) hash; "
                                  "create it with htpasswd -B (bcrypt) (expected " HASH_EXPECT ")",
                                  argv[0]);
-        return config__error(st,
-                             "unsupported password hash for user '%s' (expected " HASH_EXPECT ")",
-                             argv[0]);
+        return config__error(
+            st, "unsupported password hash for user '%s' (expected " HASH_EXPECT ")", argv[0]);
     }
     return add_user(st, argv[0], secret, NULL, "");
 }
@@ -460,8 +457,8 @@ int config__kw_http_proxy(struct cfg_parser *st, const struct cfg_keyword *kw, i
     return 0;
 }
 
-int config__kw_anonymize(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
-                         char **argv, bool neg)
+int config__kw_anonymize(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
 {
     (void)argv;
     if (config__nargs(st, kw, argc, 0, 0))
@@ -489,8 +486,8 @@ int config__kw_log_format(struct cfg_parser *st, const struct cfg_keyword *kw, i
     return 0;
 }
 
-int config__kw_resolvers(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
-                         char **argv, bool neg)
+int config__kw_resolvers(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
 {
     (void)neg;
     if (config__nargs(st, kw, argc, 1, 1) || check_name(st, "resolvers", argv[0]))

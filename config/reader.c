@@ -88,10 +88,10 @@ static bool push(void *arrp, size_t *n, struct cfg_pproxy *pp)
 
 int config__open_section(struct cfg_parser *st, const char *line)
 {
-    static const char *const types[] = {"global",  "defaults",  "frontend", "backend",
-                                        "listen",  "resolvers", "userlist"};
-    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL,   CFG_SEC_DEFAULTS,  CFG_SEC_FRONTEND,
-                                        CFG_SEC_BACKEND,  CFG_SEC_LISTEN,    CFG_SEC_RESOLVERS,
+    static const char *const types[] = {"global", "defaults",  "frontend", "backend",
+                                        "listen", "resolvers", "userlist"};
+    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL,  CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
+                                        CFG_SEC_BACKEND, CFG_SEC_LISTEN,   CFG_SEC_RESOLVERS,
                                         CFG_SEC_USERLIST};
     const char *close = strchr(line, ']');
     if (!close)

@@ -9,11 +9,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #define BCRYPT "$2b$10$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam"
 #define SHA512                                                                                     \
-    "$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFlcW" \
+    "$6$abcdefgh$Z7KfoKnKTSZrzo5VZ0YubGLQOj9ov6sHo9TmE3zIU/"                                       \
+    "LHKhpE30zCnZ0mcIXYf9r9rQ4DYaXoxAFSPFlcW"                                                      \
     "dxjB."
 
 /* A forward proxy on one line per statement; error cases append to it, so they start at line 5. */
@@ -161,10 +163,11 @@ static void test_resolvers_errors(void)
     load_err(FWD "[resolvers a from b]\n", "t.ini:5: [resolvers] sections do not inherit");
     load_err(FWD "[resolvers dns]\nnameserver = a 127.0.0.1:53\nnameserver = a 127.0.0.2:53\n",
              "t.ini:7: duplicate nameserver 'a' in [resolvers dns]");
-    load_err(FWD "[resolvers dns]\n"
-                 "nameserver = n1 127.0.0.1\nnameserver = n2 127.0.0.1\nnameserver = n3 127.0.0.1\n"
-                 "nameserver = n4 127.0.0.1\nnameserver = n5 127.0.0.1\nnameserver = n6 127.0.0.1\n"
-                 "nameserver = n7 127.0.0.1\nnameserver = n8 127.0.0.1\nnameserver = n9 127.0.0.1\n",
+    load_err(FWD
+             "[resolvers dns]\n"
+             "nameserver = n1 127.0.0.1\nnameserver = n2 127.0.0.1\nnameserver = n3 127.0.0.1\n"
+             "nameserver = n4 127.0.0.1\nnameserver = n5 127.0.0.1\nnameserver = n6 127.0.0.1\n"
+             "nameserver = n7 127.0.0.1\nnameserver = n8 127.0.0.1\nnameserver = n9 127.0.0.1\n",
              "t.ini:14: too many nameservers in [resolvers dns] (expected at most 8)");
     load_err(FWD "[resolvers dns]\nnameserver = a dns.example.com:53\n",
              "t.ini:6: invalid nameserver address 'dns.example.com:53' (expected IPv4:PORT, "
@@ -216,23 +219,23 @@ static void test_resolvers_errors(void)
 
 static void test_userlist(void)
 {
-    struct config *cfg =
-        load_ok("[userlist users]\n"
-                "user = alice password " BCRYPT "\n"
-                "user = bob password " SHA512 " groups staff,ops\n"
-                "user = carol insecure-password s3cret\n"
-                "user = dave password $2y$12$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n"
-                "user = erin password $2a$04$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n"
-                "user = frank password $5$rounds=5000$salt$Ai6IbY3uNqvU9nk0Rz1m0gRhfN5CwW7Hc0LNZr6m"
-                "hX0\n"
-                "user = gina password $y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC."
-                "5i5rd.RhAtQ7\n"
-                "user = hal password $7$CU..../....abcdefgh$0123456789abcdefghijklmnopqrstuvwxyzAB"
-                "CDEFGHI\n"
-                "group = staff users alice,bob\n"
-                "group = ops\n"
-                "[userlist other]\n"
-                "user alice insecure-password x\n" FWD);
+    struct config *cfg = load_ok(
+        "[userlist users]\n"
+        "user = alice password " BCRYPT "\n"
+        "user = bob password " SHA512 " groups staff,ops\n"
+        "user = carol insecure-password s3cret\n"
+        "user = dave password $2y$12$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n"
+        "user = erin password $2a$04$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n"
+        "user = frank password $5$rounds=5000$salt$Ai6IbY3uNqvU9nk0Rz1m0gRhfN5CwW7Hc0LNZr6m"
+        "hX0\n"
+        "user = gina password $y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC."
+        "5i5rd.RhAtQ7\n"
+        "user = hal password $7$CU..../....abcdefgh$0123456789abcdefghijklmnopqrstuvwxyzAB"
+        "CDEFGHI\n"
+        "group = staff users alice,bob\n"
+        "group = ops\n"
+        "[userlist other]\n"
+        "user alice insecure-password x\n" FWD);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL_FATAL(cfg->nuserlists, 2);
     const struct cfg_userlist *ul = &cfg->userlists[0];
@@ -707,6 +710,61 @@ static void test_example(void)
     config_free(cfg);
 }
 
+/* scripts/haproxy2ini converts resolvers, userlists and forward-proxy statements. */
+static void test_haproxy2ini(void)
+{
+    char in[64], cmd[256];
+    temp_file(in, "resolvers dns\n"                                  /* 1 */
+                  "    nameserver ns1 10.0.0.53:53\n"                /* 2 */
+                  "    nameserver ns2 tcp@10.0.0.54:53\n"            /* 3 */
+                  "    hold valid 30s\n"                             /* 4 */
+                  "userlist staff\n"                                 /* 5 */
+                  "    user alice password " BCRYPT " groups a\n"    /* 6 */
+                  "    user bob password $1$abcdefgh$0123456789ab\n" /* 7 */
+                  "frontend proxy\n"                                 /* 8 */
+                  "    mode http\n"                                  /* 9 */
+                  "    bind 127.0.0.1:3128\n"                        /* 10 */
+                  "    option http_proxy\n"                          /* 11 */
+                  "    acl ok http_auth(staff)\n"                    /* 12 */
+                  "    http-request auth realm Proxy unless ok\n"    /* 13 */
+                  "    log-format \"%ci %r\"\n");                    /* 14 */
+    snprintf(cmd, sizeof(cmd), "scripts/haproxy2ini %s 2>%s.err", in, in);
+    FILE *p = popen(cmd, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(p);
+    static char ini[4096];
+    size_t n = fread(ini, 1, sizeof(ini) - 1, p);
+    ini[n] = '\0';
+    CU_ASSERT_EQUAL(WEXITSTATUS(pclose(p)), 1);
+    struct config *cfg = load_ok(ini);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(cfg->nresolvers, 1);
+    CU_ASSERT_EQUAL(cfg->resolvers[0].nns, 1);
+    CU_ASSERT_EQUAL(cfg->resolvers[0].hold_valid, 30000);
+    CU_ASSERT_EQUAL_FATAL(cfg->nuserlists, 1);
+    CU_ASSERT_EQUAL(cfg->userlists[0].nusers, 1);
+    const struct cfg_proxy *px = &cfg->proxies[0];
+    CU_ASSERT_TRUE(px->http.http_proxy);
+    CU_ASSERT_PTR_EQUAL(px->http.auth_list, &cfg->userlists[0]);
+    CU_ASSERT_EQUAL(px->http.req_rules[0].action, HTTP_ACT_AUTH);
+    config_free(cfg);
+    char errpath[80], report[2048], want[128];
+    snprintf(errpath, sizeof(errpath), "%s.err", in);
+    FILE *fp = fopen(errpath, "r");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(fp);
+    n = fread(report, 1, sizeof(report) - 1, fp);
+    report[n] = '\0';
+    fclose(fp);
+    static const int lines[] = {3, 7, 14};
+    for (size_t i = 0; i < 3; i++) {
+        snprintf(want, sizeof(want), "%s:%d: unsupported:", in, lines[i]);
+        CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    }
+    snprintf(want, sizeof(want), "%s:6:", in);
+    CU_ASSERT_PTR_NULL(strstr(report, want));
+    unlink(errpath);
+    unlink(in);
+}
+
 int suite_config_fwd(void)
 {
     CU_pSuite s = CU_add_suite("config_fwd", NULL, NULL);
@@ -724,5 +782,6 @@ int suite_config_fwd(void)
     CU_add_test(s, "auth_rule", test_auth_rule);
     CU_add_test(s, "bookkeeping", test_bookkeeping);
     CU_add_test(s, "example", test_example);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
