@@ -2,20 +2,24 @@
 # Syscalls and context switches per request of one contestant, for bench/RESULTS.md's profiles.
 #
 #   bench/profile.sh B|C|D|E|F|G|H S1|S2|S3 [SECONDS]
+#   bench/profile.sh I|J|K F1|F2 [SECONDS]
 #
 # Contestants as in scripts/bench.sh: B sluice mode tcp, C haproxy tcp, D haproxy tcp + splice;
 # E sluice mode http, F haproxy http, G haproxy http + splice-response, H nginx (its one worker is
-# traced and counted). Starts the backend and the proxy pinned to CPU 1 as scripts/bench.sh does,
-# runs wrk (CPU 0; S1 -c64, S2 -c64 with Connection: close, S3 -c8 with 1 MiB responses, counted
-# per response) for SECONDS (default 3) while `strace -c -f` is attached, then prints per-request
+# traced and counted); forward proxies I sluice (option http_proxy), J squid (-N, one process),
+# K tinyproxy (all its threads). Starts the backend and the proxy pinned to CPU 1 as
+# scripts/bench.sh does, runs wrk (CPU 0; S1 -c64, S2 -c64 with Connection: close, S3 -c8 with
+# 1 MiB responses, counted per response; F1 -c64 absolute-URI GETs through the forward proxy) for
+# SECONDS (default 3), or for F2 SECONDS sequential 64 MiB downloads through a CONNECT tunnel
+# (curl -p -x, counted per download), while `strace -c -f` is attached, then prints per-request
 # syscall counts (strace slows the proxy: use the counts, not the speed), and for a second,
 # untraced run: req/s, p50/p99, CPU µs/req (user/system), context switches per request (per
 # thread, voluntary and involuntary) and the server connections the backend accepted per request
 # (connection reuse). Stops what it started, by PID. SLUICE overrides the binary (build/sluice).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-C=${1:?contestant B, C, D, E, F, G or H}
-S=${2:?scenario S1, S2 or S3}
+C=${1:?contestant B, C, D, E, F, G, H, I, J or K}
+S=${2:?scenario S1, S2, S3 (B-H) or F1, F2 (I, J, K)}
 SECS=${3:-3}
 command -v strace >/dev/null || { echo "profile: strace is missing" >&2; exit 1; }
 make --no-print-directory -s build/backend
@@ -57,7 +61,20 @@ H)
         bench/nginx.conf.in >"$T/cfg"
     taskset -c 1 nginx -c "$T/cfg" -p "$T" >"$T/log" 2>&1 &
     ;;
-*) echo "profile: contestant is B, C, D, E, F, G or H" >&2; exit 2 ;;
+I) # DNS: a closed loopback port (origins are IP literals; see bench/sluice-fwd.ini.in)
+    sed "${subst[@]}" -e "s/@DNSPORT@/$PORT/" bench/sluice-fwd.ini.in >"$T/cfg"
+    taskset -c 1 "$SLUICE" -f "$T/cfg" >"$T/log" 2>&1 &
+    ;;
+J) # squid drops root for its cache_effective_user: it must reach its run directory
+    mkdir -p "$T/squid" && chmod o+x "$T" && chmod 777 "$T/squid"
+    sed "${subst[@]}" -e "s|@DIR@|$T/squid|g" -e "s/@NOFILE@/15100/" bench/squid.conf.in >"$T/cfg"
+    taskset -c 1 squid -N -f "$T/cfg" >"$T/log" 2>&1 &
+    ;;
+K)
+    sed "${subst[@]}" -e "s|@DIR@|$T|g" bench/tinyproxy.conf.in >"$T/cfg"
+    taskset -c 1 tinyproxy -d -c "$T/cfg" >"$T/log" 2>&1 &
+    ;;
+*) echo "profile: contestant is B, C, D, E, F, G, H, I, J or K" >&2; exit 2 ;;
 esac
 PP=$!
 PIDS+=("$PP")
@@ -74,16 +91,46 @@ if [ "$C" = H ]; then # nginx: the master forks the worker that does the work; p
     done
     PP=${W:?nginx started no worker}
 fi
-curl -s -m 3 -o /dev/null "http://127.0.0.1:$PORT/" # one request first: warm-up, pools filled
+FWD=0
+case $C in I | J | K) FWD=1 ;; esac
+# one request first: warm-up, pools filled (a forward proxy is asked as a proxy)
+if [ $FWD = 1 ]; then
+    curl -s -m 3 -o /dev/null -x "http://127.0.0.1:$PORT" "http://127.0.0.1:$BPORT/"
+else
+    curl -s -m 3 -o /dev/null "http://127.0.0.1:$PORT/"
+fi
 
-# wrk's options (the connections first): S1 keep-alive -c64, S2 Connection: close, S3 1 MiB -c8
+# wrk's options (the connections first): S1 keep-alive -c64, S2 Connection: close, S3 1 MiB -c8;
+# F1: -c64 with the absolute URI of the backend in the request line (wrk sends wrk.path verbatim)
+printf 'wrk.path = "http://127.0.0.1:%s/"\nwrk.headers["Host"] = "127.0.0.1:%s"\n' "$BPORT" "$BPORT" \
+    >"$T/abs.lua"
 case $S in
 S1) wargs=(-c64) url="http://127.0.0.1:$PORT/" ;;
 S2) wargs=(-c64 -H 'Connection: close') url="http://127.0.0.1:$PORT/" ;;
 S3) wargs=(-c8) url="http://127.0.0.1:$PORT/size/1m" ;;
-*) echo "profile: scenario is S1, S2 or S3" >&2; exit 2 ;;
+F1) wargs=(-c64 -s "$T/abs.lua") url="http://127.0.0.1:$PORT/" ;;
+F2) wargs=() url="" ;;
+*) echo "profile: scenario is S1, S2, S3, F1 or F2" >&2; exit 2 ;;
 esac
+case $S in F*) [ $FWD = 1 ] || { echo "profile: F1/F2 are for I, J, K" >&2; exit 2; } ;; esac
 requests() { awk '/requests in/ {print $1}' "$1"; }
+# load OUT [--latency]: the scenario's load for SECS seconds (F2: SECS downloads), into OUT
+load() {
+    if [ "$S" = F2 ]; then
+        local i
+        : >"$1"
+        for i in $(seq "$SECS"); do
+            timeout 130 taskset -c 0 curl -s -o /dev/null --max-time 120 -p -x "http://127.0.0.1:$PORT" \
+                -w '%{size_download} %{time_total} %{http_code}\n' "http://127.0.0.1:$BPORT/size/64m" >>"$1" || true
+        done
+        awk '$3 == 200 {n++; b += $1; t += $2; if ($1 != 67108864) short++}
+            END {printf "%d requests in %.3fs, %.0f MB/s, short downloads %d\n", n, t, t ? b / t / 1e6 : 0, short}' \
+            "$1" >"$1.sum"
+        cat "$1.sum" >>"$1"
+    else
+        timeout $((SECS + 20)) taskset -c 0 wrk -t1 -d"${SECS}s" "${@:2}" "${wargs[@]}" "$url" >"$1"
+    fi
+}
 # ctx: one line per thread: tid name voluntary involuntary
 ctx() {
     local t
@@ -93,12 +140,13 @@ ctx() {
                    END {print v, n}' "$t/status")"
     done
 }
+# accepts: the backend's accept count; the /stats connection asking for it is one of them
 accepts() { curl -s -m 3 "http://127.0.0.1:$BPORT/stats" | sed 's/.*accepts=\([0-9]*\).*/\1/'; }
 
 strace -c -f -p "$PP" -o "$T/strace" 2>/dev/null &
 SP=$!
 sleep 0.5
-timeout $((SECS + 20)) taskset -c 0 wrk -t1 -d"${SECS}s" "${wargs[@]}" "$url" >"$T/wrk1"
+load "$T/wrk1"
 kill -INT "$SP"
 wait "$SP" || true
 n=$(requests "$T/wrk1")
@@ -115,12 +163,13 @@ HZ=$(getconf CLK_TCK)
 ctx >"$T/ctx0"
 a0=$(accepts)
 read -r u0 s0 < <(cpu)
-timeout $((SECS + 20)) taskset -c 0 wrk -t1 -d"${SECS}s" --latency "${wargs[@]}" "$url" >"$T/wrk2"
+load "$T/wrk2" --latency
 read -r u1 s1 < <(cpu)
 ctx >"$T/ctx1"
 a1=$(accepts)
 n=$(requests "$T/wrk2")
-echo "  untraced run: $n requests, $(awk '/Requests\/sec/ {print $2}' "$T/wrk2") req/s, p50 $(awk '$1 == "50%" {print $2}' "$T/wrk2"), p99 $(awk '$1 == "99%" {print $2}' "$T/wrk2"), errors: $(grep -E 'Socket errors|Non-2xx' "$T/wrk2" | tr -s ' ' | tr '\n' ' ' || true)"
+[ "$S" != F2 ] || echo "  untraced run: $(tail -n1 "$T/wrk2")"
+[ "$S" = F2 ] || echo "  untraced run: $n requests, $(awk '/Requests\/sec/ {print $2}' "$T/wrk2") req/s, p50 $(awk '$1 == "50%" {print $2}' "$T/wrk2"), p99 $(awk '$1 == "99%" {print $2}' "$T/wrk2"), errors: $(grep -E 'Socket errors|Non-2xx' "$T/wrk2" | tr -s ' ' | tr '\n' ' ' || true)"
 awk -v u=$((u1 - u0)) -v s=$((s1 - s0)) -v hz="$HZ" -v r="$n" 'BEGIN {
     printf "  CPU µs/req %.1f: user %.1f, system %.1f\n", (u + s) * 1e6 / hz / r, u * 1e6 / hz / r, s * 1e6 / hz / r}'
 awk -v r="$n" 'NR == FNR {v[$1] = $3; n[$1] = $4; next}
@@ -128,4 +177,4 @@ awk -v r="$n" 'NR == FNR {v[$1] = $3; n[$1] = $4; next}
      if (dv + dn > 0) printf "    thread %-8s %-14s voluntary %.3f involuntary %.3f /req\n", $1, $2, dv / r, dn / r}
     END {printf "  context switches/req %.2f (voluntary %.2f, involuntary %.2f)\n", (tv + tn) / r, tv / r, tn / r}' \
     "$T/ctx0" "$T/ctx1"
-awk -v d=$((a1 - a0)) -v r="$n" 'BEGIN {printf "  backend accepts/req %.3f (server connections opened per client request)\n", d / r}'
+awk -v d=$((a1 - a0 - 1)) -v r="$n" 'BEGIN {printf "  backend accepts/req %.3f (server connections opened per client request)\n", d / r}'

@@ -4,10 +4,10 @@
     python3 bench/report.py RUNS.tsv META.md OUT.md
 
 RUNS.tsv has one line per run: scenario, contestant, round, kind, file, cpu_ticks, clk_tck, note,
-suite (tcp or http; tcp when the column is missing). kind is "wrk" (file = wrk's output), "curl"
+suite (tcp, http or fwd; tcp when the column is missing). kind is "wrk" (file = wrk's output), "curl"
 (file = lines "bytes seconds http_code"), "mem" (file = "rss_before_kib rss_after_kib
 connections_ok connections_wanted"), "na" or "fail" (note says why). Each suite gets its tables and
-ratios; the http suite also gets the issue's targets, met or missed. The tables go to stdout and,
+ratios; the http and fwd suites also get their issue's targets, met or missed. The tables go to stdout and,
 after META.md's text, to OUT.md.
 """
 import re
@@ -23,15 +23,22 @@ NAMES = {
     "F": "haproxy mode http",
     "G": "haproxy mode http + splice-response",
     "H": "nginx (proxy_pass, upstream keepalive 64)",
+    "I": "sluice forward proxy (option http_proxy)",
+    "J": "squid (1 process, cache deny all)",
+    "K": "tinyproxy (thread per connection)",
 }
-SUITE_TITLE = {"tcp": "tcp suite (mode tcp)", "http": "http suite (mode http)"}
+SUITE_TITLE = {"tcp": "tcp suite (mode tcp)", "http": "http suite (mode http)",
+               "fwd": "fwd suite (forward proxy)"}
 SCEN = {
     "S1": "S1 keep-alive, small responses (wrk -c64)",
     "S2": "S2 new connection per request (wrk -c64, Connection: close)",
     "S3": "S3 1 MiB responses (wrk -c8)",
     "S4": "S4 sequential 64 MiB downloads (curl)",
     "S5": "S5 idle keep-alive connections (RSS growth)",
+    "F1": "F1 keep-alive absolute-URI GETs, small responses (wrk -c64)",
+    "F2": "F2 sequential 64 MiB downloads through a CONNECT tunnel (curl -p -x)",
 }
+MBPS_SCENS = ("S3", "S4", "F2")
 UNIT = {"B": 1, "KB": 1024, "MB": 1024**2, "GB": 1024**3, "TB": 1024**4}
 TIME = {"us": 1.0, "ms": 1e3, "s": 1e6, "m": 60e6, "h": 3600e6}
 
@@ -164,7 +171,7 @@ def table(summary, suite, scens, conts):
             lines.append("| contestant | KiB / idle conn (median) | every round | connections ok |")
             lines.append("|---|---:|---|---:|")
         else:
-            main = "mbps" if scen in ("S3", "S4") else "rps"
+            main = "mbps" if scen in MBPS_SCENS else "rps"
             lines.append("| contestant | req/s | MB/s | p50 | p99 | CPU µs/req | errors |"
                          f" every round ({'MB/s' if main == 'mbps' else 'req/s'}) |"
                          " every round (CPU µs/req) |")
@@ -246,7 +253,7 @@ def http_ratios(summary, scens):
     for scen in scens:
         get = lambda c, k: summary.get((scen, c), {}).get(k)  # noqa: E731
         s5 = scen == "S5"
-        k = "kib" if s5 else "mbps" if scen in ("S3", "S4") else "rps"
+        k = "kib" if s5 else "mbps" if scen in MBPS_SCENS else "rps"
         metric = {"kib": "KiB / idle conn (lower is better)", "mbps": "MB/s", "rps": "req/s"}[k]
         hb, hc = best_of(get, ("F", "G"), k, lower=s5)
         if hc is None and get("E", k) is None:
@@ -298,12 +305,63 @@ def http_targets(summary, scens):
     return lines
 
 
+def fwd_ratios(summary, scens):
+    """sluice forward proxy (I) against the better of squid (J) and tinyproxy (K), and direct."""
+    lines = ["### fwd: ratios (medians)", "",
+             "| scenario | metric | sluice / better of squid, tinyproxy | better is "
+             "| sluice / squid | sluice / tinyproxy | sluice / direct "
+             "| sluice CPU / squid CPU | sluice CPU / tinyproxy CPU | sluice p99 / better's p99 |",
+             "|---|---|---:|---|---:|---:|---:|---:|---:|---:|"]
+    for scen in scens:
+        get = lambda c, k: summary.get((scen, c), {}).get(k)  # noqa: E731
+        k = "mbps" if scen in MBPS_SCENS else "rps"
+        ov, oc = best_of(get, ("J", "K"), k)
+        if oc is None and get("I", k) is None:
+            continue
+        p99 = ratio(get("I", "p99"), get(oc, "p99")) if oc else None
+        lines.append(f"| {scen} | {'MB/s' if k == 'mbps' else 'req/s'} | "
+                     f"{fmt(ratio(get('I', k), ov), 'ratio')} | {NAMES.get(oc, 'n/a')} | "
+                     f"{fmt(ratio(get('I', k), get('J', k)), 'ratio')} | "
+                     f"{fmt(ratio(get('I', k), get('K', k)), 'ratio')} | "
+                     f"{fmt(ratio(get('I', k), get('A', k)), 'ratio')} | "
+                     f"{fmt(ratio(get('I', 'cpu'), get('J', 'cpu')), 'ratio')} | "
+                     f"{fmt(ratio(get('I', 'cpu'), get('K', 'cpu')), 'ratio')} | "
+                     f"{fmt(p99, 'ratio')} |")
+    lines.append("")
+    return lines
+
+
+def fwd_targets(summary, scens):
+    """The benchmark targets of issue 4 against this run's medians."""
+    lines = ["### fwd: targets of issue 4 (this run's medians)", "",
+             "| target | sluice | other | ratio | |", "|---|---:|---:|---:|---|"]
+
+    def row(label, scen, k, other_conts, limit, kind):
+        get = lambda c, key: summary.get((scen, c), {}).get(key)  # noqa: E731
+        if scen not in scens:
+            return
+        mine = get("I", k)
+        ov, oc = best_of(get, other_conts, k)
+        r = ratio(mine, ov)
+        errs = summary.get((scen, "I"), {}).get("errors", 0)
+        verdict = "n/a" if r is None else "met" if r >= limit else "missed"
+        if errs and verdict == "met":
+            verdict = f"met, but {errs} errors"
+        lines.append(f"| {label} | {fmt(mine, kind)} | {fmt(ov, kind)} ({NAMES.get(oc, 'n/a')}) | "
+                     f"{fmt(r, 'ratio')} | {verdict} |")
+
+    row("F1 req/s ≥ 2× the better of squid and tinyproxy", "F1", "rps", ("J", "K"), 2.0, "rps")
+    row("F2 tunnel MB/s ≥ 0.9× direct", "F2", "mbps", ("A",), 0.9, "mbps")
+    lines.append("")
+    return lines
+
+
 def main():
     if len(sys.argv) != 4:
         sys.exit(__doc__)
     runs = load(sys.argv[1])
     body = []
-    for suite in [x for x in ("tcp", "http") if any(k[0] == x for k in runs)]:
+    for suite in [x for x in ("tcp", "http", "fwd") if any(k[0] == x for k in runs)]:
         sub = {(s, c): v for (su, s, c), v in runs.items() if su == suite}
         summary = summarize(sub)
         scens = sorted({s for s, _ in sub})
@@ -312,6 +370,8 @@ def main():
         body += table(summary, suite, scens, conts)
         if suite == "tcp":
             body += ratios(summary, scens)
+        elif suite == "fwd":
+            body += fwd_ratios(summary, scens) + fwd_targets(summary, scens)
         else:
             body += http_ratios(summary, scens) + http_targets(summary, scens)
     text = "\n".join(body)

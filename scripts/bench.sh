@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# Benchmark sluice against haproxy, nginx and the backend alone: scenarios S1-S5 of bench/README.md
-# in two suites, `tcp` (sluice mode tcp vs haproxy mode tcp with and without splice) and `http`
-# (sluice mode http vs haproxy mode http with and without splice-response vs nginx), contestants
-# interleaved (A B C D A B C D ...) in every round, client on one CPU, backend and a 1-thread proxy
-# on the other. `make bench` runs both suites.
+# Benchmark sluice against haproxy, nginx, squid, tinyproxy and the backend alone: scenarios of
+# bench/README.md in three suites, `tcp` (S1-S5: sluice mode tcp vs haproxy mode tcp with and
+# without splice), `http` (S1-S5: sluice mode http vs haproxy mode http with and without
+# splice-response vs nginx) and `fwd` (F1-F2: sluice as a forward proxy vs squid vs tinyproxy),
+# contestants interleaved (A B C D A B C D ...) in every round, client on one CPU, backend and a
+# 1-thread proxy on the other. `make bench` runs all three suites.
 #
 # Environment (defaults in brackets):
-#   BENCH_SUITE [all]   tcp, http or all (tcp then http)
+#   BENCH_SUITE [all]   tcp, http, fwd or all (tcp, http, then fwd)
 #   BENCH_DURATION [8]  seconds per wrk run      BENCH_ROUNDS [3]        rounds per scenario
 #   BENCH_DOWNLOADS [5] 64 MiB curl downloads    BENCH_IDLE_CONNS [5000] idle connections (S5)
-#   BENCH_SCENARIOS ["S1 S2 S3 S4 S5"]
-#   BENCH_CONTESTANTS   only these letters of each suite's list (tcp: A B C D; http: A E F G H)
+#   BENCH_SCENARIOS     only these scenarios of each suite's (tcp, http: S1-S5; fwd: F1 F2)
+#   BENCH_CONTESTANTS   only these letters of each suite's list (tcp: A B C D; http: A E F G H;
+#                       fwd: A I J K)
 #   BENCH_QUICK=1       a ~1 minute smoke run (2 s runs, 1 round, 2 downloads, 1000 idle conns)
 #   BENCH_OUT [build/bench-results.md]           SLUICE [build/sluice]
 #   BENCH_CLIENT_CPU [0] BENCH_SERVER_CPU [1]    BENCH_KEEP=1 keeps the temp dir (raw outputs)
@@ -25,23 +27,31 @@ DURATION=${BENCH_DURATION:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
 DOWNLOADS=${BENCH_DOWNLOADS:-5}
 IDLE=${BENCH_IDLE_CONNS:-5000}
-SCENARIOS=${BENCH_SCENARIOS:-S1 S2 S3 S4 S5}
 SUITE=${BENCH_SUITE:-all}
 case $SUITE in
-tcp | http) SUITES=$SUITE ;;
-all) SUITES="tcp http" ;;
-*) echo "bench: BENCH_SUITE is tcp, http or all, not '$SUITE'" >&2; exit 2 ;;
+tcp | http | fwd) SUITES=$SUITE ;;
+all) SUITES="tcp http fwd" ;;
+*) echo "bench: BENCH_SUITE is tcp, http, fwd or all, not '$SUITE'" >&2; exit 2 ;;
 esac
-# suite_contestants SUITE: the suite's letters, less those BENCH_CONTESTANTS leaves out.
-suite_contestants() {
-    local all c out=""
-    if [ "$1" = tcp ]; then all="A B C D"; else all="A E F G H"; fi
-    for c in $all; do
-        if [ -z "${BENCH_CONTESTANTS:-}" ] || [[ " $BENCH_CONTESTANTS " == *" $c "* ]]; then
-            out="$out $c"
-        fi
+# keep_listed LIST FILTER: the words of LIST that FILTER names (all of them when FILTER is empty).
+keep_listed() {
+    local w out=""
+    for w in $1; do
+        if [ -z "$2" ] || [[ " $2 " == *" $w "* ]]; then out="$out $w"; fi
     done
     echo "${out# }"
+}
+# suite_contestants SUITE: the suite's letters, less those BENCH_CONTESTANTS leaves out.
+suite_contestants() {
+    local all
+    case $1 in tcp) all="A B C D" ;; http) all="A E F G H" ;; fwd) all="A I J K" ;; esac
+    keep_listed "$all" "${BENCH_CONTESTANTS:-}"
+}
+# suite_scenarios SUITE: the suite's scenarios, less those BENCH_SCENARIOS leaves out.
+suite_scenarios() {
+    local all="S1 S2 S3 S4 S5"
+    [ "$1" = fwd ] && all="F1 F2"
+    keep_listed "$all" "${BENCH_SCENARIOS:-}"
 }
 OUT=${BENCH_OUT:-build/bench-results.md}
 SLUICE=${SLUICE:-build/sluice}
@@ -130,6 +140,20 @@ declare -A START_FAILED=()
 NGINX=$(command -v nginx || echo /usr/sbin/nginx)
 NGINX_NA=""
 [ -x "$NGINX" ] || NGINX_NA="nginx not installed (scripts/deps.sh installs it)"
+SQUID=$(command -v squid || echo /usr/sbin/squid)
+SQUID_NA=""
+[ -x "$SQUID" ] || SQUID_NA="squid not installed (scripts/deps.sh installs it)"
+TINYPROXY=$(command -v tinyproxy || echo /usr/bin/tinyproxy)
+TINYPROXY_NA=""
+[ -x "$TINYPROXY" ] || TINYPROXY_NA="tinyproxy not installed (scripts/deps.sh installs it)"
+# The fwd suite: requests name the backend by IP literal, so no proxy needs DNS. sluice's
+# [resolvers] points at a closed loopback port, squid's dns_nameservers at 127.0.0.1: a query
+# that should not happen fails on this machine instead of reaching /etc/resolv.conf's server.
+DNSPORT=$(free_port)
+# F1: wrk through a proxy sends the absolute URI (wrk writes wrk.path verbatim in the request
+# line) with the origin's Host, to the proxy's address given on the command line.
+printf 'wrk.path = "http://127.0.0.1:%s/"\nwrk.headers["Host"] = "127.0.0.1:%s"\n' "$BPORT" "$BPORT" \
+    >"$T/abs.lua"
 
 # start_contestant C: sets PPORT, PPID_ (the process whose CPU and memory are measured) and
 # PSTOP (the process to stop: nginx's master, whose worker is measured), or returns 1 with the
@@ -189,14 +213,42 @@ start_contestant() {
             bench/nginx.conf.in >"$cfg"
         taskset -c "$SCPU" "$NGINX" -c "$cfg" -p "$dir" >"$log_" 2>&1 &
         ;;
+    I)
+        if [ -n "$SLUICE_NA" ]; then NA_WHY=$SLUICE_NA; return 1; fi
+        cfg="$T/sluice-fwd.ini"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/$MAXCONN/" \
+            -e "s/@DNSPORT@/$DNSPORT/" bench/sluice-fwd.ini.in >"$cfg"
+        taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
+        ;;
+    J)
+        if [ -n "$SQUID_NA" ]; then NA_WHY=$SQUID_NA; return 1; fi
+        # Started as root, squid runs as its cache_effective_user (Debian: proxy), which must
+        # reach its own directory: o+x on the temp dir, a world-writable run directory.
+        local dir="$T/squid-run"
+        rm -rf "$dir" && mkdir -p "$dir" && chmod o+x "$T" && chmod 777 "$dir"
+        cfg="$dir/squid.conf"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s|@DIR@|$dir|g" \
+            -e "s/@NOFILE@/$((5 * MAXCONN / 2 + 100))/" bench/squid.conf.in >"$cfg"
+        taskset -c "$SCPU" "$SQUID" -N -f "$cfg" >"$log_" 2>&1 &
+        ;;
+    K)
+        if [ -n "$TINYPROXY_NA" ]; then NA_WHY=$TINYPROXY_NA; return 1; fi
+        local dir="$T/tinyproxy-run"
+        rm -rf "$dir" && mkdir -p "$dir"
+        cfg="$dir/tinyproxy.conf"
+        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s|@DIR@|$dir|g" \
+            -e "s/@MAXCONN@/$MAXCONN/" bench/tinyproxy.conf.in >"$cfg"
+        taskset -c "$SCPU" "$TINYPROXY" -d -c "$cfg" >"$log_" 2>&1 &
+        ;;
     esac
     PPID_=$! PSTOP=$!
     PIDS+=("$PPID_")
     if ! wait_port "$PPORT" "$PPID_"; then
         NA_WHY="did not start: $(tr '\n' ' ' <"$log_" | cut -c1-200)"
         stop "$PPID_"
-        # A sluice or nginx that does not start will not start in the next round either.
-        case $c in B | E | H) START_FAILED[$c]=$NA_WHY ;; esac
+        # A sluice, nginx, squid or tinyproxy that does not start will not start in the next
+        # round either.
+        case $c in B | E | H | I | J | K) START_FAILED[$c]=$NA_WHY ;; esac
         return 1
     fi
     if [ "$c" = H ]; then
@@ -214,8 +266,10 @@ start_contestant() {
         fi
         PPID_=$w
     fi
-    # One request through it must work before it is measured.
-    if [ "$(curl -s -m 3 "http://127.0.0.1:$PPORT/")" != "hello, world" ]; then
+    # One request through it must work before it is measured (a forward proxy: as a proxy).
+    local probe=("http://127.0.0.1:$PPORT/")
+    case $c in I | J | K) probe=(-x "http://127.0.0.1:$PPORT" "http://127.0.0.1:$BPORT/") ;; esac
+    if [ "$(curl -s -m 3 "${probe[@]}")" != "hello, world" ]; then
         NA_WHY="a request through it failed"
         stop "$PSTOP"
         return 1
@@ -253,13 +307,26 @@ run_scenario() {
         record "$s" "$c" "$r" wrk "$f" $((c1 - c0)) "$(died_note "$c")"
         log "  $s $c round $r: $(grep -E 'Requests/sec' "$f" | tr -s ' ') $(grep -E 'Transfer/sec' "$f" | tr -s ' ')"
         ;;
-    S4)
+    F1)
+        local wargs=(-t1 -c64 -d"${DURATION}s" --latency)
+        # direct: origin-form to the backend; a proxy: absolute-form to the proxy's address
+        [ "$c" = A ] || wargs+=(-s "$T/abs.lua")
+        c0=$(cpu_ticks "$PPID_")
+        timeout $((DURATION + 30)) taskset -c "$CCPU" wrk "${wargs[@]}" "$url/" >"$f" 2>&1 || true
+        c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
+        record "$s" "$c" "$r" wrk "$f" $((c1 - c0)) "$(died_note "$c")"
+        log "  $s $c round $r: $(grep -E 'Requests/sec' "$f" | tr -s ' ') $(grep -E 'Socket errors|Non-2xx' "$f" | tr -s ' ' | tr '\n' ' ')"
+        ;;
+    S4 | F2)
         c0=$(cpu_ticks "$PPID_")
         : >"$f"
-        local i
+        local i curl_args=("$url/size/64m")
+        # F2: through a CONNECT tunnel to the backend (-p -x); direct: the backend itself
+        [ "$s" = F2 ] && [ "$c" != A ] &&
+            curl_args=(-p -x "$url" "http://127.0.0.1:$BPORT/size/64m")
         for i in $(seq "$DOWNLOADS"); do
             timeout 130 taskset -c "$CCPU" curl -s -o /dev/null --max-time 120 \
-                -w '%{size_download} %{time_total} %{http_code}\n' "$url/size/64m" >>"$f" || echo "0 0 000" >>"$f"
+                -w '%{size_download} %{time_total} %{http_code}\n' "${curl_args[@]}" >>"$f" || echo "0 0 000" >>"$f"
         done
         c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
         record "$s" "$c" "$r" curl "$f" $((c1 - c0)) "$(died_note "$c")"
@@ -305,24 +372,30 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
     [ ! -x "$SLUICE" ] || echo "- sluice binary: $SLUICE (built $(date -u -r "$SLUICE" '+%Y-%m-%d %H:%M UTC'), sha1 $(sha1sum "$SLUICE" | cut -c1-12))"
     echo "- versions: $(haproxy -v 2>/dev/null | head -n1 | cut -d' ' -f1-3); $(wrk -v 2>&1 | head -n1 | cut -d' ' -f1-2); $(curl --version | head -n1 | cut -d' ' -f1-2); sluice: $("$SLUICE" -v 2>/dev/null | head -n1 || echo n/a)"
     [[ " $SUITES " != *" http "* ]] || echo "- versions (http suite): $("$NGINX" -v 2>&1 | head -n1 | sed 's/^nginx version: //' || echo 'nginx n/a')"
+    [[ " $SUITES " != *" fwd "* ]] || echo "- versions (fwd suite): $("$SQUID" -v 2>/dev/null | head -n1 || echo 'squid n/a'); $("$TINYPROXY" -v 2>/dev/null | head -n1 || echo 'tinyproxy n/a')"
     echo "- pinning: client (wrk, curl, idle_conns.py) on CPU $CCPU; backend and the 1-thread proxy on CPU $SCPU"
-    echo "- suites: $SUITES; ${DURATION}s per wrk run, rounds: $ROUNDS, contestants interleaved in each round ($(for su in $SUITES; do printf '%s: %s; ' "$su" "$(suite_contestants "$su")"; done | sed 's/; $//')), $DOWNLOADS downloads in S4, $IDLE idle connections in S5"
+    echo "- suites: $SUITES; ${DURATION}s per wrk run, rounds: $ROUNDS, contestants interleaved in each round ($(for su in $SUITES; do printf '%s: %s in %s; ' "$su" "$(suite_contestants "$su")" "$(suite_scenarios "$su")"; done | sed 's/; $//')), $DOWNLOADS downloads in S4/F2, $IDLE idle connections in S5"
     echo "- backend: \`taskset -c $SCPU build/backend -l 127.0.0.1:0 -n bench\`"
     [[ " $SUITES " != *" tcp "* ]] || echo "- tcp proxies: \`taskset -c $SCPU $SLUICE -f bench/sluice-tcp.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-tcp.cfg.in -db\` (ports filled in; D adds \`option splice-request\` + \`option splice-response\`); all \`nbthread 1\`"
     [[ " $SUITES " != *" http "* ]] || echo "- http proxies: \`taskset -c $SCPU $SLUICE -f bench/sluice-http.ini.in\`, \`taskset -c $SCPU haproxy -f bench/haproxy-http.cfg.in -db\` (G adds \`option splice-response\`), \`taskset -c $SCPU nginx -c bench/nginx.conf.in\` (master + 1 worker; the worker is measured); all one thread/worker"
-    echo "- S1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:PORT/\`"
-    echo "- S2: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -H 'Connection: close' http://127.0.0.1:PORT/\`"
-    echo "- S3: \`taskset -c $CCPU wrk -t1 -c8 -d${DURATION}s --latency http://127.0.0.1:PORT/size/1m\`"
-    echo "- S4: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' http://127.0.0.1:PORT/size/64m\` (MB/s = bytes / total time)"
-    echo "- S5: \`taskset -c $CCPU python3 bench/idle_conns.py --port PORT -n $IDLE\` on a fresh proxy; (VmRSS after − before) ÷ connections"
-    echo "- CPU µs/req: the measured process's utime+stime (/proc/PID/stat) over the run ÷ completed requests (S3: per 1 MiB response, S4: per 64 MiB download); for \"direct\" it is the backend's own CPU"
+    [[ " $SUITES " != *" fwd "* ]] || echo "- fwd proxies: \`taskset -c $SCPU $SLUICE -f bench/sluice-fwd.ini.in\` (1 thread), \`taskset -c $SCPU squid -N -f bench/squid.conf.in\` (one process, \`cache deny all\`, access log on), \`taskset -c $SCPU tinyproxy -d -c bench/tinyproxy.conf.in\` (its model: one thread per client connection, MaxClients $MAXCONN); origins by IP literal, DNS only to loopback"
+    if [[ " $SUITES " == *" tcp "* || " $SUITES " == *" http "* ]]; then
+        echo "- S1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:PORT/\`"
+        echo "- S2: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -H 'Connection: close' http://127.0.0.1:PORT/\`"
+        echo "- S3: \`taskset -c $CCPU wrk -t1 -c8 -d${DURATION}s --latency http://127.0.0.1:PORT/size/1m\`"
+        echo "- S4: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' http://127.0.0.1:PORT/size/64m\` (MB/s = bytes / total time)"
+        echo "- S5: \`taskset -c $CCPU python3 bench/idle_conns.py --port PORT -n $IDLE\` on a fresh proxy; (VmRSS after − before) ÷ connections"
+    fi
+    [[ " $SUITES " != *" fwd "* ]] || echo "- F1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -s abs.lua http://127.0.0.1:PROXYPORT/\`, abs.lua: \`wrk.path = \"http://127.0.0.1:BACKEND/\"\` and \`wrk.headers[\"Host\"] = \"127.0.0.1:BACKEND\"\` (absolute-form request line); direct: \`wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:BACKEND/\`"
+    [[ " $SUITES " != *" fwd "* ]] || echo "- F2: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' -p -x http://127.0.0.1:PROXYPORT http://127.0.0.1:BACKEND/size/64m\` (a CONNECT tunnel per download); direct: the same without \`-p -x\`"
+    echo "- CPU µs/req: the measured process's utime+stime (/proc/PID/stat) over the run ÷ completed requests (S3: per 1 MiB response, S4/F2: per 64 MiB download); for \"direct\" it is the backend's own CPU"
     echo "- MB/s = 10^6 bytes/s of response data as counted by the client; medians over the rounds"
 } >"$T/meta.md"
 cat "$T/meta.md" >&2
 echo >&2
 
 for SUITE_NOW in $SUITES; do
-    for s in $SCENARIOS; do
+    for s in $(suite_scenarios "$SUITE_NOW"); do
         log "== $SUITE_NOW $s"
         for r in $(seq "$ROUNDS"); do
             for c in $(suite_contestants "$SUITE_NOW"); do

@@ -13,5 +13,17 @@ SUDO=""
 [ "$(id -u)" -eq 0 ] || SUDO="sudo"
 export DEBIAN_FRONTEND=noninteractive
 $SUDO apt-get update -q
-# policy-rc.d keeps the haproxy package from starting its own service: we only use the binary.
-$SUDO apt-get install -y -q --no-install-recommends $missing
+# A policy-rc.d that refuses every action keeps the haproxy, nginx, squid and tinyproxy packages
+# from starting their services: we only use the binaries, with our own configurations and
+# processes (scripts/bench.sh). An existing policy-rc.d is left as it is.
+POLICY=/usr/sbin/policy-rc.d
+ours=0
+if [ ! -e "$POLICY" ]; then
+    printf '#!/bin/sh\n# sluice scripts/deps.sh: no services during install\nexit 101\n' | $SUDO tee "$POLICY" >/dev/null
+    $SUDO chmod 755 "$POLICY"
+    ours=1
+fi
+status=0
+$SUDO apt-get install -y -q --no-install-recommends $missing || status=$?
+[ "$ours" = 0 ] || $SUDO rm -f "$POLICY"
+exit "$status"
