@@ -828,7 +828,7 @@ class Dnsmasq(Proc):
     """dnsmasq (Debian dnsmasq-base) in the foreground on 127.0.0.1:PORT, answering only from its
     command line: never the system's resolv.conf or hosts file, never an upstream server unless a
     `servers` entry names one for a domain (on loopback). `addresses` maps a domain (and all names
-    below it) to an IPv4 address; names under `nx` get NXDOMAIN; everything under `local` (default
+    below it) to a loopback address (or "127.0.0.1,::1" for an A and an AAAA answer); names under `nx` get NXDOMAIN; everything under `local` (default
     "test") is answered locally (NXDOMAIN when unknown), so no test name ever leaves the host.
     `servers` maps a domain to a loopback "IP#PORT" (e.g. a silent UDP socket)."""
 
@@ -845,8 +845,10 @@ class Dnsmasq(Proc):
         for dom in local:
             argv.append(f"--local=/{dom}/")
         for dom, ip in addresses.items():
-            check(ip.startswith("127."), f"test DNS answers must be loopback, not {ip}")
-            argv.append(f"--address=/{dom}/{ip}")
+            for a in ip.split(","):  # "127.0.0.1,::1": both an A and an AAAA answer
+                check(a.startswith("127.") or a == "::1",
+                      f"test DNS answers must be loopback, not {a}")
+                argv.append(f"--address=/{dom}/{a}")
         for dom in nx:
             argv.append(f"--address=/{dom}/")
         for dom, srv in (servers or {}).items():
@@ -909,7 +911,7 @@ def fwd_request(port, method, target, fields=(), body=b"", timeout=5.0, source=N
         if source:
             s.bind((source, 0))
         s.connect(("127.0.0.1", port))
-        m = re.match(r"^[a-z]+://([^/]+)", target) if method != "CONNECT" else None
+        m = re.match(r"(?i)^[a-z]+://([^/?]+)", target) if method != "CONNECT" else None
         auth = m.group(1) if m else target
         fl = list(fields)
         if not any(k.lower() == "host" for k, _ in fl):

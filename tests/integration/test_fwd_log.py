@@ -9,7 +9,7 @@ import re
 import socket
 
 from harness import (BufSock, Dnsmasq, check, echo_origin_handler, fwd_config, fwd_request,
-                     recv_exact, recv_until_eof, wait_for)
+                     recv_exact, recv_until_eof, wait_for, xfail)
 
 # Squid's native format: time.ms elapsed client code/status bytes method URL user hier/host type
 SQUID_RE = re.compile(
@@ -150,3 +150,21 @@ def test_fwd_squid_log_format(t):
           f"expected {len(ok) + 1000}")
     # no httplog lines in squid mode
     check(not sl.httplogs(), f"httplog lines in log-format squid mode: {sl.httplogs()}")
+
+
+@xfail("the httplog line of a request that does not parse (<BADREQ>, 400) logs the worker's "
+       "monotonic clock in ms as Tr (e.g. -1/-1/-1/4893985/0): Tr = t_resp - t_req_head with "
+       "t_req_head unset; HAProxy logs -1 (reverse mode too)")
+def test_fwd_badreq_log_timers(t):
+    dns = Dnsmasq(t)
+    port = t.free_port()
+    sl = t.sluice(fwd_config(port, dns.port))
+    resp = _raw_exchange(port, b"GET http://origin.test/ HTTP/1.1\r\nHost: a b\r\n\r\n",
+                         t.timeout(5))
+    check(resp.startswith(b"HTTP/1.1 400"), f"invalid Host: {resp[:40]!r}")
+    lg = sl.wait_httplogs(1)[0]
+    check(lg["status"] == "400" and lg["request"] == "<BADREQ>", f"log line {lg}")
+    timers = [int(lg[k]) for k in ("treq", "tw", "tc", "tr")] + [int(lg["ta"].lstrip("+"))]
+    check(all(-1 <= v <= 10000 for v in timers),
+          f"timers {lg['treq']}/{lg['tw']}/{lg['tc']}/{lg['tr']}/{lg['ta']} of a 400 sent within "
+          "milliseconds: each should be -1 or a few ms")
