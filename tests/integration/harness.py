@@ -830,13 +830,14 @@ class Dnsmasq(Proc):
     `servers` entry names one for a domain (on loopback). `addresses` maps a domain (and all names
     below it) to a loopback address (or "127.0.0.1,::1" for an A and an AAAA answer); names under `nx` get NXDOMAIN; everything under `local` (default
     "test") is answered locally (NXDOMAIN when unknown), so no test name ever leaves the host.
-    `servers` maps a domain to a loopback "IP#PORT" (e.g. a silent UDP socket)."""
+    `servers` maps a domain to a loopback "IP#PORT" (e.g. a silent UDP socket). .queries(name)
+    counts the queries dnsmasq logged for a name."""
 
     def __init__(self, t, addresses=None, nx=("nx.test",), servers=None, local=("test",),
-                 name="dnsmasq"):
+                 name="dnsmasq", port=None):
         if not os.access(DNSMASQ, os.X_OK):
             raise Skip(f"{DNSMASQ} not installed (Debian dnsmasq-base; scripts/deps.sh)")
-        self.port = free_udp_port(t)
+        self.port = port or free_udp_port(t)  # port: a stopped Dnsmasq's, to replace it
         addresses = addresses if addresses is not None else {"origin.test": "127.0.0.1"}
         argv = [DNSMASQ, "--keep-in-foreground", "--no-daemon", f"--port={self.port}",
                 "--listen-address=127.0.0.1", "--bind-interfaces", "--no-resolv", "--no-hosts",
@@ -863,6 +864,9 @@ class Dnsmasq(Proc):
             return dns_ask(self.port, probe, 0.2) is not None
         wait_for(answers, t.timeout(10), f"dnsmasq on 127.0.0.1:{self.port} to answer")
         self.addr = f"127.0.0.1:{self.port}"
+
+    def queries(self, name, qtype="A"):
+        return len(re.findall(rf"query\[{qtype}\] {re.escape(name)} from", self.log()))
 
 
 def fwd_config(port, dns_port, lines=(), defaults=(), global_=(), nbthread=2, name="proxy",

@@ -3,6 +3,7 @@ untouched (a TLS download checked by sha256 with curl -p -x, a plain TCP echo); 
 to port 443 by default and to other ports when a rule says so.
 
 Names resolve through the test's own dnsmasq (harness.Dnsmasq), never the system resolver."""
+import base64
 import hashlib
 import os
 import socket
@@ -11,8 +12,8 @@ import subprocess
 import threading
 import time
 
-from harness import (BufSock, Dnsmasq, Skip, check, fwd_config, fwd_request, read_http_response,
-                     recv_exact, recv_until_eof)
+from harness import (BufSock, Dnsmasq, Skip, check, fwd_config, fwd_request, header,
+                     read_http_response, recv_exact, recv_until_eof)
 
 BIG = 8 << 20
 
@@ -119,6 +120,7 @@ def test_fwd_connect_port_policy(t):
     check(st == 403, f"CONNECT to port {echo.port} without a rule: status {st}, expected 403")
     # 443 is allowed by default (needs a listener on port 443: root only)
     l443 = socket.socket()
+    l443.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # a TIME_WAIT of a past run
     try:
         l443.bind(("127.0.0.3", 443))
         l443.listen(4)
@@ -150,3 +152,77 @@ def test_fwd_connect_port_policy(t):
     if not l443:
         raise Skip(f"all checks passed except CONNECT to 443 by default: cannot bind "
                    f"127.0.0.3:443 ({why443})")
+
+
+def test_fwd_connect_idle_tunnel_timeout(t):
+    # An idle tunnel ends after `timeout tunnel`, not `timeout client` (30s here).
+    dns = Dnsmasq(t)
+    echo = t.backend("echo", mode="echo")
+    port = t.free_port()
+    t.sluice(fwd_config(port, dns.port, defaults=["timeout tunnel = 500ms"], lines=[
+        f"http-request = deny if METH_CONNECT !{{ url_port 443 {echo.port} }}"]))
+    s = _connect_tunnel(t, port, f"origin.test:{echo.port}")
+    s.sendall(b"a")
+    check(recv_exact(s, 1, t.timeout(5)) == b"a", "no echo")
+    t0 = time.monotonic()
+    rest, how = recv_until_eof(s, t.timeout(10))
+    dt = time.monotonic() - t0
+    check(rest == b"", f"bytes from an idle tunnel: {rest[:40]!r}")
+    check(0.4 <= dt <= 3.0 * t.scale, f"idle tunnel closed after {dt:.2f}s (timeout tunnel 500ms)")
+
+
+def test_fwd_connect_auth_retry(t):
+    # A client (curl, browsers) sends CONNECT, gets 407, and resends it with credentials: on the
+    # same connection unless the 407 said `Connection: close` (then it must close, and the
+    # retry on a new connection works).
+    dns = Dnsmasq(t)
+    echo = t.backend("echo", mode="echo")
+    port = t.free_port()
+    t.sluice(fwd_config(port, dns.port, userlists={"u": ["user = carol insecure-password c4r0l"]},
+                        lines=["acl = ok http_auth(u)", "http-request auth = realm r if !ok",
+                               f"http-request = deny if METH_CONNECT !{{ url_port 443 {echo.port} }}"]))
+    auth = f"origin.test:{echo.port}"
+    s = t.connect(port)
+    bs = BufSock(s, t.timeout(5))
+    s.sendall(f"CONNECT {auth} HTTP/1.1\r\nHost: {auth}\r\n\r\n".encode())
+    st, fields, _ = read_http_response(bs)
+    check(st == 407, f"CONNECT without credentials: {st}")
+    closing = "close" in (header(fields, "connection") or "").lower()
+    if closing:
+        rest, how = recv_until_eof(s, t.timeout(5))
+        check(rest == b"" and not bs.buf, f"bytes after a closing 407: {rest[:40]!r}")
+        s = t.connect(port)
+        bs = BufSock(s, t.timeout(5))
+    cred = "Basic " + base64.b64encode(b"carol:c4r0l").decode()
+    s.sendall(f"CONNECT {auth} HTTP/1.1\r\nHost: {auth}\r\nProxy-Authorization: {cred}\r\n\r\n"
+              .encode())
+    head = bs.read_until(b"\r\n\r\n")
+    check(head.startswith(b"HTTP/1.1 200"), f"CONNECT with credentials after a 407 "
+          f"({'new' if closing else 'same'} connection): {head!r}")
+    s.sendall(b"through")
+    check(recv_exact(s, 7, t.timeout(5)) == b"through", "no echo through the tunnel")
+
+
+def test_fwd_connect_curl_proxy_user_https(t):
+    dns = Dnsmasq(t)
+    key, crt = _make_cert(t)
+    payload = os.urandom(100000)
+    origin = _tls_origin(t, key, crt, payload)
+    port = t.free_port()
+    t.sluice(fwd_config(port, dns.port, userlists={"u": ["user = carol insecure-password c4r0l"]},
+                        lines=["acl = ok http_auth(u)", "http-request auth = realm r if !ok",
+                               f"http-request = deny if METH_CONNECT !{{ url_port 443 {origin.port} }}"]))
+    out = os.path.join(t.tmp, "small.out")
+    for creds, want in (("carol:nope", 407), ("carol:c4r0l", 0)):
+        p = subprocess.run(["curl", "-sS", "-p", "-x", f"http://127.0.0.1:{port}", "-U", creds,
+                            "--cacert", crt, "--max-time", str(t.timeout(10)), "-o", out,
+                            "-w", "%{http_connect}", f"https://origin.test:{origin.port}/big"],
+                           capture_output=True, text=True, timeout=t.timeout(20),
+                           env={"PATH": "/usr/bin:/bin"})
+        if want:
+            check(p.returncode != 0 and p.stdout.strip() == str(want),
+                  f"curl -U {creds}: rc {p.returncode}, CONNECT status {p.stdout!r}")
+        else:
+            check(p.returncode == 0, f"curl -U {creds} failed (rc={p.returncode}): {p.stderr}")
+            with open(out, "rb") as f:
+                check(f.read() == payload, "download through an authenticated tunnel differs")
