@@ -191,6 +191,25 @@ static bool to_addr(const char *s, size_t n, struct sockaddr_storage *ss)
 }
 
 /* Match one string sample against the entry's values. */
+/* url_dom: the host is a value or one of its subdomains (Squid's dstdomain), compared without
+ * case. Unlike HAProxy's -m dom, `example.com` must not match `example.com.evil.net`: lists of
+ * domains are used to allow as well as to deny. */
+static bool match_domain(const struct cfg_acl *a, const char *host, size_t n)
+{
+    while (n && host[n - 1] == '.') /* a fully qualified "example.com." */
+        n--;
+    for (size_t i = 0; i < a->nvalues; i++) {
+        const struct cfg_acl_value *v = &a->values[i];
+        if (v->len == 0 || v->len > n)
+            continue;
+        if (strncasecmp(host + n - v->len, v->str, v->len) != 0)
+            continue;
+        if (n == v->len || host[n - v->len - 1] == '.')
+            return true;
+    }
+    return false;
+}
+
 static bool match_str(const struct cfg_acl *a, const char *s, size_t n, const struct acl_ctx *ctx)
 {
     switch (a->match) {
@@ -348,7 +367,11 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
     case ACL_F_DST_PORT:
         return a->match == ACL_M_FOUND || match_num(a, ctx->dst_port);
     case ACL_F_URL_DOM:
-        return ctx->dst_host && match_str(a, ctx->dst_host, ctx->dst_host_len, ctx);
+        if (!ctx->dst_host)
+            return false;
+        if (a->match == ACL_M_DOM)
+            return match_domain(a, ctx->dst_host, ctx->dst_host_len);
+        return match_str(a, ctx->dst_host, ctx->dst_host_len, ctx);
     case ACL_F_URL_PORT:
         return ctx->dst_host && (a->match == ACL_M_FOUND || match_num(a, ctx->dst_url_port));
     case ACL_F_URL_IP:

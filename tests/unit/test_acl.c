@@ -54,9 +54,14 @@ static void make_ctx(struct acl_ctx *c, const struct req *r, struct sockaddr_sto
     const char *p = c->target;
     const char *scheme = strstr(p, "://");
     if (scheme && p[0] != '/') { /* absolute-form: the path starts after the authority */
-        p = strchr(scheme + 3, '/');
+        const char *host = scheme + 3;
+        p = strchr(host, '/');
         if (!p)
             p = "/";
+        const char *colon = memchr(host, ':', (size_t)(p - host));
+        c->dst_host = c->req_host = host;
+        c->dst_host_len = c->req_host_len = (size_t)((colon ? colon : p) - host);
+        c->dst_url_port = colon ? (uint16_t)atoi(colon + 1) : 80;
     }
     const char *q = strchr(p, '?');
     c->path = p;
@@ -122,6 +127,21 @@ static void check(const char *args, const struct req *r, int want, int line)
     CU_ASSERT_EQUAL(got, want);
 }
 #define CHECK(args, r, want) check(args, r, want, __LINE__)
+
+static void test_url_dom(void)
+{
+    /* the domain and its subdomains, as Squid's dstdomain: not a label match anywhere */
+    CHECK("url_dom example.com", REQ(.target = "http://example.com/x"), 1);
+    CHECK("url_dom example.com", REQ(.target = "http://www.Example.COM/x"), 1);
+    CHECK("url_dom example.com", REQ(.target = "http://notexample.com/"), 0);
+    CHECK("url_dom example.com", REQ(.target = "http://example.com.evil.net/"), 0);
+    CHECK("url_dom example.com", REQ(.target = "http://com/"), 0);
+    CHECK("url_dom a.test example.com", REQ(.target = "http://x.a.test:8080/"), 1);
+    CHECK("url_dom -m end .evil.net", REQ(.target = "http://example.com.evil.net/"), 1);
+    CHECK("url_dom example.com", REQ(.target = "/origin-form"), 0); /* no destination */
+    CHECK("url_port 8080", REQ(.target = "http://x.a.test:8080/"), 1);
+    CHECK("url_port 80", REQ(.target = "http://x.a.test/"), 1);
+}
 
 static void test_path(void)
 {
@@ -551,6 +571,7 @@ int suite_acl(void)
     if (!s)
         return CU_get_error();
     CU_add_test(s, "path", test_path);
+    CU_add_test(s, "url_dom", test_url_dom);
     CU_add_test(s, "url_query", test_url_query);
     CU_add_test(s, "hdr", test_hdr);
     CU_add_test(s, "method_ver_src_port", test_method_ver_src_port);
