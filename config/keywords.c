@@ -10,6 +10,8 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <sys/un.h>
 
 #define SEC_D CFG_SEC_DEFAULTS
 #define SEC_F CFG_SEC_FRONTEND
@@ -151,26 +153,151 @@ static int kw_poller(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     return 0;
 }
 
+/* HAProxy's facility names, in syslog order (RFC 5424 section 6.2.1). */
+static const char *const log_facilities[] = {
+    "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
+    "uucp",   "cron",   "auth2",  "ftp",    "ntp",    "audit",  "alert",  "cron2",
+    "local0", "local1", "local2", "local3", "local4", "local5", "local6", "local7"};
+static const char *const log_levels[] = {"emerg",   "alert",  "crit", "err",
+                                         "warning", "notice", "info", "debug"};
+
+static int name_index(const char *const *names, size_t n, const char *word)
+{
+    for (size_t i = 0; i < n; i++)
+        if (strcmp(names[i], word) == 0)
+            return (int)i;
+    return -1;
+}
+
+/* The target word: stdout, stderr, IP[:PORT] / udp@IP:PORT (UDP syslog), unix@PATH, /dev/log or
+ * an existing unix socket (syslog over a unix datagram socket), anything else a file. */
+static int log_target(struct cfg_parser *st, const char *t, struct cfg_log *lg)
+{
+    const char *path = t;
+    if (strcmp(t, "global") == 0)
+        return config__error(st, "'log global' is for proxies; in [global] name a target "
+                                 "(expected stdout, stderr, a file, a unix socket or IP:PORT)");
+    if (strncmp(t, "ring@", 5) == 0 || strncmp(t, "fd@", 3) == 0)
+        return config__error(st,
+                             "log target '%s' is not supported (expected stdout, stderr, a "
+                             "file, a unix socket or IP:PORT)",
+                             t);
+    if (strcmp(t, "stdout") == 0) {
+        lg->kind = CFG_LOG_STDOUT;
+    } else if (strcmp(t, "stderr") == 0) {
+        lg->kind = CFG_LOG_STDERR;
+    } else if (strncmp(t, "udp@", 4) == 0 || strncmp(t, "udp4@", 5) == 0 ||
+               strncmp(t, "udp6@", 5) == 0 || (t[0] != '/' && t[0] != '.' && strchr(t, ':')) ||
+               (t[0] != '/' && strspn(t, "0123456789.") == strlen(t) && strchr(t, '.'))) {
+        const char *a = strchr(t, '@') ? strchr(t, '@') + 1 : t;
+        char buf[CFG_NAME_MAX * 2];
+        /* Without a port, HAProxy's default syslog port 514. */
+        const char *colon = strchr(a, ':');
+        if (a[0] == '[')
+            snprintf(buf, sizeof(buf), strstr(a, "]:") ? "%s" : "%s:514", a);
+        else if (colon && colon == strrchr(a, ':'))
+            snprintf(buf, sizeof(buf), "%s", a);
+        else
+            snprintf(buf, sizeof(buf), colon ? "[%s]:514" : "%s:514", a);
+        if (config_parse_addr(buf, &lg->addr, &lg->addrlen) != 0)
+            return config__error(st,
+                                 "invalid syslog address '%s' (expected IP[:PORT], "
+                                 "[IPv6]:PORT or udp@IP:PORT)",
+                                 t);
+        lg->kind = CFG_LOG_UDP;
+    } else {
+        struct stat sb;
+        if (strncmp(t, "unix@", 5) == 0) {
+            path = t + 5;
+            lg->kind = CFG_LOG_UNIX;
+        } else if (strcmp(t, "/dev/log") == 0 || (stat(t, &sb) == 0 && S_ISSOCK(sb.st_mode))) {
+            lg->kind = CFG_LOG_UNIX;
+        } else {
+            lg->kind = CFG_LOG_FILE;
+        }
+        if (lg->kind == CFG_LOG_UNIX && strlen(path) >= sizeof(((struct sockaddr_un *)0)->sun_path))
+            return config__error(st,
+                                 "unix socket path '%s' is too long (expected at most %zu "
+                                 "characters)",
+                                 path, sizeof(((struct sockaddr_un *)0)->sun_path) - 1);
+        if (!path[0])
+            return config__error(st, "'unix@' needs a socket path (expected unix@/PATH)");
+    }
+    if (!config__copy(st->cfg->log_target, sizeof(st->cfg->log_target), path))
+        return config__error(st, "log path is too long (expected at most %zu characters)",
+                             sizeof(st->cfg->log_target) - 1);
+    return 0;
+}
+
 static int kw_log(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                   bool neg)
 {
     (void)neg;
-    if (nargs(st, kw, argc, 1, CFG_MAX_WORDS))
+    if (nargs(st, kw, argc, 1, 7))
         return -1;
-    /* Later words (HAProxy's facility, level, format) are accepted and ignored. */
-    struct sockaddr_storage ss;
-    socklen_t len;
-    if (strchr(argv[0], ':') && config_parse_addr(argv[0], &ss, &len) == 0)
+    struct cfg_log lg = {.facility = 16, .level = 7};
+    if (log_target(st, argv[0], &lg) < 0)
+        return -1;
+    int i = 1;
+    for (; i + 1 < argc; i += 2) {
+        if (strcmp(argv[i], "len") == 0) {
+            if (get_int(st, "log len", argv[i + 1], 80, 65535, &lg.len))
+                return -1;
+        } else if (strcmp(argv[i], "format") == 0) {
+            const char *f = argv[i + 1];
+            if (strcmp(f, "rfc3164") == 0)
+                lg.format = CFG_LOGFMT_RFC3164;
+            else if (strcmp(f, "rfc5424") == 0)
+                lg.format = CFG_LOGFMT_RFC5424;
+            else if (strcmp(f, "raw") == 0)
+                lg.format = CFG_LOGFMT_RAW;
+            else
+                return config__error(st,
+                                     "unsupported log format '%s' (expected rfc3164, "
+                                     "rfc5424 or raw)",
+                                     f);
+        } else if (strcmp(argv[i], "sample") == 0) {
+            return config__error(st, "'log ... sample' is not supported (one target receives "
+                                     "every line)");
+        } else {
+            break;
+        }
+    }
+    bool syslog = lg.kind == CFG_LOG_UNIX || lg.kind == CFG_LOG_UDP;
+    if (i < argc) {
+        lg.facility = name_index(log_facilities, 24, argv[i]);
+        if (lg.facility < 0)
+            return config__error(st,
+                                 "unknown syslog facility '%s' (expected kern, user, mail, "
+                                 "daemon, auth, syslog, lpr, news, uucp, cron, auth2, ftp, "
+                                 "ntp, audit, alert, cron2 or local0 to local7)",
+                                 argv[i]);
+        i++;
+    } else if (syslog) {
+        return config__error(st, "syslog target '%s' needs a facility (expected 'log %s local0')",
+                             argv[0], argv[0]);
+    }
+    for (int k = 0; i < argc; i++, k++) {
+        int lv = k < 2 ? name_index(log_levels, 8, argv[i]) : -2;
+        if (lv == -2)
+            return config__error(st, "unexpected '%s' after the log levels (expected 'log %s')",
+                                 argv[i], kw->syntax);
+        if (lv < 0)
+            return config__error(st,
+                                 "unknown log level '%s' (expected emerg, alert, crit, err, "
+                                 "warning, notice, info or debug)",
+                                 argv[i]);
+        if (k == 0)
+            lg.level = lv;
+        else
+            lg.minlevel = lv;
+    }
+    if (lg.minlevel > lg.level)
         return config__error(st,
-                             "syslog log target '%s' is not supported (expected stdout, "
-                             "stderr or a file path)",
-                             argv[0]);
-    if (strcmp(argv[0], "global") == 0)
-        return config__error(st, "'log global' is for proxies; in [global] name a target "
-                                 "(expected stdout, stderr or a file path)");
-    if (!config__copy(st->cfg->log_target, sizeof(st->cfg->log_target), argv[0]))
-        return config__error(st, "log path is too long (expected at most %zu characters)",
-                             sizeof(st->cfg->log_target) - 1);
+                             "log minimum level '%s' is less urgent than the maximum level "
+                             "'%s'",
+                             log_levels[lg.minlevel], log_levels[lg.level]);
+    st->cfg->log = lg;
     return 0;
 }
 
@@ -633,10 +760,13 @@ const struct cfg_keyword config__keywords[] = {
      "Worker threads, one event loop each, pinned one per core (1 to 4096).", "nbthread = 4"},
     {"poller", SEC_G, false, kw_poller, "epoll | io_uring", "epoll",
      "Event-notification mechanism of the workers.", "poller = epoll"},
-    {"log", SEC_G, false, kw_log, "stdout | stderr | <file> [ignored words]", "stderr",
-     "Where log lines go: standard output, standard error, or appended to a file. HAProxy's "
-     "facility and level words after the target are accepted and ignored.",
-     "log = /var/log/sluice.log"},
+    {"log", SEC_G, false, kw_log,
+     "<target> [len <n>] [format rfc3164|rfc5424|raw] [<facility> [<level> [<minlevel>]]]",
+     "stderr",
+     "Where log lines go: stdout, stderr, a file (appended, reopened on SIGUSR1), or syslog over "
+     "a unix datagram socket (/dev/log, unix@PATH) or UDP (IP:PORT, udp@IP:PORT) with a "
+     "facility; see docs/operations.md.",
+     "log = /dev/log local0 info"},
     {"pidfile", SEC_G, false, kw_pidfile, "<file>", "none", "Write the process id to this file.",
      "pidfile = /run/sluice.pid"},
     {"daemon", SEC_G, true, kw_daemon, "", "off (foreground)",

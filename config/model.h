@@ -111,13 +111,41 @@ struct cfg_proxy {
     struct cfg_http http;
 };
 
+/* Where log lines go: `log <target> [len N] [format F] <facility> [level [minlevel]]`. */
+enum cfg_log_kind {
+    CFG_LOG_STDERR = 0,
+    CFG_LOG_STDOUT,
+    CFG_LOG_FILE, /* a path that is not a unix socket: appended, reopened on SIGUSR1 */
+    CFG_LOG_UNIX, /* syslog over a unix datagram socket: /dev/log, unix@PATH, any socket path */
+    CFG_LOG_UDP,  /* syslog over UDP: IP[:PORT] or udp@IP:PORT (port 514 by default) */
+};
+
+enum cfg_syslog_format {
+    CFG_LOGFMT_AUTO = 0, /* rfc3164 for syslog targets (as HAProxy), raw for stdout/stderr/file */
+    CFG_LOGFMT_RAW,      /* the line alone */
+    CFG_LOGFMT_RFC3164,  /* <PRI>Mmm dd hh:mm:ss HOST sluice[PID]: MSG */
+    CFG_LOGFMT_RFC5424,  /* <PRI>1 TIMESTAMP HOST sluice PID - - MSG */
+};
+
+struct cfg_log {
+    enum cfg_log_kind kind;
+    enum cfg_syslog_format format;
+    int facility; /* 0..23 (local0 = 16); default local0 for stream targets */
+    int level;    /* highest severity sent, 0 (emerg) .. 7 (debug); default 7 */
+    int minlevel; /* more urgent messages are capped to it; default 0 */
+    int len;      /* line limit in bytes, header included; 0: 1024 for syslog, none otherwise */
+    struct sockaddr_storage addr; /* CFG_LOG_UDP */
+    socklen_t addrlen;
+};
+
 struct config {
     char file[CFG_PATH_MAX];
     /* global */
     int maxconn;  /* default: derived from RLIMIT_NOFILE */
     int nbthread; /* default: online CPUs */
     enum cfg_poller poller;
-    char log_target[CFG_PATH_MAX]; /* "stdout", "stderr", a file path; "" = stderr */
+    char log_target[CFG_PATH_MAX]; /* as written (unix@ stripped); "" = stderr */
+    struct cfg_log log;
     char pidfile[CFG_PATH_MAX];
     bool daemon;
     struct cfg_proxy *proxies; /* owned, nproxies entries, in file order */

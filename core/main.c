@@ -19,6 +19,7 @@
 #include "core/clock.h"
 #include "core/epoch.h"
 #include "core/log.h"
+#include "core/notify.h"
 #include "core/worker.h"
 #include "net/http/auth.h"
 #include "net/http/stream.h"
@@ -291,7 +292,7 @@ int main(int argc, char **argv)
     sigaddset(&sigs, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
-    if ((rc = log_open(cfg->log_target, rt.nworkers)) < 0) {
+    if ((rc = log_open_target(cfg->log_target, &cfg->log, rt.nworkers)) < 0) {
         fprintf(stderr, "[ALERT]    (%d) : cannot open log target '%s': %s\n", (int)getpid(),
                 cfg->log_target, strerror(-rc));
         return 1;
@@ -327,6 +328,9 @@ int main(int argc, char **argv)
     }
     log_msg(LOG_LV_NOTICE, "sluice " SLUICE_VERSION " started with %u worker thread(s)",
             rt.nworkers);
+    /* systemd Type=notify: the listeners are bound and the workers accept. */
+    if ((rc = notify_ready("serving")) < 0)
+        log_msg(LOG_LV_WARN, "sd_notify READY=1 to NOTIFY_SOCKET failed: %s", strerror(-rc));
 
     int stop_signals = 0;
     for (;;) {
@@ -339,6 +343,7 @@ int main(int argc, char **argv)
                         "received %s: stopping listeners, draining %d connection(s) "
                         "for up to %u ms",
                         sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&rt.live), d);
+                notify_stopping("draining");
                 acceptor_stop(&rt);
                 close_listeners(&rt);
                 rt.drain_deadline = clock_coarse_ms() + d;
@@ -350,7 +355,11 @@ int main(int argc, char **argv)
                 workers_wake_all(&rt);
                 break;
             }
-        } else if (sig == SIGHUP || sig == SIGUSR1 || sig == SIGUSR2) {
+        } else if (sig == SIGUSR1) {
+            /* logrotate: the logger thread reopens a file target (a no-op for the others). */
+            log_msg(LOG_LV_NOTICE, "received SIGUSR1: reopening the log");
+            log_reopen();
+        } else if (sig == SIGHUP || sig == SIGUSR2) {
             log_msg(LOG_LV_NOTICE, "signal %d ignored (reload is not supported by this version)",
                     sig);
         }

@@ -891,13 +891,16 @@ def fwd_config(port, dns_port, lines=(), defaults=(), global_=(), nbthread=2, na
 def echo_origin_handler(sock, srv):
     """An HTTP origin for forward-proxy tests: answers every request on a keep-alive connection
     with the raw request head it received followed by the body, so a test sees the request line
-    and fields exactly as the proxy sent them. HEAD gets the same Content-Length and no body.
+    and fields exactly as the proxy sent them (Expect: 100-continue gets a 100 first). HEAD gets the same Content-Length and no body.
     Each request read is appended to srv.requests."""
     bs = BufSock(sock, srv.timeout)
     if not hasattr(srv, "requests"):
         srv.requests = []
     while True:
         req = read_request(bs)
+        if req["body"] is None:  # Expect: 100-continue
+            sock.sendall(b"HTTP/1.1 100 Continue\r\n\r\n")
+            read_request_body(bs, req)
         srv.requests.append(req)
         body = req["head"] + (req["body"] or b"")
         head = (f"HTTP/1.1 200 OK\r\nContent-Length: {len(body)}\r\n"

@@ -608,10 +608,11 @@ static void test_errors(void)
          "t.ini:2: invalid nbthread '0' (expected an integer from 1 to 4096)"},
         {"[global]\npoller = kqueue\n" BASE,
          "t.ini:2: unknown poller 'kqueue' (expected epoll or io_uring)"},
-        {"[global]\nlog = 127.0.0.1:514 local0\n" BASE,
-         "t.ini:2: syslog log target '127.0.0.1:514' is not supported"},
-        {"[global]\nlog =\n", "t.ini:2: 'log' needs an argument (expected 'log stdout | stderr | "
-                              "<file> [ignored words]')"},
+        {"[global]\nlog = 127.0.0.1:514\n" BASE,
+         "t.ini:2: syslog target '127.0.0.1:514' needs a facility (expected 'log 127.0.0.1:514 "
+         "local0')"},
+        {"[global]\nlog =\n", "t.ini:2: 'log' needs an argument (expected 'log <target> [len <n>] "
+                              "[format rfc3164|rfc5424|raw] [<facility> [<level> [<minlevel>]]]')"},
         {"[global]\ndaemon = yes\n", "t.ini:2: 'daemon' takes no argument (expected 'daemon =')"},
         {"[global]\npidfile = a b\n", "t.ini:2: too many arguments for 'pidfile'"},
         {"[globl]\n", "t.ini:1: unknown section type 'globl' (did you mean 'global'? expected "
