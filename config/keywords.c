@@ -233,7 +233,7 @@ static int kw_log(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
                   bool neg)
 {
     (void)neg;
-    if (nargs(st, kw, argc, 1, 7))
+    if (nargs(st, kw, argc, 1, 8))
         return -1;
     struct cfg_log lg = {.facility = 16, .level = 7};
     if (log_target(st, argv[0], &lg) < 0)

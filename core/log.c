@@ -354,17 +354,16 @@ static void *logger_main(void *arg)
     struct timespec ts = {.tv_sec = 0, .tv_nsec = LOG_FLUSH_MS * 1000000L};
     for (;;) {
         bool stop = atomic_load_explicit(&logger_stop, memory_order_acquire);
-        if (atomic_exchange_explicit(&reopen_req, false, memory_order_acq_rel) &&
-            out.kind == CFG_LOG_FILE) {
-            stream_flush(L);
-            reopen_file();
-        }
+        bool reopen = atomic_exchange_explicit(&reopen_req, false, memory_order_acq_rel);
         gettimeofday(&L->now, NULL);
         L->budget_ms = LOG_SEND_BUDGET_MS;
         for (unsigned i = 0; i < nrings; i++)
             ring_drain(L, &rings[i]);
         stream_flush(L);
         dgram_flush(L);
+        /* After the drain: what was queued before the signal ends in the rotated file. */
+        if (reopen && out.kind == CFG_LOG_FILE)
+            reopen_file();
         if (stop)
             break;
         nanosleep(&ts, NULL);
