@@ -313,7 +313,9 @@ static void httplog(struct hs *h)
     long tw =
         h->t_queue ? (long)((h->t_conn ? h->t_conn : now) - h->t_queue) : (h->t_conn ? 0 : -1);
     long tc = h->t_conn_end ? (long)(h->t_conn_end - h->t_conn) : -1;
-    long trr = h->t_resp ? (long)(h->t_resp - (h->t_conn_end ? h->t_conn_end : h->t_req_head)) : -1;
+    /* Tr: the server's response time; -1 when no server answered (as HAProxy logs it). */
+    long trr = h->t_resp && h->t_conn_end && !h->local_reply ? (long)(h->t_resp - h->t_conn_end)
+                                                               : -1;
     long ta = (long)(now - h->t_req);
     const struct cfg_proxy *bp = be_cfg(h);
     /* Forward mode (the user-activity log): the server field names the origin, the request
@@ -869,10 +871,10 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         /* To the origin: origin-form target, and Host names the origin (RFC 9112 §3.2.2). */
         out_put(&o, b + m->method_s.off, m->method_s.len);
         out_put(&o, " ", 1);
-        if (m->path.len)
-            out_put(&o, b + m->path.off, m->path.len);
-        else
+        /* "http://host?q" has an empty path: origin-form needs "/?q" (RFC 9112 §3.2.1). */
+        if (m->path.len == 0 || b[m->path.off] != '/')
             out_put(&o, "/", 1);
+        out_put(&o, b + m->path.off, m->path.len);
         out_str(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
         out_hdr(&o, "host", 4, b + m->host.off, m->host.len);
     } else {
@@ -1329,6 +1331,8 @@ static void forward_request_body(struct hs *h)
     } else {
         r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, false);
     }
+    if (r == RELAY_IDLE && h->c2s.eof && h->c2s.limit > 0)
+        r = RELAY_ERR_FROM; /* the client closed before the whole body: the request is aborted */
     if (r == RELAY_DONE) {
         h->req_done = true;
     } else if (r != RELAY_IDLE) {

@@ -61,8 +61,6 @@ def test_fwd_host_from_url_authority(t):
     check(origin.requests[-1]["target"] == "/", f"target {origin.requests[-1]['target']!r}")
 
 
-@xfail("an absolute URI with a query and an empty path (http://h:p?q=1) is forwarded as "
-       "'GET ?q=1', not the origin-form '/?q=1' RFC 9112 3.2.1 requires")
 def test_fwd_query_without_path(t):
     dns, origin, port, sl = _setup(t)
     st, _, _ = fwd_request(port, "GET", f"http://origin.test:{origin.port}?q=1")

@@ -152,9 +152,6 @@ def test_fwd_squid_log_format(t):
     check(not sl.httplogs(), f"httplog lines in log-format squid mode: {sl.httplogs()}")
 
 
-@xfail("the httplog line of a request that does not parse (<BADREQ>, 400) logs the worker's "
-       "monotonic clock in ms as Tr (e.g. -1/-1/-1/4893985/0): Tr = t_resp - t_req_head with "
-       "t_req_head unset; HAProxy logs -1 (reverse mode too)")
 def test_fwd_badreq_log_timers(t):
     dns = Dnsmasq(t)
     port = t.free_port()
