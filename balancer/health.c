@@ -48,6 +48,8 @@ struct hc {
     char rx[128]; /* start of the HTTP response */
     size_t rcvd;
     char reason[96]; /* why the last probe failed */
+    int code;        /* HTTP status of the running probe, 0: none yet (statistics) */
+    bool timed_out;  /* the running probe hit its deadline (statistics) */
 };
 
 static struct {
@@ -159,9 +161,30 @@ static void ramp_step(struct hc *h, uint64_t now)
     h->ramp_next = now + step;
 }
 
+/* Publish the probe's result for the statistics (HAProxy's check_status / check_code). */
+static void record_check(struct hc *h, bool ok)
+{
+    struct server *s = h->s;
+    enum srv_check c;
+    if (h->reqlen && h->phase >= HC_SENDING)
+        c = ok             ? SRV_CHK_L7OK
+            : h->code      ? SRV_CHK_L7STS
+            : h->timed_out ? SRV_CHK_L7TOUT
+                           : SRV_CHK_L7RSP;
+    else
+        c = ok ? SRV_CHK_L4OK : h->timed_out ? SRV_CHK_L4TOUT : SRV_CHK_L4CON;
+    atomic_store_explicit(&s->check_status, (int)c, memory_order_relaxed);
+    atomic_store_explicit(&s->check_code, h->code, memory_order_relaxed);
+    if (!ok)
+        atomic_fetch_add_explicit(&s->chk_fail, 1, memory_order_relaxed);
+    h->code = 0;
+    h->timed_out = false;
+}
+
 /* Count one probe result and move the server's state when a threshold is reached. */
 static void check_done(struct hc *h, bool ok, uint64_t now)
 {
+    record_check(h, ok);
     if (h->fd >= 0) {
         close(h->fd); /* also drops it from the epoll set: the fd is not shared */
         h->fd = -1;
@@ -231,6 +254,7 @@ static bool http_judge(struct hc *h, bool eof, uint64_t now)
             return true;
         }
     }
+    h->code = status;
     int expect = h->s->be->cfg->httpchk_expect_status;
     bool ok = expect ? status == expect : (status >= 200 && status < 400);
     snprintf(h->reason, sizeof(h->reason), "HTTP status %d", status);
@@ -369,6 +393,7 @@ static void *health_main(void *arg)
             struct hc *h = &H.checks[i];
             if (h->phase != HC_IDLE && now >= h->deadline) {
                 snprintf(h->reason, sizeof(h->reason), "timeout");
+                h->timed_out = true;
                 check_done(h, false, now);
             }
             if (h->phase == HC_IDLE && now >= h->next)

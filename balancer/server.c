@@ -101,8 +101,16 @@ struct backend *balancer_find(const struct balancer *b, const struct cfg_proxy *
 
 void server_set_state(struct server *s, enum srv_state st)
 {
+    uint64_t now = clock_mono_ms();
+    int old = atomic_load_explicit(&s->state, memory_order_relaxed);
+    if (old == SRV_ST_DOWN && st != SRV_ST_DOWN) /* statistics: accumulate the time spent DOWN */
+        atomic_fetch_add_explicit(
+            &s->down_ms, now - atomic_load_explicit(&s->last_change_ms, memory_order_relaxed),
+            memory_order_relaxed);
+    if (old == SRV_ST_UP && st == SRV_ST_DOWN)
+        atomic_fetch_add_explicit(&s->chk_down, 1, memory_order_relaxed);
     atomic_store_explicit(&s->state, (int)st, memory_order_relaxed);
-    atomic_store_explicit(&s->last_change_ms, clock_mono_ms(), memory_order_relaxed);
+    atomic_store_explicit(&s->last_change_ms, now, memory_order_relaxed);
     /* release: a worker that sees the new generation also sees the state above */
     atomic_fetch_add_explicit(&s->be->gen, 1, memory_order_release);
 }
@@ -152,4 +160,22 @@ bool server_take_slot(struct server *s)
 void server_conn_closed(struct server *s)
 {
     atomic_fetch_sub_explicit(&s->cur_conns, 1, memory_order_relaxed);
+}
+
+const char *srv_check_name(enum srv_check c)
+{
+    static const char *const names[] = {"INI",  "L4OK",  "L4CON", "L4TOUT",
+                                        "L7OK", "L7STS", "L7RSP", "L7TOUT"};
+    return (unsigned)c < sizeof(names) / sizeof(names[0]) ? names[c] : "UNK";
+}
+
+uint64_t server_downtime_ms(const struct server *s, uint64_t now_ms)
+{
+    uint64_t d = atomic_load_explicit(&s->down_ms, memory_order_relaxed);
+    if (atomic_load_explicit(&s->state, memory_order_relaxed) == SRV_ST_DOWN) {
+        uint64_t since = atomic_load_explicit(&s->last_change_ms, memory_order_relaxed);
+        if (now_ms > since)
+            d += now_ms - since;
+    }
+    return d;
 }

@@ -16,6 +16,18 @@ enum srv_state {
     SRV_ST_MAINT,  /* `disabled` (or admin); no new traffic, no checks count */
 };
 
+/* Result of the last health check (HAProxy's check_status names: see srv_check_name). */
+enum srv_check {
+    SRV_CHK_NONE = 0, /* INI: no check ran yet */
+    SRV_CHK_L4OK,     /* TCP connect succeeded */
+    SRV_CHK_L4CON,    /* TCP connect failed (refused, unreachable...) */
+    SRV_CHK_L4TOUT,   /* TCP connect timed out */
+    SRV_CHK_L7OK,     /* HTTP check passed */
+    SRV_CHK_L7STS,    /* HTTP check: unexpected status */
+    SRV_CHK_L7RSP,    /* HTTP check: invalid or empty response */
+    SRV_CHK_L7TOUT,   /* HTTP check: no response in time */
+};
+
 struct maglev_table;
 
 /* Fields are grouped by writer with a cache line between groups so that the health thread's
@@ -29,6 +41,11 @@ struct server {
     alignas(64) _Atomic int state;   /* enum srv_state */
     _Atomic int eweight;             /* effective weight 0..256: cfg weight scaled by slowstart */
     _Atomic uint64_t last_change_ms; /* monotonic ms of the last state change */
+    /* statistics (core/stats.h): last check result, failed checks, UP→DOWN transitions and the
+     * time spent DOWN before the current state (server_set_state accumulates it) */
+    _Atomic int check_status; /* enum srv_check */
+    _Atomic int check_code;   /* HTTP status of the last check, 0: none */
+    _Atomic uint64_t chk_fail, chk_down, down_ms;
 
     /* written by workers with relaxed fetch-add */
     alignas(64) _Atomic int cur_conns; /* live connections to this server */
@@ -78,6 +95,12 @@ static inline bool backend_uses_maglev(const struct backend *be)
 /* Set state / effective weight and bump the backend's generation. Health thread or main only. */
 void server_set_state(struct server *s, enum srv_state st);
 void server_set_weight(struct server *s, int eweight);
+
+/* HAProxy's name for a check result ("L4OK", "L7STS", "INI"...). */
+const char *srv_check_name(enum srv_check c);
+
+/* Time the server spent DOWN up to now_ms (monotonic), including the current period. */
+uint64_t server_downtime_ms(const struct server *s, uint64_t now_ms);
 
 /* True when the server may take one more connection (up and under maxconn). */
 bool server_has_slot(const struct server *s);

@@ -181,6 +181,7 @@ CONFIG__KW(http_timeout);
 CONFIG__KW(errorfile);
 CONFIG__KW(cookie);
 CONFIG__KW(retry_on);
+CONFIG__KW(stats);
 
 /* Forward-proxy keywords (kw_fwd.c): [resolvers] and [userlist] sections, proxy options. */
 CONFIG__KW(nameserver);

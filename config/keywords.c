@@ -974,6 +974,28 @@ const struct cfg_keyword config__keywords[] = {
      "Ask for credentials: 407 with Proxy-Authenticate in a forward proxy, 401 with "
      "WWW-Authenticate otherwise.",
      "http-request auth = realm proxy if !{ http_auth(users) }"},
+    {"http-request use-service", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "prometheus-exporter [if|unless <condition>]", "none",
+     "Answer the request with sluice's own service: prometheus-exporter serves every counter "
+     "and latency histogram in the Prometheus text format (docs/operations.md).",
+     "http-request use-service = prometheus-exporter if { path /metrics }"},
+    /* statistics page (mode http) */
+    {"stats enable", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "", "off",
+     "Serve the statistics page at the stats URI (default /haproxy?stats).", "stats = enable"},
+    {"stats uri", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<prefix>",
+     "/haproxy?stats",
+     "Serve the statistics page for requests whose URI begins with this prefix (enables "
+     "stats); PREFIX;csv gives HAProxy's CSV, PREFIX;json JSON.",
+     "stats uri = /stats"},
+    {"stats refresh", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<time>", "0 (off)",
+     "Reload the HTML page in the browser every <time> (PREFIX;norefresh stops it).",
+     "stats refresh = 10s"},
+    {"stats hide-version", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "", "off",
+     "Do not show sluice's version on the page.", "stats = hide-version"},
+    {"stats realm", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<realm>", "none",
+     "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
+     "http-request rules).",
+     "stats realm = sluice"},
     /* [resolvers NAME] */
     {"nameserver", SEC_R, false, config__kw_nameserver, "<name> <ip>[:<port>]",
      "none (a section needs one or parse-resolv-conf)",

@@ -448,6 +448,20 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     } else if (strcmp(action, "del-header") == 0) {
         r.action = HTTP_ACT_DEL_HEADER;
         rc = header_rule(st, kw->name, r.action, argc, argv, &r);
+    } else if (strcmp(action, "use-service") == 0) {
+        r.action = HTTP_ACT_USE_SERVICE;
+        if (argc < 1 || is_cond_word(argv[0]))
+            rc = config__error(st, "'%s' needs a service name (expected prometheus-exporter)",
+                               kw->name);
+        else if (strcmp(argv[0], "prometheus-exporter") != 0)
+            rc = config__error(st, "unknown service '%s' (expected prometheus-exporter)", argv[0]);
+        else if (!(r.value = strdup(argv[0])))
+            rc = config__error(st, "out of memory");
+        else {
+            r.value_len = strlen(r.value);
+            http(st)->has_service = true;
+            rc = rule_cond(st, kw->name, argc - 1, argv + 1, &r.cond);
+        }
     } else { /* set-status */
         r.action = HTTP_ACT_SET_STATUS;
         int i = -1;
@@ -739,5 +753,48 @@ int config__kw_retry_on(struct cfg_parser *st, const struct cfg_keyword *kw, int
         }
     }
     http(st)->retry_on = bits;
+    return 0;
+}
+
+/* `stats enable | uri PREFIX | refresh TIME | hide-version | realm REALM` */
+int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)neg;
+    struct cfg_stats *s = &http(st)->stats;
+    const char *which = kw->name + strlen("stats ");
+    bool has_arg = strcmp(which, "enable") != 0 && strcmp(which, "hide-version") != 0;
+    if (config__nargs(st, kw, argc, has_arg ? 1 : 0, has_arg ? 1 : 0))
+        return -1;
+    if (strcmp(which, "enable") == 0) {
+        s->enabled = true;
+    } else if (strcmp(which, "hide-version") == 0) {
+        s->hide_version = true;
+    } else if (strcmp(which, "refresh") == 0) {
+        return config__get_time(st, kw->name, argv[0], false, &s->refresh_ms);
+    } else if (strcmp(which, "realm") == 0) {
+        if (!config__copy(s->realm, sizeof(s->realm), argv[0]))
+            return config__error(st,
+                                 "stats realm '%s' is too long (expected at most %zu "
+                                 "characters)",
+                                 argv[0], sizeof(s->realm) - 1);
+    } else { /* uri */
+        const char *u = argv[0];
+        if (u[0] != '/')
+            return config__error(st, "stats uri '%s' must begin with '/' (expected e.g. /stats)",
+                                 u);
+        for (const char *c = u; *c; c++)
+            if ((unsigned char)*c <= ' ' || *c == 0x7f)
+                return config__error(st,
+                                     "invalid character in stats uri '%s' (expected a path "
+                                     "without spaces or control characters)",
+                                     u);
+        if (!config__copy(s->uri, sizeof(s->uri), u))
+            return config__error(st,
+                                 "stats uri '%s' is too long (expected at most %zu "
+                                 "characters)",
+                                 u, sizeof(s->uri) - 1);
+        s->enabled = true; /* as HAProxy: a stats URI enables the page */
+    }
     return 0;
 }

@@ -102,9 +102,10 @@ enum http_rule_action {
     HTTP_ACT_RETURN,     /* return status N content-type T string S | file F */
     HTTP_ACT_SET_HEADER, /* name value */
     HTTP_ACT_ADD_HEADER,
-    HTTP_ACT_DEL_HEADER, /* name */
-    HTTP_ACT_SET_STATUS, /* http-response only */
-    HTTP_ACT_AUTH,       /* auth [realm R]: 407 in forward mode, 401 otherwise (value: realm) */
+    HTTP_ACT_DEL_HEADER,  /* name */
+    HTTP_ACT_SET_STATUS,  /* http-response only */
+    HTTP_ACT_AUTH,        /* auth [realm R]: 407 in forward mode, 401 otherwise (value: realm) */
+    HTTP_ACT_USE_SERVICE, /* use-service NAME (value): only prometheus-exporter exists */
 };
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
@@ -148,6 +149,17 @@ struct cfg_errorfile {
     size_t len;
 };
 
+/* `stats enable`, `stats uri PATH`, `stats refresh TIME`, `stats hide-version`, `stats realm R`:
+ * the statistics page of a mode http frontend or listen section (docs/operations.md). */
+#define CFG_STATS_URI_DEFAULT "/haproxy?stats"
+struct cfg_stats {
+    bool enabled;        /* `stats enable`, or implied by `stats uri` */
+    char uri[256];       /* request URI prefix; "" = CFG_STATS_URI_DEFAULT */
+    uint32_t refresh_ms; /* auto-refresh period of the HTML page, 0: off */
+    bool hide_version;   /* `stats hide-version` */
+    char realm[64];      /* `stats realm`: accepted, no authentication yet */
+};
+
 /* Everything mode http adds to a proxy section. Inherited from [defaults] where HAProxy does
  * (timeouts, options, errorfiles, http-reuse, forwardfor, httplog, retry-on); ACLs and rules are
  * per section. */
@@ -176,6 +188,9 @@ struct cfg_http {
     char hash_arg[64];
     /* retry-on: bit set of HTTP_RETRY_* */
     unsigned retry_on;
+    /* statistics page (inherited from [defaults], as HAProxy) */
+    struct cfg_stats stats;
+    bool has_service; /* some http-request use-service rule: the proxy answers by itself */
 
     /* forward proxy (`option http_proxy`, frontend/listen; see docs/forward-proxy.md) */
     bool http_proxy;

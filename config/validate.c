@@ -160,6 +160,13 @@ static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struc
     return 0;
 }
 
+/* A mode http proxy with a stats page or an http-request use-service rule answers requests
+ * itself: it needs no server or backend (a [listen stats] section). */
+static bool answers_locally(const struct cfg_proxy *p)
+{
+    return p->mode == CFG_MODE_HTTP && (p->http.stats.enabled || p->http.has_service);
+}
+
 int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
@@ -210,13 +217,14 @@ int config__validate(struct cfg_parser *st)
                                             p->name, mode_name(p->mode));
             } else if (p->caps & CFG_CAP_BE) {
                 /* a forward proxy (option http_proxy) goes to the origin each request names */
-                if (p->nservers == 0 && p->http.nuse_backends == 0 && !p->http.http_proxy)
+                if (p->nservers == 0 && p->http.nuse_backends == 0 && !p->http.http_proxy &&
+                    !answers_locally(p))
                     return config__error_at(st, p->line,
                                             "listen '%s' has no 'server' and no default_backend "
                                             "(expected at least one 'server = NAME ADDR:PORT')",
                                             p->name);
                 p->backend = p->nservers || !p->http.http_proxy ? p : NULL;
-            } else if (p->http.nuse_backends == 0 && !p->http.http_proxy) {
+            } else if (p->http.nuse_backends == 0 && !p->http.http_proxy && !answers_locally(p)) {
                 /* with use_backend rules, unmatched requests get a 503 as in HAProxy */
                 return config__error_at(st, p->line,
                                         "frontend '%s' has no default_backend (expected "

@@ -20,6 +20,7 @@
 #include "core/epoch.h"
 #include "core/log.h"
 #include "core/notify.h"
+#include "core/stats.h"
 #include "core/worker.h"
 #include "net/http/auth.h"
 #include "net/http/stream.h"
@@ -128,7 +129,8 @@ static int build_frontends(struct runtime *rt, char *err, size_t errlen)
         fe->idx = (unsigned)rt->nfes;
         fe->be = p->backend ? balancer_find(rt->bal, p->backend) : NULL;
         /* Without a default backend, use_backend rules choose; unmatched requests get 503. */
-        if (!fe->be && p->http.nuse_backends == 0 && !p->http.http_proxy) {
+        if (!fe->be && p->http.nuse_backends == 0 && !p->http.http_proxy &&
+            !p->http.stats.enabled && !p->http.has_service) {
             snprintf(err, errlen, "%s:%d: frontend '%s' has no backend", cfg->file, p->line,
                      p->name);
             return -EINVAL;
@@ -190,6 +192,22 @@ static uint32_t drain_timeout(const struct config *cfg)
         if (cfg->proxies[i].timeout.drain > d)
             d = cfg->proxies[i].timeout.drain;
     return d ? d : 10000;
+}
+
+/* Per-worker statistics slots for every frontend, backend and server (core/stats.h). */
+static struct stats *build_stats(const struct runtime *rt)
+{
+    size_t nb = rt->bal->nbackends;
+    size_t *nsrv = calloc(nb ? nb : 1, sizeof(*nsrv));
+    if (!nsrv)
+        return NULL;
+    for (size_t i = 0; i < nb; i++)
+        nsrv[i] = rt->bal->backends[i].nservers;
+    struct stats *st = stats_new(rt->nworkers, rt->nfes, nb, nsrv);
+    free(nsrv);
+    if (st)
+        st->version = SLUICE_VERSION;
+    return st;
 }
 
 static bool workers_all_idle(struct runtime *rt)
@@ -263,11 +281,14 @@ int main(int argc, char **argv)
     int rc = rt.bal ? build_frontends(&rt, err, sizeof(err)) : -ENOMEM;
     if (rc == 0)
         rc = bind_frontends(&rt, err, sizeof(err));
+    if (rc == 0 && !(rt.stats = build_stats(&rt)))
+        rc = -ENOMEM;
     if (rc < 0) {
         fprintf(stderr, "[ALERT]    (%d) : %s\n", (int)getpid(),
                 err[0] ? err : "out of memory at start-up");
         close_listeners(&rt);
         free(rt.fes);
+        stats_free(rt.stats);
         balancer_free(rt.bal);
         config_free(cfg);
         return 1;
@@ -376,6 +397,7 @@ int main(int argc, char **argv)
     epoch_shutdown();
     close_listeners(&rt);
     free(rt.fes);
+    stats_free(rt.stats);
     balancer_free(rt.bal);
     if (pidfile)
         unlink(pidfile);

@@ -276,6 +276,7 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
 {
     w->id = id;
     w->rt = rt;
+    w->st = rt->stats && id < rt->stats->nworkers ? &rt->stats->w[id] : NULL;
     w->seed = 0x9e3779b97f4a7c15ull * (id + 1) ^ (uint64_t)clock_mono_ms();
     w->now = clock_coarse_ms();
     tw_init(&w->tw, w->now);

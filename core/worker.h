@@ -16,6 +16,7 @@
 #include "config/model.h"
 #include "core/loop.h"
 #include "core/ring.h"
+#include "core/stats.h"
 #include "core/timer.h"
 
 #define WORKER_BUFSIZE 16384u /* tune.bufsize */
@@ -107,9 +108,10 @@ struct worker {
     struct pipe_pool *pipes;       /* owned */
     void *buf_free;                /* free list of WORKER_BUFSIZE buffers */
     unsigned buf_free_count;
-    char *scratch; /* owned WORKER_BUFSIZE bytes for read-then-write */
-    uint64_t seed; /* xorshift state for per-worker randomness */
-    void *proto;   /* owned by the protocol module (see worker_proto_free_hook) */
+    char *scratch;           /* owned WORKER_BUFSIZE bytes for read-then-write */
+    uint64_t seed;           /* xorshift state for per-worker randomness */
+    void *proto;             /* owned by the protocol module (see worker_proto_free_hook) */
+    struct stats_worker *st; /* borrowed: this worker's counter slots in rt->stats (or NULL) */
 };
 
 enum rt_state { RT_RUNNING = 0, RT_DRAINING, RT_STOPPED };
@@ -121,6 +123,7 @@ struct runtime {
     size_t nfes;
     struct worker *workers; /* owned */
     unsigned nworkers;
+    struct stats *stats; /* owned by main: per-worker counters (core/stats.h), NULL in tests */
     alignas(64) _Atomic int live; /* sessions, all frontends */
     _Atomic int state;            /* enum rt_state */
     uint64_t drain_deadline;      /* coarse ms; valid once DRAINING */

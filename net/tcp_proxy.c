@@ -221,6 +221,53 @@ static void release_server(struct sess *s)
     }
 }
 
+/* Statistics (core/stats.h): count a connection event on the backend and server sv. */
+static void count_be(struct sess *s, const struct server *sv, enum stats_ctr c)
+{
+    struct stats_worker *sw = s->w->st;
+    if (!sw || !s->be)
+        return;
+    size_t bi = (size_t)(s->be - s->w->rt->bal->backends);
+    stats_add(stats_be(sw, bi), c, 1);
+    if (sv)
+        stats_add(stats_srv(sw, bi, sv->idx), c, 1);
+}
+
+/* Statistics: the session ends; add its bytes, and on the backend and server its session, its
+ * aborts and its connect (Tc) and total (Tt) times. */
+static void count_session(struct sess *s)
+{
+    struct stats_worker *sw = s->w->st;
+    if (!sw)
+        return;
+    struct stats_counters *fe = stats_fe(sw, s->fe->idx);
+    stats_add(fe, STC_BYTES_IN, s->c2s.bytes);
+    stats_add(fe, STC_BYTES_OUT, s->s2c.bytes);
+    if (!s->be || !(s->t_conn_start || s->t_queued))
+        return; /* never reached a backend */
+    size_t bi = (size_t)(s->be - s->w->rt->bal->backends);
+    enum stats_ctr abrt = s->term[1] != 'D'   ? STC__N
+                          : s->term[0] == 'C' ? STC_CLI_ABRT
+                          : s->term[0] == 'S' ? STC_SRV_ABRT
+                                              : STC__N;
+    uint64_t now = s->w->now;
+    struct stats_counters *cs[2] = {stats_be(sw, bi), s->sv ? stats_srv(sw, bi, s->sv->idx) : NULL};
+    struct stats_lat_set *ls[2] = {stats_be_lat(sw, bi),
+                                   s->sv ? stats_srv_lat(sw, bi, s->sv->idx) : NULL};
+    for (unsigned i = 0; i < 2; i++) {
+        if (!cs[i])
+            continue;
+        stats_add(cs[i], STC_SESS, 1);
+        stats_add(cs[i], STC_BYTES_IN, s->c2s.bytes);
+        stats_add(cs[i], STC_BYTES_OUT, s->s2c.bytes);
+        if (abrt != STC__N)
+            stats_add(cs[i], abrt, 1);
+        if (s->t_conn_end && s->t_conn_end >= s->t_conn_start)
+            stats_hist_add(&ls[i]->h[STL_CONNECT], (s->t_conn_end - s->t_conn_start) * 1000);
+        stats_hist_add(&ls[i]->h[STL_TOTAL], (now > s->t_accept ? now - s->t_accept : 0) * 1000);
+    }
+}
+
 static void sess_free(struct deferred *d)
 {
     free(container_of(d, struct sess, dfr));
@@ -237,6 +284,7 @@ static void sess_close(struct sess *s)
     }
     if (s->fe->cfg->tcplog)
         tcplog(s);
+    count_session(s);
     s->state = ST_CLOSED;
     timer_disarm(&s->w->tw, &s->tmr);
     relay_dir_release(s->w, &s->c2s);
@@ -315,6 +363,7 @@ static void connect_failed(struct sess *s, int err, bool timeout)
     struct server *failed = s->sv;
     if (s->state != ST_CONNECTING)
         return;
+    count_be(s, failed, STC_ECON);
     if (err != ECONNREFUSED && !timeout)
         log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s), retries left %d",
                 s->be->cfg->name, failed->cfg->name, failed->cfg->addr_text, err, strerror(err),
@@ -329,6 +378,9 @@ static void connect_failed(struct sess *s, int err, bool timeout)
     s->retries_done++;
     /* HAProxy's default `option redispatch` interval (-1): redispatch on the last retry. */
     bool redispatch = s->be->cfg->redispatch && s->retries_left == 0;
+    count_be(s, failed, STC_RETR);
+    if (redispatch)
+        count_be(s, failed, STC_REDISP);
     if (redispatch || !server_is_up(failed)) {
         s->state = ST_PROXY_WAIT; /* transient: start_connect picks again */
         start_connect(s, failed);

@@ -28,6 +28,7 @@
 #include "net/http/errors.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
+#include "net/http/stats_page.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
 #include "net/sock.h"
@@ -314,8 +315,8 @@ static void httplog(struct hs *h)
         h->t_queue ? (long)((h->t_conn ? h->t_conn : now) - h->t_queue) : (h->t_conn ? 0 : -1);
     long tc = h->t_conn_end ? (long)(h->t_conn_end - h->t_conn) : -1;
     /* Tr: the server's response time; -1 when no server answered (as HAProxy logs it). */
-    long trr = h->t_resp && h->t_conn_end && !h->local_reply ? (long)(h->t_resp - h->t_conn_end)
-                                                               : -1;
+    long trr =
+        h->t_resp && h->t_conn_end && !h->local_reply ? (long)(h->t_resp - h->t_conn_end) : -1;
     long ta = (long)(now - h->t_req);
     const struct cfg_proxy *bp = be_cfg(h);
     /* Forward mode (the user-activity log): the server field names the origin, the request
@@ -343,6 +344,7 @@ static void httplog(struct hs *h)
 static void log_request(struct hs *h)
 {
     const struct cfg_http *fh = &h->fe->cfg->http;
+    http__stats_request_end(h);
     if (!h->logged && (fh->httplog || fh->log_format == CFG_LOGF_SQUID) &&
         (h->logline || h->status > 0))
         httplog(h);
@@ -754,6 +756,10 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
     struct out o = {.p = buf, .cap = WORKER_BUFSIZE};
     int status = r->status;
     char head[256];
+    if (r->action == HTTP_ACT_USE_SERVICE) {
+        http__stats_service(h, m, r);
+        return;
+    }
     http__set_term(h, 'P', 'R');
     if (r->action == HTTP_ACT_AUTH) {
         /* Forward proxies challenge with 407 + Proxy-Authenticate, servers with 401. */
@@ -774,6 +780,7 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
                     "connection: close\r\n\r\n");
         out_put(&o, body, bl);
     } else if (r->action == HTTP_ACT_DENY) {
+        http__stats_fe_add(h, STC_DREQ);
         http__reply_error(h, status ? status : 403);
         return;
     } else if (r->action == HTTP_ACT_REDIRECT) {
@@ -998,6 +1005,7 @@ static void process_request(struct hs *h, const struct http_msg *m)
 {
     const struct cfg_proxy *fp = h->fe->cfg;
     h->t_req_head = h->w->now;
+    h->st_req = true;
     h->req_method = m->method;
     h->req_ver = m->version_minor;
     h->req_body = m->body;
@@ -1070,6 +1078,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
             }
         }
     }
+    if (http__stats_intercept(h, m))
+        return;   /* `stats uri` */
     if (!h->be) { /* no default_backend and no use_backend matched: HAProxy answers 503 */
         http__set_term(h, 'S', 'C');
         http__reply_error(h, 503);
@@ -1097,6 +1107,7 @@ static void process_request(struct hs *h, const struct http_msg *m)
         http__reply_error(h, 500);
         return;
     }
+    h->st_be = true;
     hs_start_server(h, NULL);
 }
 
@@ -1214,6 +1225,7 @@ static void connect_failed(struct hs *h, int err, bool timeout)
         return;
     }
     struct server *failed = h->sv;
+    http__stats_be_add(h, failed, STC_ECON);
     if (err != ECONNREFUSED && !timeout && failed)
         log_msg(LOG_LV_NOTICE, "connect() to %s/%s %s failed (%d: %s)", be_cfg(h)->name,
                 failed->cfg->name, failed->cfg->addr_text, err, strerror(err));
@@ -1228,6 +1240,9 @@ static void connect_failed(struct hs *h, int err, bool timeout)
     h->retries_left--;
     h->retries_done++;
     bool redispatch = be_cfg(h)->redispatch && h->retries_left == 0;
+    http__stats_be_add(h, failed, STC_RETR);
+    if (redispatch)
+        http__stats_be_add(h, failed, STC_REDISP);
     h->t_conn_end = 0;
     if (redispatch || (failed && !server_is_up(failed)))
         hs_start_server(h, failed);
@@ -1425,6 +1440,9 @@ static bool retry_request(struct hs *h, unsigned why)
     h->t_conn_end = 0;
     h->req_inbuf = 0; /* bodiless: the rebuilt head alone */
     bool redispatch = be_cfg(h)->redispatch && h->retries_left == 0;
+    http__stats_be_add(h, failed, STC_RETR);
+    if (redispatch)
+        http__stats_be_add(h, failed, STC_REDISP);
     hs_start_server(h, redispatch ? failed : NULL);
     return true;
 }
@@ -1795,6 +1813,7 @@ static void hs_read_request(struct hs *h)
         if (n > 0) {
             if (h->rlen == 0) {
                 h->logged = false;
+                h->st_req = true;
                 h->auth_state = 0;
                 h->auth_user = NULL;
                 h->t_req = h->w->now;

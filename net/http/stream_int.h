@@ -79,6 +79,8 @@ struct hs {
     bool have_dst_port;
     uint16_t dst_port;
     bool local_reply; /* answered by sluice itself */
+    bool st_req;      /* statistics: a request started and is not counted yet */
+    bool st_be;       /* statistics: the current request went to h->be (counted at its end) */
     bool logged;      /* the current request's log line was written */
     int status;
     int retries_left, retries_done;

@@ -10,7 +10,8 @@
     X(config_fwd)                                                                                  \
     X(balancer)                                                                                    \
     X(maglev)                                                                                      \
-    X(timer) X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns) X(log)
+    X(timer)                                                                                       \
+    X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns) X(log) X(stats)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 

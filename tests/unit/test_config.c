@@ -1198,7 +1198,7 @@ static void test_http_errors(void)
         /* http-request / http-response */
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
-         "deny, redirect, return, set-header, add-header, del-header, auth)"},
+         "deny, redirect, return, set-header, add-header, del-header, auth, use-service)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
          "'set-header'?"},
