@@ -18,8 +18,9 @@
 #include "core/clock.h"
 #include "core/log.h"
 
-#define ACCEPT_PAUSE_MS 100
-#define ACCEPT_EVENTS   64
+#define ACCEPT_PAUSE_MS     100
+#define ACCEPT_EVENTS       64
+#define ACCEPT_MAX_SLEEP_MS 1000
 
 struct acceptor {
     struct runtime *rt; /* borrowed */
@@ -140,7 +141,7 @@ static void *acceptor_main(void *arg)
     struct epoll_event ev[ACCEPT_EVENTS];
     pthread_setname_np(pthread_self(), "sluice-accept");
     while (!atomic_load_explicit(&acc.stop, memory_order_acquire)) {
-        int timeout = -1;
+        int timeout = ACCEPT_MAX_SLEEP_MS; /* re-check limits now and then, come what may */
         if (acc.resume_at) {
             uint64_t now = clock_mono_ms();
             timeout = now >= acc.resume_at ? 0 : (int)(acc.resume_at - now);

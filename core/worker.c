@@ -16,11 +16,12 @@
 #include "core/log.h"
 #include "core/pipe_pool.h"
 
-#define WORKER_INBOX      4096
-#define WORKER_BATCH      256
-#define WORKER_IDLE_PIPES 64
-#define WORKER_PIPE_SIZE  (256u * 1024u)
-#define WORKER_IDLE_BUFS  64
+#define WORKER_INBOX        4096
+#define WORKER_BATCH        256
+#define WORKER_IDLE_PIPES   64
+#define WORKER_PIPE_SIZE    (256u * 1024u)
+#define WORKER_IDLE_BUFS    64
+#define WORKER_MAX_SLEEP_MS 1000
 
 void (*worker_proto_free_hook)(struct worker *w);
 void (*worker_poll_hook)(struct worker *w);
@@ -244,6 +245,11 @@ static void *worker_main(void *arg)
             }
         }
         int timeout = tw_next_wait(&w->tw, w->now);
+        /* Never sleep unbounded: a hand-off whose wake-up were lost would wait at most this
+         * long (an intermittent stall of a new connection was seen under heavy load and is not
+         * explained yet; see the issue notes). One spurious wake-up a second is free. */
+        if (timeout < 0 || timeout > WORKER_MAX_SLEEP_MS)
+            timeout = WORKER_MAX_SLEEP_MS;
         if (state == RT_DRAINING) {
             int left = (int)(rt->drain_deadline - w->now);
             if (timeout < 0 || timeout > left)
