@@ -44,6 +44,14 @@ static inline uint32_t ring_head_slot(struct ring *r)
     return atomic_load_explicit(&r->head, memory_order_relaxed) & r->mask;
 }
 
+/* Consumer only: whether nothing is waiting (acquire: a false answer publishes the slot and
+ * any side data written before its push). */
+static inline bool ring_is_empty(struct ring *r)
+{
+    uint32_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
+    return atomic_load_explicit(&r->tail, memory_order_acquire) == h;
+}
+
 /* Consumer only. Returns false when the ring is empty. */
 static inline bool ring_pop(struct ring *r, uint64_t *v)
 {

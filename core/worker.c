@@ -173,7 +173,8 @@ void worker_slot_freed(struct worker *w, struct backend *be)
 static void take_inbox(struct worker *w)
 {
     uint64_t item;
-    for (;;) {
+    /* Read the side slot only once the acquire load of the tail shows it published. */
+    while (!ring_is_empty(&w->inbox)) {
         union peer_addr peer = w->inbox_addr[ring_head_slot(&w->inbox)];
         if (!ring_pop(&w->inbox, &item))
             break;
