@@ -143,18 +143,28 @@ static void ramp_start(struct hc *h, uint64_t now)
     h->ramp_next = now;
 }
 
-/* Advance a slowstart ramp: eweight = weight * elapsed / slowstart, at least 1 (HAProxy's). */
+/* Advance a slowstart ramp: eweight = weight * elapsed / slowstart, at least 1 (HAProxy's). The
+ * weight is the operator's (runtime API), 0 while drained; the runtime API writes eweight too, so
+ * the last step re-reads the target after its store (both sides are seq_cst) and fixes it up. */
 static void ramp_step(struct hc *h, uint64_t now)
 {
     const struct cfg_server *c = h->s->cfg;
     uint64_t elapsed = now - h->ramp_start;
+    int full = server_target_weight(h->s);
     if (elapsed >= c->slowstart) {
-        server_set_weight(h->s, c->weight);
+        for (;;) {
+            server_set_weight(h->s, full);
+            atomic_thread_fence(memory_order_seq_cst);
+            int again = server_target_weight(h->s);
+            if (again == full)
+                break;
+            full = again;
+        }
         h->ramp_start = 0;
         return;
     }
-    uint64_t w = (uint64_t)c->weight * elapsed / c->slowstart;
-    server_set_weight(h->s, w < 1 ? 1 : (int)w);
+    uint64_t w = (uint64_t)full * elapsed / c->slowstart;
+    server_set_weight(h->s, w < 1 && full > 0 ? 1 : (int)w);
     uint32_t step = c->slowstart / 20;
     step = step < HEALTH_RAMP_MIN_MS ? HEALTH_RAMP_MIN_MS : step;
     step = step > HEALTH_RAMP_MAX_MS ? HEALTH_RAMP_MAX_MS : step;
@@ -201,9 +211,10 @@ static void check_done(struct hc *h, bool ok, uint64_t now)
         if (h->fail >= cfg_fall(c)) {
             h->fail = 0;
             h->ramp_start = 0;
-            server_set_state(s, SRV_ST_DOWN);
-            log_msg(LOG_LV_WARN, "server %s/%s is DOWN (%s, %d/%d checks failed)", s->be->cfg->name,
-                    c->name, h->reason, cfg_fall(c), cfg_fall(c));
+            /* compare-and-swap: a maintenance set meanwhile by the runtime API wins */
+            if (server_change_state(s, SRV_ST_UP, SRV_ST_DOWN))
+                log_msg(LOG_LV_WARN, "server %s/%s is DOWN (%s, %d/%d checks failed)",
+                        s->be->cfg->name, c->name, h->reason, cfg_fall(c), cfg_fall(c));
             log_if_backend_empty(s->be);
         }
     } else {
@@ -214,9 +225,9 @@ static void check_done(struct hc *h, bool ok, uint64_t now)
             ramp_start(h, now);
             if (h->ramp_start)
                 ramp_step(h, now);
-            server_set_state(s, SRV_ST_UP);
-            log_msg(LOG_LV_NOTICE, "server %s/%s is UP (%d/%d checks passed)", s->be->cfg->name,
-                    c->name, cfg_rise(c), cfg_rise(c));
+            if (server_change_state(s, SRV_ST_DOWN, SRV_ST_UP))
+                log_msg(LOG_LV_NOTICE, "server %s/%s is UP (%d/%d checks passed)", s->be->cfg->name,
+                        c->name, cfg_rise(c), cfg_rise(c));
         }
     }
     h->next = now + next_interval(h);

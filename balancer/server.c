@@ -39,6 +39,8 @@ static int backend_init(struct backend *be, const struct cfg_proxy *p)
         s->idx = (unsigned)i;
         atomic_init(&s->state, s->cfg->disabled ? SRV_ST_MAINT : SRV_ST_UP);
         atomic_init(&s->eweight, s->cfg->weight);
+        atomic_init(&s->uweight, s->cfg->weight);
+        atomic_init(&s->admin, s->cfg->disabled ? SRV_ADMF_CMAINT : 0);
         atomic_init(&s->last_change_ms, now);
         atomic_init(&s->cur_conns, 0);
         atomic_init(&s->total_conns, 0);
@@ -99,20 +101,35 @@ struct backend *balancer_find(const struct balancer *b, const struct cfg_proxy *
     return NULL;
 }
 
-void server_set_state(struct server *s, enum srv_state st)
+/* The state went from old to st: statistics, change time, generation. */
+static void state_changed(struct server *s, int old, enum srv_state st)
 {
     uint64_t now = clock_mono_ms();
-    int old = atomic_load_explicit(&s->state, memory_order_relaxed);
     if (old == SRV_ST_DOWN && st != SRV_ST_DOWN) /* statistics: accumulate the time spent DOWN */
         atomic_fetch_add_explicit(
             &s->down_ms, now - atomic_load_explicit(&s->last_change_ms, memory_order_relaxed),
             memory_order_relaxed);
     if (old == SRV_ST_UP && st == SRV_ST_DOWN)
         atomic_fetch_add_explicit(&s->chk_down, 1, memory_order_relaxed);
-    atomic_store_explicit(&s->state, (int)st, memory_order_relaxed);
     atomic_store_explicit(&s->last_change_ms, now, memory_order_relaxed);
     /* release: a worker that sees the new generation also sees the state above */
     atomic_fetch_add_explicit(&s->be->gen, 1, memory_order_release);
+}
+
+void server_set_state(struct server *s, enum srv_state st)
+{
+    int old = atomic_exchange_explicit(&s->state, (int)st, memory_order_relaxed);
+    state_changed(s, old, st);
+}
+
+bool server_change_state(struct server *s, enum srv_state from, enum srv_state to)
+{
+    int expect = (int)from;
+    if (!atomic_compare_exchange_strong_explicit(&s->state, &expect, (int)to, memory_order_relaxed,
+                                                 memory_order_relaxed))
+        return false;
+    state_changed(s, (int)from, to);
+    return true;
 }
 
 void server_set_weight(struct server *s, int eweight)

@@ -28,6 +28,12 @@ enum srv_check {
     SRV_CHK_L7TOUT,   /* HTTP check: no response in time */
 };
 
+/* Administrative flags set by the runtime API (HAProxy's srv_admin_state bits). */
+#define SRV_ADMF_FMAINT                                                                            \
+    0x01 /* forced maintenance (`set server ... state maint`, `disable server`) */
+#define SRV_ADMF_CMAINT 0x04 /* maintenance from the configuration (`disabled`) */
+#define SRV_ADMF_FDRAIN 0x08 /* forced drain: effective weight 0, state unchanged */
+
 struct maglev_table;
 
 /* Fields are grouped by writer with a cache line between groups so that the health thread's
@@ -46,6 +52,10 @@ struct server {
     _Atomic int check_status; /* enum srv_check */
     _Atomic int check_code;   /* HTTP status of the last check, 0: none */
     _Atomic uint64_t chk_fail, chk_down, down_ms;
+    /* written by the runtime API thread (core/cli.c), read by the health thread's slowstart ramp
+     * so that it ramps to the operator's weight and leaves a drained server at 0 */
+    _Atomic int admin;   /* SRV_ADMF_* */
+    _Atomic int uweight; /* the operator's weight 0..256 (cfg weight at start) */
 
     /* written by workers with relaxed fetch-add */
     alignas(64) _Atomic int cur_conns; /* live connections to this server */
@@ -92,9 +102,22 @@ static inline bool backend_uses_maglev(const struct backend *be)
     return b == CFG_LB_SOURCE || b == CFG_LB_URI || b == CFG_LB_URL_PARAM || b == CFG_LB_HDR;
 }
 
-/* Set state / effective weight and bump the backend's generation. Health thread or main only. */
+/* Set state / effective weight and bump the backend's generation. Health thread, main or the
+ * runtime API thread. */
 void server_set_state(struct server *s, enum srv_state st);
 void server_set_weight(struct server *s, int eweight);
+/* Move the state from `from` to `to` only if it still is `from` (compare-and-swap), so that a
+ * health check result never overrides a maintenance set concurrently by the runtime API.
+ * Returns whether the state changed. Any thread. */
+bool server_change_state(struct server *s, enum srv_state from, enum srv_state to);
+
+/* The weight the server should run at when fully up: 0 while drained, else the operator's. */
+static inline int server_target_weight(const struct server *s)
+{
+    if (atomic_load(&s->admin) & SRV_ADMF_FDRAIN)
+        return 0;
+    return atomic_load(&s->uweight);
+}
 
 /* HAProxy's name for a check result ("L4OK", "L7STS", "INI"...). */
 const char *srv_check_name(enum srv_check c);

@@ -323,6 +323,84 @@ static int kw_daemon(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     return 0;
 }
 
+/* ---- runtime API (core/cli.c) ------------------------------------------------------------- */
+
+static int kw_stats_socket(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                           char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 8))
+        return -1;
+    if (st->cfg->nstats_sockets >= CFG_STATS_SOCKETS_MAX)
+        return config__error(st, "too many 'stats socket' lines (expected at most %d)",
+                             CFG_STATS_SOCKETS_MAX);
+    struct cfg_stats_socket ss = {.mode = -1, .level = CFG_CLI_OPERATOR, .line = st->line};
+    const char *path = argv[0];
+    if (strncmp(path, "unix@", 5) == 0)
+        path += 5;
+    if (strchr(path, ':') && path[0] != '/' && path[0] != '.')
+        return config__error(st,
+                             "'stats socket %s': only unix socket paths are supported (expected "
+                             "a path such as /run/sluice.sock)",
+                             argv[0]);
+    if (!*path || !config__copy(ss.path, sizeof(ss.path), path))
+        return config__error(st,
+                             "stats socket path '%s' is empty or too long (expected 1 to %zu "
+                             "characters)",
+                             argv[0], sizeof(ss.path) - 1);
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        if (strcmp(o, "mode") == 0 && v) {
+            char *end;
+            errno = 0;
+            long m = strtol(v, &end, 8);
+            if (errno || *end || end == v || m < 0 || m > 07777)
+                return config__error(
+                    st, "invalid stats socket mode '%s' (expected octal, e.g. 600)", v);
+            ss.mode = (int)m;
+        } else if (strcmp(o, "level") == 0 && v) {
+            if (strcmp(v, "user") == 0)
+                ss.level = CFG_CLI_USER;
+            else if (strcmp(v, "operator") == 0)
+                ss.level = CFG_CLI_OPERATOR;
+            else if (strcmp(v, "admin") == 0)
+                ss.level = CFG_CLI_ADMIN;
+            else
+                return config__error(st,
+                                     "invalid stats socket level '%s' (expected user, operator "
+                                     "or admin)",
+                                     v);
+        } else if (strcmp(o, "expose-fd") == 0 && v) {
+            if (strcmp(v, "listeners") != 0)
+                return config__error(st, "invalid 'expose-fd %s' (expected 'expose-fd listeners')",
+                                     v);
+            ss.expose_fd = true;
+        } else {
+            return config__error(st,
+                                 "unknown or incomplete stats socket option '%s' (expected mode "
+                                 "OCTAL, level user|operator|admin or expose-fd listeners)",
+                                 o);
+        }
+        i++;
+    }
+    for (size_t i = 0; i < st->cfg->nstats_sockets; i++)
+        if (strcmp(st->cfg->stats_sockets[i].path, ss.path) == 0)
+            return config__error(st, "stats socket '%s' is already declared on line %d", ss.path,
+                                 st->cfg->stats_sockets[i].line);
+    st->cfg->stats_sockets[st->cfg->nstats_sockets++] = ss;
+    return 0;
+}
+
+static int kw_stats_timeout(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                            char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_time(st, "stats timeout", argv[0], true, &st->cfg->stats_timeout);
+}
+
 /* ---- proxies ------------------------------------------------------------------------------- */
 
 static int kw_mode(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
@@ -771,6 +849,13 @@ const struct cfg_keyword config__keywords[] = {
      "pidfile = /run/sluice.pid"},
     {"daemon", SEC_G, true, kw_daemon, "", "off (foreground)",
      "Detach from the terminal and run in the background (like -D).", "daemon ="},
+    {"stats socket", SEC_G, false, kw_stats_socket,
+     "<path> [mode <octal>] [level user|operator|admin] [expose-fd listeners]", "none",
+     "Serve the runtime API (HAProxy's commands: show info, show stat, set server...) on a unix "
+     "stream socket; up to 4 lines. See docs/operations.md.",
+     "stats socket = /run/sluice/admin.sock mode 600 level admin"},
+    {"stats timeout", SEC_G, false, kw_stats_timeout, "<time>", "10s",
+     "Close a runtime API connection idle for this long.", "stats timeout = 1m"},
     /* proxies */
     {"mode", SEC_D | SEC_F | SEC_B | SEC_L, false, kw_mode, "tcp | http", "tcp",
      "Proxy at layer 4 (tcp: a byte stream) or layer 7 (http: HTTP/1.1 requests, routed and "

@@ -138,6 +138,19 @@ struct cfg_log {
     socklen_t addrlen;
 };
 
+/* `stats socket PATH [mode OCTAL] [level admin|operator|user] [expose-fd listeners]`: the
+ * runtime API (core/cli.c). */
+#define CFG_STATS_SOCKETS_MAX 4
+enum cfg_cli_level { CFG_CLI_USER = 0, CFG_CLI_OPERATOR, CFG_CLI_ADMIN };
+
+struct cfg_stats_socket {
+    char path[108];           /* sizeof(sun_path) */
+    int mode;                 /* permission bits to chmod, -1: leave the umask's */
+    enum cfg_cli_level level; /* default operator, as HAProxy */
+    bool expose_fd;           /* `expose-fd listeners` (recorded for the hitless reload) */
+    int line;
+};
+
 struct config {
     char file[CFG_PATH_MAX];
     /* global */
@@ -148,6 +161,9 @@ struct config {
     struct cfg_log log;
     char pidfile[CFG_PATH_MAX];
     bool daemon;
+    struct cfg_stats_socket stats_sockets[CFG_STATS_SOCKETS_MAX];
+    size_t nstats_sockets;
+    uint32_t stats_timeout;    /* ms a runtime API connection may stay idle; 0: 10s */
     struct cfg_proxy *proxies; /* owned, nproxies entries, in file order */
     size_t nproxies;
     struct cfg_resolvers *resolvers; /* owned: [resolvers] sections */

@@ -16,6 +16,7 @@
 #include "balancer/server.h"
 #include "config/model.h"
 #include "core/acceptor.h"
+#include "core/cli.h"
 #include "core/clock.h"
 #include "core/epoch.h"
 #include "core/log.h"
@@ -322,7 +323,7 @@ int main(int argc, char **argv)
     rt.acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 || auth_start(cfg, rt.nworkers) < 0 ||
         workers_start(&rt, err, sizeof(err)) < 0 || health_start(rt.bal) < 0 ||
-        acceptor_start(&rt, err, sizeof(err)) < 0) {
+        acceptor_start(&rt, err, sizeof(err)) < 0 || cli_start(&rt, err, sizeof(err)) < 0) {
         log_msg(LOG_LV_ERR, "start-up failed: %s", err[0] ? err : strerror(errno));
         atomic_store(&rt.state, RT_STOPPED);
         acceptor_stop(&rt);
@@ -387,6 +388,7 @@ int main(int argc, char **argv)
         if (stop_signals && (workers_all_idle(&rt) || clock_coarse_ms() >= rt.drain_deadline))
             break;
     }
+    cli_stop();
     workers_stop(&rt);
     health_stop();
     auth_stop();

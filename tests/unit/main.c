@@ -11,7 +11,9 @@
     X(balancer)                                                                                    \
     X(maglev)                                                                                      \
     X(timer)                                                                                       \
-    X(ring) X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns) X(log) X(stats)
+    X(ring)                                                                                        \
+    X(pipe_pool) X(epoch) X(proxy_proto) X(http_parse) X(acl) X(auth) X(dns) X(log) X(stats)       \
+        X(cli)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 
