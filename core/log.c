@@ -392,6 +392,7 @@ static struct logger_state *logger_state_new(void)
 }
 
 static struct logger_state *logger_st; /* owned; main thread sets it, the logger uses it */
+static int pid_override; /* log_set_pid: the master's PID in its children (core/master.c) */
 
 /* ---- opening and closing ------------------------------------------------------------------- */
 
@@ -406,7 +407,7 @@ static int open_target(const char *target, const struct cfg_log *lg)
                  : out.stream                  ? CFG_LOGFMT_RAW
                                                : CFG_LOGFMT_RFC3164;
     out.len = lg->len ? (size_t)lg->len : out.stream ? 0 : LOG_SYSLOG_LEN;
-    out.pid = (int)getpid();
+    out.pid = pid_override ? pid_override : (int)getpid();
     if (gethostname(out.host, sizeof(out.host)) < 0)
         out.host[0] = '\0';
     out.host[sizeof(out.host) - 1] = '\0';
@@ -545,6 +546,20 @@ int log_open_target(const char *target, const struct cfg_log *lg, unsigned nwork
     }
     logger_running = true;
     return 0;
+}
+
+/* core/master.c: the master forks, so it keeps no logger thread (its few messages are direct). */
+int log_open_direct(const char *target, const struct cfg_log *lg)
+{
+    int rc = open_target(target, lg);
+    if (rc < 0)
+        reset_target();
+    return rc;
+}
+
+void log_set_pid(int pid)
+{
+    pid_override = pid;
 }
 
 void log_close(void)

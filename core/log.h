@@ -21,6 +21,12 @@ enum log_level { LOG_LV_ERR = 0, LOG_LV_WARN, LOG_LV_NOTICE, LOG_LV_INFO, LOG_LV
 int log_open_target(const char *target, const struct cfg_log *lg, unsigned nworkers);
 /* The same for "stdout", "stderr", "" (stderr) or a file path, in raw format (tests, tools). */
 int log_open(const char *target, unsigned nworkers);
+/* Open the target for log_msg from this thread only: no rings, no logger thread (the master
+ * process, which forks). log_close closes it. Returns 0 or -errno. */
+int log_open_direct(const char *target, const struct cfg_log *lg);
+/* The PID that message headers carry (0: getpid()), taken at the next log_open*: a worker process
+ * logs with its master's PID, the one in the pidfile. */
+void log_set_pid(int pid);
 /* Flush what is queued and stop the logger thread; messages go to stderr again. */
 void log_close(void);
 

@@ -1,4 +1,6 @@
-/* sluice: command line, start-up, signals, graceful drain and exit codes. */
+/* sluice: command line and configuration loading, then (core/master.c) the master process; here
+ * also what one worker process (a generation) does: start-up, signals, graceful drain, exit code.
+ */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -20,6 +22,7 @@
 #include "core/clock.h"
 #include "core/epoch.h"
 #include "core/log.h"
+#include "core/master.h"
 #include "core/notify.h"
 #include "core/stats.h"
 #include "core/worker.h"
@@ -29,7 +32,6 @@
 #include "net/tcp_proxy.h"
 
 #define SLUICE_VERSION "0.1.0"
-#define LISTEN_BACKLOG 1024
 
 static void usage(FILE *out)
 {
@@ -40,8 +42,10 @@ static void usage(FILE *out)
                  "  -p PIDFILE  write the process id to PIDFILE\n"
                  "  -v          print the version and exit\n"
                  "  -h          print this help and exit\n"
-                 "Signals: SIGTERM/SIGINT stop accepting and drain live connections for up to\n"
-                 "`timeout drain` (default 10s); a second one stops at once.\n");
+                 "Signals (to the master, the pidfile's PID): SIGTERM/SIGINT stop accepting and\n"
+                 "drain live connections for up to `timeout drain` (default 10s); a second one\n"
+                 "stops at once. SIGHUP reloads the configuration without dropping a connection.\n"
+                 "SIGUSR1 reopens the log file.\n");
 }
 
 /* Give the process enough descriptors for maxconn (two per proxied connection plus pipes). */
@@ -69,30 +73,6 @@ static int check_supported(const struct config *cfg, char *err, size_t errlen)
                  "(use poller epoll)",
                  cfg->file);
         return -1;
-    }
-    return 0;
-}
-
-static int bind_frontends(struct runtime *rt, char *err, size_t errlen)
-{
-    for (size_t fi = 0; fi < rt->nfes; fi++) {
-        struct frontend *fe = &rt->fes[fi];
-        fe->fds = malloc(sizeof(int) * (fe->cfg->nbinds ? fe->cfg->nbinds : 1));
-        if (!fe->fds)
-            return -ENOMEM;
-        for (size_t i = 0; i < fe->cfg->nbinds; i++)
-            fe->fds[i] = -1;
-        for (size_t i = 0; i < fe->cfg->nbinds; i++) {
-            const struct cfg_bind *b = &fe->cfg->binds[i];
-            int fd =
-                sock_listen((const struct sockaddr *)&b->addr, b->addrlen, LISTEN_BACKLOG, false);
-            if (fd < 0) {
-                snprintf(err, errlen, "%s:%d: cannot bind frontend '%s' to %s: %s", rt->cfg->file,
-                         b->line, fe->cfg->name, b->text, strerror(-fd));
-                return fd;
-            }
-            fe->fds[i] = fd;
-        }
     }
     return 0;
 }
@@ -146,46 +126,6 @@ static int build_frontends(struct runtime *rt, char *err, size_t errlen)
     return 0;
 }
 
-static int write_pidfile(const char *path)
-{
-    char tmp[CFG_PATH_MAX + 8];
-    snprintf(tmp, sizeof(tmp), "%s.tmp", path);
-    FILE *f = fopen(tmp, "w");
-    if (!f)
-        return -errno;
-    fprintf(f, "%d\n", (int)getpid());
-    if (fclose(f) != 0 || rename(tmp, path) < 0)
-        return -errno;
-    return 0;
-}
-
-/* Classic double fork; the parent exits 0 once the child runs. Before any thread exists. */
-static int daemonize(void)
-{
-    pid_t pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    if (setsid() < 0)
-        return -errno;
-    pid = fork();
-    if (pid < 0)
-        return -errno;
-    if (pid > 0)
-        _exit(0);
-    /* Detach from the caller's terminal or pipe entirely, as HAProxy does: a daemon that kept the
-     * caller's stdout would hold a shell pipeline open. Use a log file to keep messages. */
-    int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
-    if (fd >= 0) {
-        dup2(fd, 0);
-        dup2(fd, 1);
-        dup2(fd, 2);
-        close(fd);
-    }
-    return 0;
-}
-
 static uint32_t drain_timeout(const struct config *cfg)
 {
     uint32_t d = 0;
@@ -214,6 +154,174 @@ static struct stats *build_stats(const struct runtime *rt)
 static bool workers_all_idle(struct runtime *rt)
 {
     return atomic_load_explicit(&rt->live, memory_order_acquire) == 0;
+}
+
+/* master_hooks.prepare: load and check FILE into *rt (no socket bound). */
+static int prepare(const char *file, struct runtime *rt, char *err, size_t errlen)
+{
+    memset(rt, 0, sizeof(*rt));
+    rt->acceptor_evfd = -1;
+    struct config *cfg = NULL;
+    if (config_load(file, &cfg, err, errlen) < 0 || check_supported(cfg, err, errlen) < 0) {
+        config_free(cfg);
+        return -EINVAL;
+    }
+    raise_nofile(cfg->maxconn);
+    rt->cfg = cfg;
+    rt->nworkers = (unsigned)(cfg->nbthread > 0 ? cfg->nbthread : 1);
+    rt->bal = balancer_new(cfg);
+    int rc = rt->bal ? build_frontends(rt, err, errlen) : -ENOMEM;
+    if (rc < 0) {
+        if (!err[0])
+            snprintf(err, errlen, "out of memory at start-up");
+        free(rt->fes);
+        balancer_free(rt->bal);
+        config_free(cfg);
+        memset(rt, 0, sizeof(*rt));
+        rt->acceptor_evfd = -1;
+    }
+    return rc;
+}
+
+/* master_hooks.discard: free what prepare built; the listening sockets stay open. */
+static void discard(struct runtime *rt)
+{
+    for (size_t fi = 0; fi < rt->nfes; fi++)
+        free(rt->fes[fi].fds);
+    free(rt->fes);
+    stats_free(rt->stats);
+    balancer_free(rt->bal);
+    config_free((struct config *)rt->cfg);
+    memset(rt, 0, sizeof(*rt));
+    rt->acceptor_evfd = -1;
+}
+
+/* master_hooks.serve: one generation's worker process, on the listening sockets the master
+ * bound. Returns the exit status. */
+static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t master)
+{
+    const struct config *cfg = rt->cfg;
+    int rc;
+    if (!(rt->stats = build_stats(rt))) {
+        fprintf(stderr, "[ALERT]    (%d) : out of memory at start-up\n", (int)getpid());
+        return 1;
+    }
+    /* Signals are taken synchronously by this thread only: the master blocked them before the
+     * fork, so every thread started here inherits the mask. */
+    sigset_t sigs;
+    sigemptyset(&sigs);
+    sigaddset(&sigs, SIGTERM);
+    sigaddset(&sigs, SIGINT);
+    sigaddset(&sigs, SIGHUP);
+    sigaddset(&sigs, SIGUSR1);
+    sigaddset(&sigs, SIGUSR2);
+    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+
+    if ((rc = log_open_target(cfg->log_target, &cfg->log, rt->nworkers)) < 0) {
+        fprintf(stderr, "[ALERT]    (%d) : cannot open log target '%s': %s\n", (int)getpid(),
+                cfg->log_target, strerror(-rc));
+        return 1;
+    }
+    char err[1024] = "";
+    worker_proto_free_hook = http_worker_free;
+    rt->acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (rt->acceptor_evfd < 0 || epoch_init(rt->nworkers) < 0 ||
+        auth_start(cfg, rt->nworkers) < 0 || workers_start(rt, err, sizeof(err)) < 0 ||
+        health_start(rt->bal) < 0 || acceptor_start(rt, err, sizeof(err)) < 0 ||
+        cli_start(rt, err, sizeof(err)) < 0) {
+        log_msg(LOG_LV_ERR, "start-up failed: %s", err[0] ? err : strerror(errno));
+        atomic_store(&rt->state, RT_STOPPED);
+        acceptor_stop(rt);
+        workers_stop(rt);
+        health_stop();
+        auth_stop();
+        log_close();
+        return 1;
+    }
+    for (size_t fi = 0; fi < rt->nfes; fi++) {
+        const struct cfg_proxy *p = rt->fes[fi].cfg;
+        for (size_t i = 0; i < p->nbinds; i++)
+            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, %s%s)", p->name,
+                    p->binds[i].text, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
+                    p->http.http_proxy ? "forward proxy" : "backend ",
+                    p->http.http_proxy ? ""
+                    : rt->fes[fi].be   ? rt->fes[fi].be->cfg->name
+                                       : "chosen by use_backend");
+        if (p->http.http_proxy && !p->http.has_client_acl)
+            log_msg(LOG_LV_WARN,
+                    "forward proxy %s has no client ACL (no rule tests src): it "
+                    "serves only loopback and private networks",
+                    p->name);
+    }
+    log_msg(LOG_LV_NOTICE,
+            "sluice " SLUICE_VERSION " started with %u worker thread(s) (generation %u, pid %d)",
+            rt->nworkers, generation, (int)getpid());
+    /* The master now lets the previous generation drain (and tells systemd READY=1). */
+    if (write(ready_fd, "R", 1) != 1)
+        log_msg(LOG_LV_WARN, "cannot tell the master that this generation is ready: %s",
+                strerror(errno));
+    close(ready_fd);
+
+    int stop_signals = 0;
+    bool replaced = false; /* SIGUSR2 from the master: the next generation accepts */
+    for (;;) {
+        struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
+        int sig = sigtimedwait(&sigs, NULL, stop_signals ? &tick : NULL);
+        if (sig == SIGTERM || sig == SIGINT || (sig == SIGUSR2 && !stop_signals)) {
+            if (++stop_signals == 1) {
+                uint32_t d = drain_timeout(cfg);
+                replaced = sig == SIGUSR2;
+                if (replaced)
+                    log_msg(LOG_LV_NOTICE,
+                            "generation %u replaced: stopping listeners, draining %d "
+                            "connection(s) for up to %u ms",
+                            generation, atomic_load(&rt->live), d);
+                else
+                    log_msg(LOG_LV_NOTICE,
+                            "received %s: stopping listeners, draining %d connection(s) "
+                            "for up to %u ms",
+                            sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&rt->live), d);
+                /* Closing this process's copies does not close the sockets while the master or
+                 * the next generation holds them: no queued connection is lost. */
+                acceptor_stop(rt);
+                close_listeners(rt);
+                rt->drain_deadline = clock_coarse_ms() + d;
+                atomic_store_explicit(&rt->state, RT_DRAINING, memory_order_release);
+                workers_wake_all(rt);
+            } else {
+                log_msg(LOG_LV_WARN, "second stop signal: closing remaining connections now");
+                atomic_store_explicit(&rt->state, RT_STOPPED, memory_order_release);
+                workers_wake_all(rt);
+                break;
+            }
+        } else if (sig == SIGUSR1) {
+            /* logrotate: the logger thread reopens a file target (a no-op for the others). */
+            log_msg(LOG_LV_NOTICE, "received SIGUSR1: reopening the log");
+            log_reopen();
+        } else if (sig == SIGHUP) {
+            log_msg(LOG_LV_NOTICE,
+                    "SIGHUP ignored by a worker process: send it to the master "
+                    "(pid %d) to reload",
+                    (int)master);
+        }
+        if (stop_signals && (workers_all_idle(rt) || clock_coarse_ms() >= rt->drain_deadline))
+            break;
+    }
+    cli_stop();
+    workers_stop(rt);
+    health_stop();
+    auth_stop();
+    if (replaced)
+        log_msg(LOG_LV_NOTICE, "generation %u stopped", generation);
+    else
+        log_msg(LOG_LV_NOTICE, "stopped");
+    log_close();
+    if (rt->acceptor_evfd >= 0)
+        close(rt->acceptor_evfd);
+    epoch_shutdown();
+    close_listeners(rt);
+    discard(rt);
+    return 0;
 }
 
 int main(int argc, char **argv)
@@ -254,155 +362,28 @@ int main(int argc, char **argv)
     }
 
     char err[1024] = "";
-    struct config *cfg = NULL;
-    if (config_load(file, &cfg, err, sizeof(err)) < 0 ||
-        check_supported(cfg, err, sizeof(err)) < 0) {
-        fprintf(stderr, "[ALERT]    (%d) : %s\n", (int)getpid(), err);
-        config_free(cfg);
-        return 1;
-    }
     if (check_only) {
+        struct config *cfg = NULL;
+        if (config_load(file, &cfg, err, sizeof(err)) < 0 ||
+            check_supported(cfg, err, sizeof(err)) < 0) {
+            fprintf(stderr, "[ALERT]    (%d) : %s\n", (int)getpid(), err);
+            config_free(cfg);
+            return 1;
+        }
         printf("Configuration file is valid\n");
         config_free(cfg);
         return 0;
     }
-    daemon_mode |= cfg->daemon;
-    if (!pidfile && cfg->pidfile[0])
-        pidfile = cfg->pidfile;
-
     signal(SIGPIPE, SIG_IGN); /* splice() to a closed socket raises it even with MSG_NOSIGNAL */
-    raise_nofile(cfg->maxconn);
-
-    struct runtime rt;
-    memset(&rt, 0, sizeof(rt));
-    rt.cfg = cfg;
-    rt.nworkers = (unsigned)(cfg->nbthread > 0 ? cfg->nbthread : 1);
-    rt.acceptor_evfd = -1;
-    rt.bal = balancer_new(cfg);
-    int rc = rt.bal ? build_frontends(&rt, err, sizeof(err)) : -ENOMEM;
-    if (rc == 0)
-        rc = bind_frontends(&rt, err, sizeof(err));
-    if (rc == 0 && !(rt.stats = build_stats(&rt)))
-        rc = -ENOMEM;
-    if (rc < 0) {
-        fprintf(stderr, "[ALERT]    (%d) : %s\n", (int)getpid(),
-                err[0] ? err : "out of memory at start-up");
-        close_listeners(&rt);
-        free(rt.fes);
-        stats_free(rt.stats);
-        balancer_free(rt.bal);
-        config_free(cfg);
+    static struct runtime rt; /* the first generation's; later ones are the master's */
+    if (prepare(file, &rt, err, sizeof(err)) < 0) {
+        fprintf(stderr, "[ALERT]    (%d) : %s\n", (int)getpid(), err);
         return 1;
     }
-    if (daemon_mode && daemonize() < 0) {
-        fprintf(stderr, "[ALERT]    (%d) : cannot daemonize: %s\n", (int)getpid(), strerror(errno));
-        return 1;
-    }
-    if (pidfile && (rc = write_pidfile(pidfile)) < 0) {
-        fprintf(stderr, "[ALERT]    (%d) : cannot write pidfile %s: %s\n", (int)getpid(), pidfile,
-                strerror(-rc));
-        return 1;
-    }
-
-    /* Signals are taken synchronously by this thread only: block them before any thread. */
-    sigset_t sigs;
-    sigemptyset(&sigs);
-    sigaddset(&sigs, SIGTERM);
-    sigaddset(&sigs, SIGINT);
-    sigaddset(&sigs, SIGHUP);
-    sigaddset(&sigs, SIGUSR1);
-    sigaddset(&sigs, SIGUSR2);
-    pthread_sigmask(SIG_BLOCK, &sigs, NULL);
-
-    if ((rc = log_open_target(cfg->log_target, &cfg->log, rt.nworkers)) < 0) {
-        fprintf(stderr, "[ALERT]    (%d) : cannot open log target '%s': %s\n", (int)getpid(),
-                cfg->log_target, strerror(-rc));
-        return 1;
-    }
-    worker_proto_free_hook = http_worker_free;
-    rt.acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (rt.acceptor_evfd < 0 || epoch_init(rt.nworkers) < 0 || auth_start(cfg, rt.nworkers) < 0 ||
-        workers_start(&rt, err, sizeof(err)) < 0 || health_start(rt.bal) < 0 ||
-        acceptor_start(&rt, err, sizeof(err)) < 0 || cli_start(&rt, err, sizeof(err)) < 0) {
-        log_msg(LOG_LV_ERR, "start-up failed: %s", err[0] ? err : strerror(errno));
-        atomic_store(&rt.state, RT_STOPPED);
-        acceptor_stop(&rt);
-        workers_stop(&rt);
-        health_stop();
-        auth_stop();
-        log_close();
-        return 1;
-    }
-    for (size_t fi = 0; fi < rt.nfes; fi++) {
-        const struct cfg_proxy *p = rt.fes[fi].cfg;
-        for (size_t i = 0; i < p->nbinds; i++)
-            log_msg(LOG_LV_NOTICE, "proxy %s listening on %s (mode %s, %s%s)", p->name,
-                    p->binds[i].text, p->mode == CFG_MODE_HTTP ? "http" : "tcp",
-                    p->http.http_proxy ? "forward proxy" : "backend ",
-                    p->http.http_proxy ? ""
-                    : rt.fes[fi].be    ? rt.fes[fi].be->cfg->name
-                                       : "chosen by use_backend");
-        if (p->http.http_proxy && !p->http.has_client_acl)
-            log_msg(LOG_LV_WARN,
-                    "forward proxy %s has no client ACL (no rule tests src): it "
-                    "serves only loopback and private networks",
-                    p->name);
-    }
-    log_msg(LOG_LV_NOTICE, "sluice " SLUICE_VERSION " started with %u worker thread(s)",
-            rt.nworkers);
-    /* systemd Type=notify: the listeners are bound and the workers accept. */
-    if ((rc = notify_ready("serving")) < 0)
-        log_msg(LOG_LV_WARN, "sd_notify READY=1 to NOTIFY_SOCKET failed: %s", strerror(-rc));
-
-    int stop_signals = 0;
-    for (;;) {
-        struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-        int sig = sigtimedwait(&sigs, NULL, stop_signals ? &tick : NULL);
-        if (sig == SIGTERM || sig == SIGINT) {
-            if (++stop_signals == 1) {
-                uint32_t d = drain_timeout(cfg);
-                log_msg(LOG_LV_NOTICE,
-                        "received %s: stopping listeners, draining %d connection(s) "
-                        "for up to %u ms",
-                        sig == SIGTERM ? "SIGTERM" : "SIGINT", atomic_load(&rt.live), d);
-                notify_stopping("draining");
-                acceptor_stop(&rt);
-                close_listeners(&rt);
-                rt.drain_deadline = clock_coarse_ms() + d;
-                atomic_store_explicit(&rt.state, RT_DRAINING, memory_order_release);
-                workers_wake_all(&rt);
-            } else {
-                log_msg(LOG_LV_WARN, "second stop signal: closing remaining connections now");
-                atomic_store_explicit(&rt.state, RT_STOPPED, memory_order_release);
-                workers_wake_all(&rt);
-                break;
-            }
-        } else if (sig == SIGUSR1) {
-            /* logrotate: the logger thread reopens a file target (a no-op for the others). */
-            log_msg(LOG_LV_NOTICE, "received SIGUSR1: reopening the log");
-            log_reopen();
-        } else if (sig == SIGHUP || sig == SIGUSR2) {
-            log_msg(LOG_LV_NOTICE, "signal %d ignored (reload is not supported by this version)",
-                    sig);
-        }
-        if (stop_signals && (workers_all_idle(&rt) || clock_coarse_ms() >= rt.drain_deadline))
-            break;
-    }
-    cli_stop();
-    workers_stop(&rt);
-    health_stop();
-    auth_stop();
-    log_msg(LOG_LV_NOTICE, "stopped");
-    log_close();
-    if (rt.acceptor_evfd >= 0)
-        close(rt.acceptor_evfd);
-    epoch_shutdown();
-    close_listeners(&rt);
-    free(rt.fes);
-    stats_free(rt.stats);
-    balancer_free(rt.bal);
-    if (pidfile)
-        unlink(pidfile);
-    config_free(cfg);
-    return 0;
+    daemon_mode |= rt.cfg->daemon;
+    if (!pidfile && rt.cfg->pidfile[0])
+        pidfile = rt.cfg->pidfile;
+    static const struct master_hooks hooks = {
+        .prepare = prepare, .discard = discard, .serve = serve};
+    return master_run(&hooks, file, &rt, pidfile, daemon_mode);
 }

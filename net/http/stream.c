@@ -1014,7 +1014,10 @@ static void process_request(struct hs *h, const struct http_msg *m)
     h->idempotent = method_idempotent(m->method);
     h->upgrade = (m->flags & HTTP_F_CONN_UPGRADE) && (m->flags & HTTP_F_UPGRADE_WS);
     h->cli_asked_close = !http_msg_keep_alive(m);
-    h->cli_keep = !h->cli_asked_close && !fp->http.httpclose;
+    /* Draining (SIGTERM, or an old generation after a reload): answer this request with
+     * `connection: close` so that a keep-alive client reconnects, to the new generation. */
+    h->cli_keep = !h->cli_asked_close && !fp->http.httpclose &&
+                  atomic_load_explicit(&h->w->rt->state, memory_order_relaxed) == RT_RUNNING;
     if (fp->http.httplog || fp->http.log_format == CFG_LOGF_SQUID) {
         size_t l = m->start.len < HS_LOGLINE_MAX ? m->start.len : HS_LOGLINE_MAX;
         free(h->logline);
