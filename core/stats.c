@@ -243,8 +243,11 @@ static void server_row(const struct runtime *rt, const struct backend *be, size_
     r->backup = c->backup;
     r->maint = state == SRV_ST_MAINT;
     r->up = state == SRV_ST_UP;
+    /* HAProxy shows a server drained by the runtime API as DRAIN */
+    bool drain = atomic_load_explicit(&s->admin, memory_order_relaxed) & SRV_ADMF_FDRAIN;
     r->status = state == SRV_ST_MAINT  ? "MAINT"
                 : state == SRV_ST_DOWN ? "DOWN"
+                : drain                ? "DRAIN"
                 : c->check             ? "UP"
                                        : "no check";
     r->weight = atomic_load_explicit(&s->eweight, memory_order_relaxed);

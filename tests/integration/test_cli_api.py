@@ -70,6 +70,8 @@ def test_drain_enable_weight(t):
 
     # drain: no new connection reaches s1 (its own accept count does not move)
     check(cli(sock, "set server app/s1 state drain") == "\n", "set ... state drain answered text")
+    row = show_stat(sock)[("app", "s1")]
+    check((row["status"], row["weight"]) == ("DRAIN", "0"), f"drained s1 in show stat: {row}")
     a1 = accepts(b1)
     got = names(port, 20)
     check(got == {"s2": 20}, f"with s1 drained, 20 connections went to {dict(got)}")
