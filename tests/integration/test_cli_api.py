@@ -5,6 +5,7 @@ import csv
 import io
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -260,3 +261,20 @@ def test_socat(t):
                        capture_output=True, text=True, timeout=t.timeout(10))
     check(r.stdout.startswith("\n1\n# be_id") and "\n1 app 1 s1 127.0.0.1 0 1 1 1 " in r.stdout,
           f"socat with two commands:\n{r.stdout}")
+
+
+def test_reload_keeps_the_socket(t):
+    """A reload's new generation takes the socket path over (renamed over it); the old generation,
+    once drained, leaves the new one's socket in place; server changes belong to a generation."""
+    sl, port, bs, sock = start(t)
+    pid1 = dict(ln.split(": ", 1) for ln in cli(sock, "show info").strip().split("\n"))["Pid"]
+    cli(sock, "disable server app/s1")
+    sl.signal(signal.SIGHUP)
+    sl.wait_log(r"reload complete: generation 2 \(pid \d+\)", timeout=t.timeout(10))
+    info = dict(ln.split(": ", 1) for ln in cli(sock, "show info").strip().split("\n"))
+    check(info["Pid"] != pid1, f"after the reload the socket still answers from pid {pid1}")
+    sl.wait_log(r"generation 1 \(pid \d+\) exit status 0", timeout=t.timeout(15))
+    check(os.path.exists(sock), "the old generation removed the new generation's socket")
+    lines = cli(sock, "show servers state app").split("\n")
+    check(lines[2].startswith("1 app 1 s1 127.0.0.1 2 0 "),
+          f"generation 2 starts from the configuration (s1 ready): {lines[2]}")
