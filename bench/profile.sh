@@ -83,13 +83,14 @@ for _ in $(seq 100); do
     kill -0 "$PP" 2>/dev/null || { echo "profile: proxy did not start: $(cat "$T/log")" >&2; exit 1; }
     sleep 0.05
 done
-if [ "$C" = H ]; then # nginx: the master forks the worker that does the work; profile that one
+if [ "$C" = H ] || [ "$C" = B ] || [ "$C" = E ] || [ "$C" = I ]; then
+    # nginx, sluice: the master forks the worker that does the work; profile that one
     for _ in $(seq 100); do
         W=$(pgrep -P "$PP" | head -n1 || true)
         [ -n "$W" ] && break
         sleep 0.05
     done
-    PP=${W:?nginx started no worker}
+    PP=${W:?no worker process was started}
 fi
 FWD=0
 case $C in I | J | K) FWD=1 ;; esac

@@ -262,12 +262,23 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
                 strerror(errno));
     close(ready_fd);
 
-    int stop_signals = 0;
+    int stop_signals = 0, stops_master = 0, stops_other = 0;
     bool replaced = false; /* SIGUSR2 from the master: the next generation accepts */
     for (;;) {
         struct timespec tick = {.tv_sec = 0, .tv_nsec = 100 * 1000000L};
-        int sig = sigtimedwait(&sigs, NULL, stop_signals ? &tick : NULL);
-        if (sig == SIGTERM || sig == SIGINT || (sig == SIGUSR2 && !stop_signals)) {
+        siginfo_t si;
+        int sig = sigtimedwait(&sigs, &si, stop_signals ? &tick : NULL);
+        /* Ctrl-C in a terminal or `systemctl kill` reach this process both directly and through
+         * the master: count the two sources apart so that one such stop is not taken for two. */
+        bool stop = false;
+        if (sig == SIGTERM || sig == SIGINT) {
+            int n = si.si_code == SI_USER && si.si_pid == master ? ++stops_master : ++stops_other;
+            stop = n > stop_signals;
+        } else if (sig == SIGUSR2 && !stop_signals) {
+            stops_master = 1;
+            stop = true;
+        }
+        if (stop) {
             if (++stop_signals == 1) {
                 uint32_t d = drain_timeout(cfg);
                 replaced = sig == SIGUSR2;

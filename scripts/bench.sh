@@ -251,8 +251,8 @@ start_contestant() {
         case $c in B | E | H | I | J | K) START_FAILED[$c]=$NA_WHY ;; esac
         return 1
     fi
-    if [ "$c" = H ]; then
-        # nginx's master forks the one worker that does the work: measure that one.
+    if [ "$c" = H ] || [ "$c" = B ] || [ "$c" = E ] || [ "$c" = I ]; then
+        # nginx's and sluice's masters fork the one worker that does the work: measure that one.
         local w=""
         for _ in $(seq 100); do
             w=$(pgrep -P "$PSTOP" | head -n1 || true)
@@ -260,7 +260,7 @@ start_contestant() {
             sleep 0.05
         done
         if [ -z "$w" ]; then
-            NA_WHY="nginx started no worker"
+            NA_WHY="no worker process was started"
             stop "$PSTOP"
             return 1
         fi

@@ -343,3 +343,25 @@ def test_master_killed_takes_workers_along(t):
     t.adopt_pid(w)
     sl.kill()
     wait_for(lambda: not pid_alive(w), t.timeout(5), f"worker {w} to exit after its master died")
+
+
+def test_stop_signal_to_master_and_worker_drains(t):
+    # Ctrl-C in a terminal (the process group) or `systemctl kill` signal the worker directly and
+    # through the master: that is one stop (drain), not a second signal that cuts connections.
+    web = t.backend("web")
+    echo = t.backend("echo", mode="echo")
+    hp, tp = t.free_port(), t.free_port()
+    sl = t.sluice(_config(hp, tp, web.addr, echo.addr, 1))
+    w = _worker_pid(sl, 1)
+    s = t.connect(tp)
+    s.sendall(b"a")
+    check(recv_exact(s, 1, t.timeout(5)) == b"a", "no echo")
+    os.kill(w, signal.SIGINT)
+    sl.signal(signal.SIGINT)
+    sl.wait_log(r"received SIGINT: stopping listeners")
+    time.sleep(0.3)
+    check("second stop signal" not in sl.log(), f"one stop taken for two:\n{sl.tail()}")
+    s.sendall(b"still")
+    check(recv_exact(s, 5, t.timeout(5)) == b"still", "the connection was cut")
+    s.close()
+    check(sl.wait(t.timeout(5)) == 0, f"exit code {sl.rc}")
