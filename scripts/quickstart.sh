@@ -26,6 +26,8 @@ cat <<TXT
     127.0.0.1:3128         forward proxy (absolute-URI requests and CONNECT)
     http://127.0.0.1:8404/stats    statistics page (;csv and ;json too)
     http://127.0.0.1:8404/metrics  Prometheus metrics
+    echo "show stat" | socat stdio unix-connect:/tmp/sluice-quickstart.sock     # runtime API
+    echo "set server web/web2 state drain" | socat stdio unix-connect:/tmp/sluice-quickstart.sock
   Try, from another terminal:
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:8080/name; echo; done   # balancing
     curl -s http://127.0.0.1:8080/api/name; echo                               # routing
