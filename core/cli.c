@@ -43,6 +43,7 @@
 #define CLI_MAX_CONNS      64
 #define CLI_LINE_MAX       16384 /* a request line (HAProxy's tune.bufsize) */
 #define CLI_DEFAULT_TMO_MS 10000u
+#define CLI_SESS_WAIT_MS   1000u /* per worker, for show sess */
 #define CLI_MAX_SLEEP_MS   1000u
 #define CLI_EV_STOP        0xffffffffu
 #define CLI_EV_CONN        0x10000u /* data.u32 of a client: CLI_EV_CONN + slot */
@@ -488,31 +489,21 @@ static void cmd_show_sess(struct cli_ctx *x, int argc, char **argv, struct cli_o
 {
     (void)argc, (void)argv;
     const struct runtime *rt = x->rt;
-    /* Sessions live in each worker's private list: walking it from this thread would race with
-     * the worker. The per-worker counters are atomics, so the safe answer is a count per worker
-     * (and per server, from their live connection counts). */
-    cli_out_printf(out, "# live sessions per worker (accepted - closed); per-session details are "
-                        "not available\n");
-    uint64_t tot = 0, live = 0;
+    /* Sessions live in each worker's private list: this thread asks each worker to describe
+     * its own (worker_dump_sessions) rather than walking lists it does not own. */
     for (unsigned i = 0; rt->workers && i < rt->nworkers; i++) {
-        uint64_t a = atomic_load_explicit(&rt->workers[i].accepted, memory_order_relaxed);
-        uint64_t c = atomic_load_explicit(&rt->workers[i].closed, memory_order_relaxed);
-        uint64_t l = a > c ? a - c : 0;
-        cli_out_printf(out, "worker=%u cur=%llu tot=%llu\n", i, (unsigned long long)l,
-                       (unsigned long long)a);
-        tot += a;
-        live += l;
-    }
-    cli_out_printf(out, "total cur=%llu tot=%llu\n", (unsigned long long)live,
-                   (unsigned long long)tot);
-    for (size_t b = 0; rt->bal && b < rt->bal->nbackends; b++) {
-        const struct backend *be = &rt->bal->backends[b];
-        for (size_t i = 0; i < be->nservers; i++) {
-            int cur = atomic_load_explicit(&be->servers[i].cur_conns, memory_order_relaxed);
-            if (cur > 0)
-                cli_out_printf(out, "server=%s/%s cur=%d\n", be->cfg->name,
-                               be->servers[i].cfg->name, cur);
+        size_t len = 0;
+        char *text = worker_dump_sessions(&rt->workers[i], CLI_SESS_WAIT_MS, &len);
+        if (!text) {
+            uint64_t a = atomic_load_explicit(&rt->workers[i].accepted, memory_order_relaxed);
+            uint64_t c = atomic_load_explicit(&rt->workers[i].closed, memory_order_relaxed);
+            cli_out_printf(out, "# worker %u did not answer in time (%llu live sessions)\n", i,
+                           (unsigned long long)(a > c ? a - c : 0));
+            continue;
         }
+        if (len)
+            cli_out_printf(out, "%.*s", (int)len, text);
+        free(text);
     }
 }
 

@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/eventfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "core/clock.h"
@@ -183,6 +184,54 @@ static void take_inbox(struct worker *w)
     }
 }
 
+static void dump_sessions(struct worker *w)
+{
+    size_t cap = 4096, len = 0;
+    char *buf = malloc(cap);
+    for (struct session_link *l = w->sessions; buf && l; l = l->next) {
+        if (cap - len < 512) {
+            char *nb = realloc(buf, cap * 2);
+            if (!nb)
+                break;
+            buf = nb;
+            cap *= 2;
+        }
+        int n = l->describe ? l->describe(l, buf + len, cap - len - 1)
+                            : snprintf(buf + len, cap - len - 1, "%p: worker=%u", (void *)l, w->id);
+        if (n > 0 && (size_t)n < cap - len - 1) {
+            len += (size_t)n;
+            buf[len++] = '\n';
+        }
+    }
+    w->dump_buf = buf;
+    w->dump_len = buf ? len : 0;
+    atomic_store_explicit(&w->dump_req, 0, memory_order_relaxed);
+    atomic_store_explicit(&w->dump_done, 1, memory_order_release);
+}
+
+char *worker_dump_sessions(struct worker *w, unsigned timeout_ms, size_t *len)
+{
+    if (atomic_exchange_explicit(&w->dump_done, 0, memory_order_acquire)) {
+        free(w->dump_buf); /* a late answer to an earlier request that timed out */
+        w->dump_buf = NULL;
+    }
+    atomic_store_explicit(&w->dump_req, 1, memory_order_release);
+    uint64_t one = 1;
+    if (write(w->evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        return NULL;
+    struct timespec ts = {.tv_sec = 0, .tv_nsec = 1000000L};
+    for (unsigned i = 0; i < timeout_ms; i++) {
+        if (atomic_exchange_explicit(&w->dump_done, 0, memory_order_acquire)) {
+            char *b = w->dump_buf;
+            *len = w->dump_len;
+            w->dump_buf = NULL;
+            return b;
+        }
+        nanosleep(&ts, NULL);
+    }
+    return NULL;
+}
+
 static void free_deferred(struct worker *w)
 {
     while (w->to_free) {
@@ -225,6 +274,8 @@ static void *worker_main(void *arg)
     for (;;) {
         w->now = clock_coarse_ms();
         take_inbox(w);
+        if (atomic_load_explicit(&w->dump_req, memory_order_acquire))
+            dump_sessions(w);
         if (atomic_exchange_explicit(&w->wake_dequeue, false, memory_order_acq_rel))
             for (size_t i = 0; i < rt->bal->nbackends; i++)
                 run_queue(w, i);
@@ -338,6 +389,8 @@ static void worker_destroy(struct runtime *rt, struct worker *w)
         free(b);
     }
     free(w->scratch);
+    if (atomic_load(&w->dump_done))
+        free(w->dump_buf);
     /* Sockets still in the inbox were never handed to a session. */
     uint64_t item;
     if (w->inbox.slot)

@@ -70,6 +70,8 @@ struct queue_head {
 struct session_link {
     struct session_link *next, **pprev;
     void (*abort)(struct session_link *l); /* close now, counting it as killed */
+    /* One `show sess` line (no newline) into buf; returns its length. Worker thread only. */
+    int (*describe)(struct session_link *l, char *buf, size_t len);
 };
 
 /* Something whose memory is freed after the current event batch (deferred close). */
@@ -108,9 +110,16 @@ struct worker {
     struct pipe_pool *pipes;       /* owned */
     void *buf_free;                /* free list of WORKER_BUFSIZE buffers */
     unsigned buf_free_count;
-    char *scratch;           /* owned WORKER_BUFSIZE bytes for read-then-write */
-    uint64_t seed;           /* xorshift state for per-worker randomness */
-    void *proto;             /* owned by the protocol module (see worker_proto_free_hook) */
+    char *scratch; /* owned WORKER_BUFSIZE bytes for read-then-write */
+    uint64_t seed; /* xorshift state for per-worker randomness */
+    void *proto;   /* owned by the protocol module (see worker_proto_free_hook) */
+
+    /* `show sess`: sessions live in this worker's private list, so the runtime API asks the
+     * worker to describe them (dump_req) and waits for the text (dump_done, release). */
+    _Atomic int dump_req;
+    _Atomic int dump_done;
+    char *dump_buf; /* malloc'ed by the worker, freed by the reader */
+    size_t dump_len;
     struct stats_worker *st; /* borrowed: this worker's counter slots in rt->stats (or NULL) */
 };
 
@@ -138,6 +147,11 @@ int workers_start(struct runtime *rt, char *err, size_t errlen);
 void workers_stop(struct runtime *rt);
 /* Wake every worker (drain/stop state changed). Any thread. */
 void workers_wake_all(struct runtime *rt);
+/* Ask worker w to describe its live sessions and wait up to timeout_ms for the text; returns a
+ * malloc'ed string (the caller frees it) or NULL when the worker did not answer in time. Not on
+ * a worker thread (the runtime API's thread). */
+char *worker_dump_sessions(struct worker *w, unsigned timeout_ms, size_t *len);
+
 /* Wake worker w if it is asleep in its poller. Any thread. */
 void worker_wake(struct worker *w);
 

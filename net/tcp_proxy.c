@@ -297,6 +297,23 @@ static void sess_close(struct sess *s)
     worker_defer_free(s->w, &s->dfr);
 }
 
+static int sess_describe(struct session_link *l, char *buf, size_t len)
+{
+    struct sess *s = container_of(l, struct sess, link);
+    static const char *const st[] = {"PROXY", "QUEUED", "CONNECTING", "RELAY", "CLOSED"};
+    char cli[64] = "-";
+    if (s->have_cli_addr)
+        sock_addr_str(&s->cli_addr.sa, cli, sizeof(cli));
+    return snprintf(buf, len,
+                    "%p: proto=tcp src=%s fe=%s be=%s srv=%s age=%llus state=%s "
+                    "worker=%u bytes_in=%llu bytes_out=%llu",
+                    (void *)s, cli, s->fe->cfg->name, s->be ? s->be->cfg->name : "-",
+                    s->sv ? s->sv->cfg->name : "-",
+                    (unsigned long long)((s->w->now - s->t_accept) / 1000),
+                    s->state < 5 ? st[s->state] : "?", s->w->id, (unsigned long long)s->c2s.bytes,
+                    (unsigned long long)s->s2c.bytes);
+}
+
 static void sess_abort(struct session_link *l)
 {
     struct sess *s = container_of(l, struct sess, link);
@@ -645,6 +662,7 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
         s->have_cli_addr = true;
     }
     s->link.abort = sess_abort;
+    s->link.describe = sess_describe;
     s->qlink.retry = tcp_proxy_dequeue;
     s->dfr.free_fn = sess_free;
     s->t_accept = w->now;

@@ -390,6 +390,25 @@ void http__close(struct hs *h)
     worker_defer_free(h->w, &h->dfr);
 }
 
+static int hs_describe(struct session_link *l, char *buf, size_t len)
+{
+    struct hs *h = container_of(l, struct hs, link);
+    static const char *const st[] = {"REQ_WAIT", "PROXY_WAIT", "AUTH_WAIT", "RESOLVING",
+                                     "QUEUED",   "CONNECTING", "EXCHANGE",  "TUNNEL",
+                                     "LINGER",   "CLOSED"};
+    char cli[64] = "-";
+    if (h->have_cli_addr)
+        sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
+    const char *srv = h->sv ? h->sv->cfg->name : h->fwd ? h->fwd->origin : "-";
+    return snprintf(buf, len,
+                    "%p: proto=http src=%s fe=%s be=%s srv=%s age=%llus state=%s "
+                    "worker=%u req=\"%.120s\"",
+                    (void *)h, cli, h->fe->cfg->name, h->be ? h->be->cfg->name : "-", srv,
+                    (unsigned long long)((h->w->now - h->t_accept) / 1000),
+                    h->state < sizeof(st) / sizeof(st[0]) ? st[h->state] : "?", h->w->id,
+                    h->logline ? h->logline : "");
+}
+
 static void hs_abort(struct session_link *l)
 {
     struct hs *h = container_of(l, struct hs, link);
@@ -1969,6 +1988,7 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
         h->have_cli_addr = true;
     }
     h->link.abort = hs_abort;
+    h->link.describe = hs_describe;
     h->qlink.retry = hs_dequeue;
     h->dfr.free_fn = hs_free;
     h->first = true;
