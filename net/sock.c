@@ -6,6 +6,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <stdio.h>
+#include <string.h>
 #include <unistd.h>
 
 int sock_listen(const struct sockaddr *addr, socklen_t len, int backlog, bool reuseport)
@@ -48,6 +49,26 @@ int sock_error(int fd)
     if (getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &l) < 0)
         return errno;
     return err;
+}
+
+char *sock_addr_str_log(const struct sockaddr *addr, char *buf, size_t len)
+{
+    sock_addr_str(addr, buf, len);
+    char *e = buf[0] == '[' ? strrchr(buf, ']') : NULL;
+    if (e) {
+        memmove(e, e + 1, strlen(e));
+        memmove(buf, buf + 1, strlen(buf));
+    }
+    return buf;
+}
+
+char *sock_log_date(const struct timespec *ts, char *buf, size_t len)
+{
+    struct tm tm;
+    localtime_r(&ts->tv_sec, &tm);
+    size_t dl = strftime(buf, len, "%d/%b/%Y:%H:%M:%S", &tm);
+    snprintf(buf + dl, len - dl, ".%03ld", ts->tv_nsec / 1000000);
+    return buf;
 }
 
 char *sock_addr_str(const struct sockaddr *addr, char *buf, size_t len)

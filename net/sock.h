@@ -5,6 +5,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/socket.h>
+#include <time.h>
 
 /* A non-blocking listening TCP socket with SO_REUSEADDR and TCP_NODELAY (inherited by accepted
  * sockets on Linux, which saves a setsockopt per connection); SO_REUSEPORT when reuseport.
@@ -20,5 +21,12 @@ int sock_error(int fd);
 
 /* "1.2.3.4:80" or "[::1]:80" into buf (at least 64 bytes); returns buf. */
 char *sock_addr_str(const struct sockaddr *addr, char *buf, size_t len);
+
+/* The client fields of HAProxy's log formats: "1.2.3.4:80" or "::1:80" (IPv6 without brackets,
+ * as HAProxy prints it and halog expects it); returns buf. */
+char *sock_addr_str_log(const struct sockaddr *addr, char *buf, size_t len);
+
+/* HAProxy's log date "27/Nov/2026:09:54:53.887" (local time) into buf; returns buf. */
+char *sock_log_date(const struct timespec *ts, char *buf, size_t len);
 
 #endif

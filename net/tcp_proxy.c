@@ -178,18 +178,8 @@ static void tcplog(struct sess *s)
 {
     char line[512], cli[64], date[64];
     get_cli_addr(s);
-    sock_addr_str(&s->cli_addr.sa, cli, sizeof(cli));
-    if (s->cli_addr.sa.sa_family == AF_INET6 && cli[0] == '[') { /* HAProxy prints v6 bare */
-        char *e = strrchr(cli, ']');
-        if (e) {
-            memmove(e, e + 1, strlen(e));
-            memmove(cli, cli + 1, strlen(cli));
-        }
-    }
-    struct tm tm;
-    localtime_r(&s->accept_wall.tv_sec, &tm);
-    size_t dl = strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
-    snprintf(date + dl, sizeof(date) - dl, ".%03ld", s->accept_wall.tv_nsec / 1000000);
+    sock_addr_str_log(&s->cli_addr.sa, cli, sizeof(cli));
+    sock_log_date(&s->accept_wall, date, sizeof(date));
     uint64_t now = s->w->now;
     long tw = s->t_queued ? (long)((s->t_conn_start ? s->t_conn_start : now) - s->t_queued) : 0;
     if (!s->t_conn_start)

@@ -297,18 +297,8 @@ static void httplog(struct hs *h)
     }
     char line[HS_LOGLINE_MAX + 512], cli[64], date[64];
     http__cli_addr(h);
-    sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
-    if (cli[0] == '[') { /* HAProxy prints IPv6 clients without brackets */
-        char *e = strrchr(cli, ']');
-        if (e) {
-            memmove(e, e + 1, strlen(e));
-            memmove(cli, cli + 1, strlen(cli));
-        }
-    }
-    struct tm tm;
-    localtime_r(&h->req_wall.tv_sec, &tm);
-    size_t dl = strftime(date, sizeof(date), "%d/%b/%Y:%H:%M:%S", &tm);
-    snprintf(date + dl, sizeof(date) - dl, ".%03ld", h->req_wall.tv_nsec / 1000000);
+    sock_addr_str_log(&h->cli_addr.sa, cli, sizeof(cli));
+    sock_log_date(&h->req_wall, date, sizeof(date));
     uint64_t now = h->w->now;
     long tr = h->t_req_head ? (long)(h->t_req_head - h->t_req) : -1;
     long tw =
