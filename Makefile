@@ -7,7 +7,11 @@ BUILD    ?= build
 CFLAGS   ?= -O2 -g
 LDLIBS   ?= -ljemalloc -linih -luring -lpcre2-8 -lcrypt -lcares -lpthread
 SAN_LDLIBS = -linih -luring -lpcre2-8 -lcrypt -lcares -lpthread
-XCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -pthread -I. -MMD -MP
+# -fno-strict-aliasing: socket addresses are written and read through sockaddr, sockaddr_in,
+# sockaddr_in6 and sockaddr_storage views of the same bytes everywhere (as in HAProxy, which builds
+# with it too); under strict aliasing GCC may drop such a store once calls get inlined differently.
+XCFLAGS  := -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Werror -fno-strict-aliasing -pthread \
+            -I. -MMD -MP
 
 # Every module's .c files are compiled; main.c only into the daemon so tests can link the rest.
 LIB_SRC  := $(filter-out core/main.c,$(wildcard core/*.c balancer/*.c net/*.c net/http/*.c config/*.c))
