@@ -25,12 +25,6 @@
 
 enum sess_state { ST_PROXY_WAIT, ST_QUEUED, ST_CONNECTING, ST_RELAY, ST_CLOSED };
 
-union sockaddr_any {
-    struct sockaddr sa;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-};
-
 struct sess {
     struct session_link link;
     struct deferred dfr;
@@ -53,7 +47,7 @@ struct sess {
     uint64_t t_queued; /* when queued, 0 if never */
     uint64_t t_conn_start, t_conn_end;
     struct timespec accept_wall;
-    union sockaddr_any cli_addr, fe_addr;
+    union peer_addr cli_addr, fe_addr;
 };
 
 static void sess_close(struct sess *s);

@@ -82,7 +82,7 @@ static bool match_re(const pcre2_code *re, const char *s, size_t n, void *md)
 }
 
 /* Does address `sa` fall in network `net`? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
-static bool net_match(const struct cfg_net *net, const struct sockaddr *sa)
+bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa)
 {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
     uint8_t a[16], n[16];
@@ -141,7 +141,7 @@ static bool match_num(const struct cfg_acl *a, int64_t v)
 static bool match_addr(const struct cfg_acl *a, const struct sockaddr *sa)
 {
     for (size_t i = 0; i < a->nvalues; i++)
-        if (net_match(&a->values[i].net, sa))
+        if (acl_net_match(&a->values[i].net, sa))
             return true;
     return false;
 }

@@ -63,6 +63,9 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx);
 bool acl_url_param_next(const char *query, size_t query_len, const char *name, size_t name_len,
                         size_t *pos, const char **v, size_t *vlen);
 
+/* Does address sa fall in network net? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
+bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa);
+
 /* Per-worker regex scratch: a pcre2_match_data that fits every regex of the config. Returns NULL
  * on allocation failure. Create once per worker at start, free at exit (accepts NULL). Without
  * one (ctx->match_data NULL) a regex match allocates its own, which is slow. */

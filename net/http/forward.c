@@ -326,7 +326,7 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
         return;
     }
     /* Destination facts for url_dom, url_port, url_ip and req.host. */
-    union sockaddr_any lit;
+    union peer_addr lit;
     memset(&lit, 0, sizeof(lit));
     if (inet_pton(AF_INET, f->host, &lit.in.sin_addr) == 1)
         lit.sa.sa_family = AF_INET;

@@ -556,7 +556,7 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     c->src = &h->cli_addr.sa;
     if (!h->have_dst_port && config_uses_dst_port(h->w->rt->cfg)) {
         /* once per connection, and only when some ACL tests dst_port */
-        union sockaddr_any local;
+        union peer_addr local;
         socklen_t ll = sizeof(local);
         if (getsockname(h->cli.fd, &local.sa, &ll) == 0)
             h->dst_port =
@@ -624,32 +624,6 @@ static void out_edits(struct out *o, const struct hdr_edits *e)
             out_hdr(o, r->name, strlen(r->name), r->value ? r->value : "",
                     r->value ? strlen(r->value) : 0);
     }
-}
-
-static bool net_contains(const struct cfg_net *n, const struct sockaddr *a)
-{
-    if (a->sa_family != n->addr.ss_family)
-        return false;
-    const uint8_t *x, *y;
-    size_t bytes;
-    if (a->sa_family == AF_INET) {
-        x = (const uint8_t *)&((const struct sockaddr_in *)a)->sin_addr;
-        y = (const uint8_t *)&((const struct sockaddr_in *)&n->addr)->sin_addr;
-        bytes = 4;
-    } else {
-        x = (const uint8_t *)&((const struct sockaddr_in6 *)a)->sin6_addr;
-        y = (const uint8_t *)&((const struct sockaddr_in6 *)&n->addr)->sin6_addr;
-        bytes = 16;
-    }
-    unsigned bits = n->prefix;
-    for (size_t i = 0; i < bytes && bits; i++) {
-        unsigned b = bits >= 8 ? 8 : bits;
-        uint8_t mask = (uint8_t)(0xFF << (8 - b));
-        if ((x[i] & mask) != (y[i] & mask))
-            return false;
-        bits -= b;
-    }
-    return true;
 }
 
 static void client_ip(struct hs *h, char *buf, size_t len)
@@ -922,7 +896,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     if (ff->enabled) {
         http__cli_addr(h);
         const char *hn = ff->header[0] ? ff->header : "X-Forwarded-For";
-        bool skip = ff->has_except && net_contains(&ff->except, &h->cli_addr.sa);
+        bool skip = ff->has_except && acl_net_match(&ff->except, &h->cli_addr.sa);
         if (!skip && ff->if_none && http_hdr_find(b, m, hn, strlen(hn), 0) >= 0)
             skip = true;
         if (!skip) {

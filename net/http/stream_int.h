@@ -27,12 +27,6 @@ enum hs_state {
     HS_CLOSED,
 };
 
-union sockaddr_any {
-    struct sockaddr sa;
-    struct sockaddr_in in;
-    struct sockaddr_in6 in6;
-};
-
 #define HS_LOGLINE_MAX 1024 /* request line kept for the log, as HAProxy's default */
 #define HS_LINGER_MS   1000
 
@@ -91,7 +85,7 @@ struct hs {
     uint64_t bytes_out;
     struct timespec req_wall;
     char *logline; /* owned: request line for httplog */
-    union sockaddr_any cli_addr;
+    union peer_addr cli_addr;
 
     /* authentication of the current request */
     uint8_t auth_state;    /* 0: not checked yet, 1: checked (auth_user says the outcome) */
