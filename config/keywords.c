@@ -153,6 +153,21 @@ static int kw_poller(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     return 0;
 }
 
+static int kw_send_batching(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                            char **argv, bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    if (strcmp(argv[0], "on") == 0)
+        st->cfg->no_send_batching = false;
+    else if (strcmp(argv[0], "off") == 0)
+        st->cfg->no_send_batching = true;
+    else
+        return config__error(st, "tune.send-batching takes on or off, not '%s'", argv[0]);
+    return 0;
+}
+
 /* HAProxy's facility names, in syslog order (RFC 5424 section 6.2.1). */
 static const char *const log_facilities[] = {
     "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
@@ -838,6 +853,13 @@ const struct cfg_keyword config__keywords[] = {
      "Worker threads, one event loop each, pinned one per core (1 to 4096).", "nbthread = 4"},
     {"poller", SEC_G, false, kw_poller, "epoll | io_uring", "epoll",
      "Event-notification mechanism of the workers.", "poller = epoll"},
+    {"tune.send-batching", SEC_G, false, kw_send_batching, "on | off", "on",
+     "Queue the small writes (up to 4 KiB) a worker makes while it handles one batch of events and "
+     "submit them together with one io_uring system call at the end of the batch, instead of one "
+     "sendmsg each; epoll still tells when sockets are ready. Off, or where io_uring is "
+     "unavailable (old kernel, kernel.io_uring_disabled, seccomp; a notice is logged), every "
+     "write is its own system call.",
+     "tune.send-batching = off"},
     {"log", SEC_G, false, kw_log,
      "<target> [len <n>] [format rfc3164|rfc5424|raw] [<facility> [<level> [<minlevel>]]]",
      "stderr",

@@ -157,6 +157,7 @@ struct config {
     int maxconn;  /* default: derived from RLIMIT_NOFILE */
     int nbthread; /* default: online CPUs */
     enum cfg_poller poller;
+    bool no_send_batching;         /* tune.send-batching off */
     char log_target[CFG_PATH_MAX]; /* as written (unix@ stripped); "" = stderr */
     struct cfg_log log;
     char pidfile[CFG_PATH_MAX];

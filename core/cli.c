@@ -352,6 +352,21 @@ static uint64_t sum_accepted(const struct runtime *rt)
     return n;
 }
 
+/* tune.send-batching: how many workers batch, and the writes and system calls so far. */
+static unsigned sum_batching(const struct runtime *rt, uint64_t *sends, uint64_t *calls,
+                             uint64_t *blocked)
+{
+    unsigned on = 0;
+    *sends = *calls = *blocked = 0;
+    for (unsigned i = 0; rt->workers && i < rt->nworkers; i++) {
+        on += atomic_load_explicit(&rt->workers[i].send_batching, memory_order_relaxed) != 0;
+        *sends += atomic_load_explicit(&rt->workers[i].batched_sends, memory_order_relaxed);
+        *calls += atomic_load_explicit(&rt->workers[i].batch_calls, memory_order_relaxed);
+        *blocked += atomic_load_explicit(&rt->workers[i].batch_blocked, memory_order_relaxed);
+    }
+    return on;
+}
+
 static void cmd_show_info(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)
 {
     (void)argc, (void)argv;
@@ -380,6 +395,13 @@ static void cmd_show_info(struct cli_ctx *x, int argc, char **argv, struct cli_o
         (unsigned long long)(up_s % 60), (unsigned long long)up_s, (unsigned long long)rl.rlim_cur,
         rt->cfg->maxconn, rt->cfg->maxconn, atomic_load_explicit(&rt->live, memory_order_relaxed),
         (unsigned long long)sum_accepted(rt), (unsigned long long)req, state != RT_RUNNING, host);
+    uint64_t sends, calls, blocked;
+    unsigned on = sum_batching(rt, &sends, &calls, &blocked);
+    cli_out_printf(out,
+                   "SendBatchingWorkers: %u\nBatchedSends: %llu\nSendBatchCalls: %llu\n"
+                   "BatchedSendsBlocked: %llu\n",
+                   on, (unsigned long long)sends, (unsigned long long)calls,
+                   (unsigned long long)blocked);
 }
 
 static void cmd_show_stat(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)

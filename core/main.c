@@ -28,6 +28,7 @@
 #include "core/worker.h"
 #include "net/http/auth.h"
 #include "net/http/stream.h"
+#include "net/relay.h"
 #include "net/sock.h"
 #include "net/tcp_proxy.h"
 
@@ -224,6 +225,7 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
     }
     char err[1024] = "";
     worker_proto_free_hook = http_worker_free;
+    worker_flush_hook = relay_batch_flush;
     rt->acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
     if (rt->acceptor_evfd < 0 || epoch_init(rt->nworkers) < 0 ||
         auth_start(cfg, rt->nworkers) < 0 || workers_start(rt, err, sizeof(err)) < 0 ||

@@ -16,9 +16,11 @@
 #include "core/epoch.h"
 #include "core/log.h"
 #include "core/pipe_pool.h"
+#include "core/send_batch.h"
 
 #define WORKER_INBOX        4096
 #define WORKER_BATCH        256
+#define WORKER_SEND_BATCH   256 /* writes per io_uring_enter (tune.send-batching) */
 #define WORKER_IDLE_PIPES   64
 #define WORKER_PIPE_SIZE    (256u * 1024u)
 #define WORKER_IDLE_BUFS    64
@@ -26,6 +28,7 @@
 
 void (*worker_proto_free_hook)(struct worker *w);
 void (*worker_poll_hook)(struct worker *w);
+bool (*worker_flush_hook)(struct worker *w);
 
 void worker_wake(struct worker *w)
 {
@@ -260,6 +263,16 @@ static void pin_to_cpu(unsigned id)
     pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
 }
 
+/* Submit the batched writes; publish the counters for `show info` (this worker's own). */
+static bool flush_sends(struct worker *w)
+{
+    bool more = worker_flush_hook(w);
+    atomic_store_explicit(&w->batched_sends, send_batch_sends(w->sends), memory_order_relaxed);
+    atomic_store_explicit(&w->batch_calls, send_batch_calls(w->sends), memory_order_relaxed);
+    atomic_store_explicit(&w->batch_blocked, send_batch_blocked(w->sends), memory_order_relaxed);
+    return more;
+}
+
 static void *worker_main(void *arg)
 {
     struct worker *w = arg;
@@ -270,6 +283,15 @@ static void *worker_main(void *arg)
     log_set_worker(w->id);
     if (rt->nworkers > 1)
         pin_to_cpu(w->id);
+    if (!rt->cfg->no_send_batching && worker_flush_hook) {
+        /* Created here: the ring's single-issuer setup ties it to the thread that submits. */
+        char err[128];
+        w->sends = send_batch_new(WORKER_SEND_BATCH, err, sizeof(err));
+        if (!w->sends && w->id == 0)
+            log_msg(LOG_LV_NOTICE, "tune.send-batching: %s; each write is its own system call",
+                    err);
+        atomic_store_explicit(&w->send_batching, w->sends != NULL, memory_order_relaxed);
+    }
     epoch_enter(w->id);
     for (;;) {
         w->now = clock_coarse_ms();
@@ -282,6 +304,7 @@ static void *worker_main(void *arg)
         tw_run(&w->tw, w->now);
         if (worker_poll_hook)
             worker_poll_hook(w);
+        bool more = w->sends && flush_sends(w);
         free_deferred(w);
 
         int state = atomic_load_explicit(&rt->state, memory_order_acquire);
@@ -310,7 +333,7 @@ static void *worker_main(void *arg)
         atomic_store_explicit(&w->sleeping, true, memory_order_seq_cst);
         uint32_t head = atomic_load_explicit(&w->inbox.head, memory_order_relaxed);
         if (atomic_load_explicit(&w->inbox.tail, memory_order_seq_cst) != head ||
-            atomic_load_explicit(&w->wake_dequeue, memory_order_seq_cst))
+            atomic_load_explicit(&w->wake_dequeue, memory_order_seq_cst) || more)
             timeout = 0;
         epoch_leave(w->id);
         int n = loop_wait(w->loop, timeout);
@@ -324,8 +347,14 @@ static void *worker_main(void *arg)
         /* The wait may have lasted long: handlers stamp activity with w->now. */
         w->now = clock_coarse_ms();
         loop_dispatch(w->loop, n);
+        if (w->sends)
+            flush_sends(w);
         free_deferred(w);
     }
+    /* Every session is closed by now, and closing made its batched write: nothing is queued. */
+    atomic_store_explicit(&w->send_batching, 0, memory_order_relaxed);
+    send_batch_free(w->sends);
+    w->sends = NULL;
     epoch_leave(w->id);
     return NULL;
 }

@@ -23,6 +23,7 @@
 
 struct worker;
 struct frontend;
+struct send_batch;
 
 /* The client's address as accept4() returned it (AF_UNSPEC when unknown). */
 union peer_addr {
@@ -100,6 +101,10 @@ struct worker {
 
     alignas(64) _Atomic uint64_t closed; /* sessions finished here (this worker writes) */
     _Atomic uint64_t accepted;           /* sessions started here (this worker writes) */
+    _Atomic uint64_t batched_sends;      /* writes submitted through w->sends (this worker) */
+    _Atomic uint64_t batch_calls;        /* system calls that submitted them (this worker) */
+    _Atomic uint64_t batch_blocked;      /* of the writes, those the socket did not take whole */
+    _Atomic int send_batching;           /* 1 when w->sends exists (show info) */
     unsigned live;                       /* sessions alive on this worker */
     unsigned queued;                     /* of which waiting in a queue */
 
@@ -110,9 +115,10 @@ struct worker {
     struct pipe_pool *pipes;       /* owned */
     void *buf_free;                /* free list of WORKER_BUFSIZE buffers */
     unsigned buf_free_count;
-    char *scratch; /* owned WORKER_BUFSIZE bytes for read-then-write */
-    uint64_t seed; /* xorshift state for per-worker randomness */
-    void *proto;   /* owned by the protocol module (see worker_proto_free_hook) */
+    char *scratch;            /* owned WORKER_BUFSIZE bytes for read-then-write */
+    struct send_batch *sends; /* owned writes batched until the end of an event batch, or NULL */
+    uint64_t seed;            /* xorshift state for per-worker randomness */
+    void *proto;              /* owned by the protocol module (see worker_proto_free_hook) */
 
     /* `show sess`: sessions live in this worker's private list, so the runtime API asks the
      * worker to describe them (dump_req) and waits for the text (dump_done, release). */
@@ -184,6 +190,11 @@ void worker_slot_freed(struct worker *w, struct backend *be);
  * a helper thread's ring; the helper then wakes the worker with worker_wake). NULL when unused.
  * Set by main before workers start. */
 extern void (*worker_poll_hook)(struct worker *w);
+
+/* Called by every worker after each batch of events and before it sleeps, when w->sends exists:
+ * submits the writes queued in it; returns true when some are still queued (the worker then
+ * polls without sleeping). Set by main before workers start (net/relay.c's relay_batch_flush). */
+extern bool (*worker_flush_hook)(struct worker *w);
 
 /* Protocol modules keep per-worker state in w->proto (created lazily on the worker) and free
  * it through this hook when the worker is destroyed. */

@@ -13,6 +13,8 @@
 #include <sys/socket.h>
 #include <sys/uio.h>
 
+#include "core/send_batch.h"
+
 void relay_dir_init(struct relay_dir *d, uint64_t limit)
 {
     memset(d, 0, sizeof(*d));
@@ -30,8 +32,12 @@ static void put_buf(struct worker *w, struct relay_dir *d)
     d->big = false;
 }
 
+static void unbatch(struct worker *w, struct relay_dir *d, bool write_now);
+
 void relay_dir_release(struct worker *w, struct relay_dir *d)
 {
+    if (d->batch)
+        unbatch(w, d, true);
     put_buf(w, d);
     if (d->pipe.rd >= 0) {
         if (d->pipe_fill)
@@ -58,11 +64,129 @@ static int keep_tail(struct worker *w, struct relay_dir *d, const char *a, size_
     return 0;
 }
 
+/* n bytes of d's pending buffer were written to `to`: true when none are left (the buffer is given
+ * back and `to` is no longer blocked). */
+static bool consumed(struct worker *w, struct relay_dir *d, struct relay_side *to, ssize_t n)
+{
+    if (n > 0) {
+        to->last = w->now;
+        d->off += (uint32_t)n;
+        d->len -= (uint32_t)n;
+    }
+    if (d->len)
+        return false;
+    put_buf(w, d);
+    to->wblocked = false;
+    return true;
+}
+
+/* Queue the write of a + b in the worker's batch; false when it is not batched (the caller writes
+ * directly). The bytes are copied: the caller's buffers (a request or response head being built,
+ * the scratch buffer) are reused before the batch is submitted. */
+static bool batch_write(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
+                        size_t alen, const char *b, size_t blen)
+{
+    if (!w->sends || !to->lh || to->batch || alen + blen > RELAY_BATCH_MAX || alen + blen == 0)
+        return false;
+    if (keep_tail(w, d, a, alen, b, blen) < 0)
+        return false;
+    int slot = send_batch_add(w->sends, to->fd, d->buf, d->len, d);
+    if (slot < 0) {
+        put_buf(w, d);
+        return false;
+    }
+    d->batch = to->batch = (uint32_t)slot + 1;
+    d->batch_to = to;
+    to->wblocked = true;
+    return true;
+}
+
+/* Take d's write out of the batch. write_now: it was not submitted yet and its socket is about to
+ * be closed or written directly, so make it now, as an unbatched write would have been made. */
+static void unbatch(struct worker *w, struct relay_dir *d, bool write_now)
+{
+    unsigned slot = d->batch - 1;
+    struct relay_side *to = d->batch_to;
+    bool submitted = send_batch_submitted(w->sends, slot);
+    send_batch_drop(w->sends, slot);
+    d->batch = to->batch = 0;
+    d->batch_to = NULL;
+    if (submitted || !write_now || !d->buf)
+        return;
+    consumed(w, d, to, send(to->fd, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT));
+}
+
+void relay_side_closing(struct worker *w, struct relay_side *side)
+{
+    if (!side->batch)
+        return;
+    struct relay_dir *d = send_batch_tag(w->sends, side->batch - 1);
+    if (d)
+        unbatch(w, d, true);
+}
+
+/* Apply the results of the round's first n writes to their directions, then tell each side's
+ * handler. Two passes: a handler may close other sessions of the same round, whose results must
+ * already be accounted (their bytes are on the wire; closing must not write them again). */
+static void batch_round(struct worker *w, unsigned n)
+{
+    struct send_batch *sb = w->sends;
+    unsigned char ev[n ? n : 1];
+    for (unsigned i = 0; i < n; i++) {
+        struct relay_dir *d = send_batch_tag(sb, i);
+        ev[i] = 0;
+        if (!d)
+            continue;
+        struct relay_side *to = d->batch_to;
+        int res = send_batch_result(sb, i);
+        if (consumed(w, d, to, res)) {
+            ev[i] = LOOP_OUT;
+        } else if (res == -EINTR) {
+            to->wblocked = false; /* the handler's flush writes it directly */
+            ev[i] = LOOP_OUT;
+        } else if (res < 0 && res != -EAGAIN) {
+            ev[i] = LOOP_ERR; /* as the handler would hear from the poller */
+        }
+        /* else short or EAGAIN: still blocked; the socket signals room with a real OUT edge. */
+    }
+    for (unsigned i = 0; i < n; i++) {
+        struct relay_dir *d = send_batch_tag(sb, i);
+        if (!d) /* closed by a handler earlier in this pass */
+            continue;
+        struct relay_side *to = d->batch_to;
+        send_batch_drop(sb, i);
+        d->batch = to->batch = 0;
+        d->batch_to = NULL;
+        if (ev[i])
+            to->lh->fn(to->lh, ev[i]);
+    }
+    send_batch_consume(sb, n);
+    /* Writes queued by the handlers moved down by n: renumber their records. */
+    for (unsigned i = 0; i < send_batch_count(sb); i++) {
+        struct relay_dir *d = send_batch_tag(sb, i);
+        if (d)
+            d->batch = d->batch_to->batch = i + 1;
+    }
+}
+
+bool relay_batch_flush(struct worker *w)
+{
+    if (!w->sends)
+        return false;
+    /* A handler answering a completion usually queues the next write of a pipelined request
+     * or a body; a few rounds cover that, then the loop goes round (without sleeping). */
+    for (int round = 0; round < 8 && send_batch_count(w->sends); round++)
+        batch_round(w, (unsigned)send_batch_submit(w->sends));
+    return send_batch_count(w->sends) != 0;
+}
+
 int relay_sendv(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
                 size_t alen, const char *b, size_t blen)
 {
     struct iovec iov[2] = {{(void *)a, alen}, {(void *)b, blen}};
     ssize_t n = 0;
+    if (!to->wblocked && batch_write(w, d, to, a, alen, b, blen))
+        return 0;
     if (!to->wblocked) {
         struct msghdr mh = {.msg_iov = iov, .msg_iovlen = blen ? 2 : 1};
         n = sendmsg(to->fd, &mh, MSG_NOSIGNAL | MSG_DONTWAIT);
@@ -93,6 +217,8 @@ int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, con
 /* Flush pending bytes of d. Returns 1 when all flushed, 0 when `to` blocks, -1 on error. */
 int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
 {
+    if (d->batch)
+        unbatch(w, d, false); /* written directly below, once */
     if (d->buf) {
         ssize_t n = send(to->fd, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT);
         if (n < 0) {

@@ -16,6 +16,10 @@
  * by a short write and cleared by an OUT edge. */
 struct relay_side {
     int fd;
+    /* Called with LOOP_OUT (or LOOP_ERR) when a batched write to this side completes; NULL
+     * keeps every write to this side direct (see relay_batch_flush). */
+    struct loop_handler *lh;
+    uint32_t batch; /* 1 + slot of the batched write to this side, 0 when none is queued */
     bool readable;
     bool hup; /* FIN seen: keep reading until read() returns 0 */
     bool wblocked;
@@ -24,17 +28,19 @@ struct relay_side {
 
 /* One direction. Idle directions hold no buffer and no pipe. */
 struct relay_dir {
-    char *buf;             /* owned pending bytes when a write blocked, else NULL */
-    uint32_t off, len;     /* pending range in buf */
-    struct pipe_pair pipe; /* owned when in use (rd >= 0) */
-    uint32_t pipe_fill;    /* bytes in the pipe: they stay there while `to` blocks */
-    bool big;              /* buf was malloc'ed (larger than a pooled buffer) */
-    bool bulk;             /* reads fill the buffer: use splice */
-    bool no_splice;        /* splice refused for this pair: stay with copies */
-    bool eof;              /* `from` sent FIN */
-    bool shut;             /* FIN forwarded to `to` */
-    uint64_t limit;        /* bytes still to read from `from`, RELAY_UNLIMITED for a stream */
-    uint64_t bytes;        /* bytes read so far */
+    char *buf;                   /* owned pending bytes when a write blocked, else NULL */
+    uint32_t off, len;           /* pending range in buf */
+    struct pipe_pair pipe;       /* owned when in use (rd >= 0) */
+    uint32_t pipe_fill;          /* bytes in the pipe: they stay there while `to` blocks */
+    bool big;                    /* buf was malloc'ed (larger than a pooled buffer) */
+    bool bulk;                   /* reads fill the buffer: use splice */
+    bool no_splice;              /* splice refused for this pair: stay with copies */
+    bool eof;                    /* `from` sent FIN */
+    bool shut;                   /* FIN forwarded to `to` */
+    uint64_t limit;              /* bytes still to read from `from`, RELAY_UNLIMITED for a stream */
+    uint64_t bytes;              /* bytes read so far */
+    uint32_t batch;              /* 1 + slot of this direction's batched write, 0 when none */
+    struct relay_side *batch_to; /* the side that write goes to */
 };
 
 enum relay_res {
@@ -54,8 +60,15 @@ static inline bool relay_pending(const struct relay_dir *d)
     return d->buf != NULL || d->pipe_fill != 0;
 }
 
-/* Write data to `to` now, keeping what the socket does not take as pending bytes of d (which
- * must have none). Returns 0 or -1 (write error or no memory). */
+/* Writes of up to RELAY_BATCH_MAX bytes to a side with a handler (`lh`) are not made at once
+ * when the worker batches sends (tune.send-batching): the bytes become pending bytes of d, `to`
+ * counts as blocked, and relay_batch_flush, at the end of the worker's batch of events, sends all
+ * of them with one system call and then reports LOOP_OUT to each side's handler, as if the socket
+ * had signalled room: the callers' blocked-write paths carry on from there. */
+#define RELAY_BATCH_MAX 4096
+
+/* Write data to `to` now (or batched, above), keeping what the socket does not take as pending
+ * bytes of d (which must have none). Returns 0 or -1 (write error or no memory). */
 int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
                size_t len);
 /* Same with two pieces in one writev (a rewritten head plus body bytes already read). */
@@ -71,5 +84,15 @@ int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to);
  * about to close it anyway). Worker only. */
 enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_side *from,
                           struct relay_side *to, bool skip_shutdown);
+
+/* Submit the worker's batched writes and report their completions; call after every batch of
+ * events, before the worker sleeps. Completions may queue more writes: they are flushed too, for a
+ * bounded number of rounds. Returns true when writes are still queued (the worker must not
+ * sleep). Worker only. */
+bool relay_batch_flush(struct worker *w);
+
+/* `side`'s socket is about to be closed: its batched write, if any, is made now (as an unbatched
+ * write would have been) and forgotten. */
+void relay_side_closing(struct worker *w, struct relay_side *side);
 
 #endif

@@ -194,6 +194,7 @@ static void tcplog(struct sess *s)
 
 static void release_server(struct sess *s)
 {
+    relay_side_closing(s->w, &s->ss);
     if (s->srv.fd >= 0) {
         close(s->srv.fd);
         s->srv.fd = -1;
@@ -273,6 +274,7 @@ static void sess_close(struct sess *s)
     timer_disarm(&s->w->tw, &s->tmr);
     relay_dir_release(s->w, &s->c2s);
     relay_dir_release(s->w, &s->s2c);
+    relay_side_closing(s->w, &s->cs);
     if (s->cli.fd >= 0)
         close(s->cli.fd);
     s->cli.fd = -1;
@@ -337,6 +339,7 @@ static void connected(struct sess *s)
     s->t_conn_end = s->w->now;
     s->cs.last = s->ss.last = s->w->now;
     s->ss.fd = s->srv.fd;
+    s->ss.lh = &s->srv; /* batched writes report completion to on_srv_event */
     s->ss.wblocked = false;
     s->ss.readable = true;
     if (s->sv->cfg->send_proxy != CFG_PP_NONE) {
@@ -636,6 +639,7 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     s->cli.fd = fd;
     s->cli.fn = on_cli_event;
     s->cs.fd = fd;
+    s->cs.lh = &s->cli; /* batched writes report completion to on_cli_event */
     s->srv.fd = -1;
     s->ss.fd = -1;
     relay_dir_init(&s->c2s, RELAY_UNLIMITED);

@@ -134,6 +134,7 @@ void srv_conn_close(struct srv_conn *sc)
         return;
     unlink_idle(sc);
     timer_disarm(&sc->w->tw, &sc->tmr);
+    relay_side_closing(sc->w, &sc->side);
     if (sc->h.fd >= 0)
         close(sc->h.fd);
     sc->h.fd = sc->side.fd = -1;
@@ -184,6 +185,7 @@ static struct srv_conn *conn_open(struct worker *w, const struct sockaddr *addr,
     }
     sc->h.fd = sc->side.fd = fd;
     sc->h.fn = on_event;
+    sc->side.lh = &sc->h; /* batched writes report completion to on_event, then the owner */
     sc->sv = sv;
     sc->w = w;
     sc->owner = owner;

@@ -373,6 +373,7 @@ void http__close(struct hs *h)
     h->obuf = NULL;
     http__drop_server_conn(h);
     http__release_slot(h);
+    relay_side_closing(h->w, &h->cs);
     if (h->cli.fd >= 0)
         close(h->cli.fd);
     h->cli.fd = h->cs.fd = -1;
@@ -1460,6 +1461,12 @@ static void read_response(struct hs *h)
         return;
     }
     while (!h->resp_head_done) {
+        /* An interim response (100 Continue) is still being written: the final one's head
+         * must wait for it (it reuses s2c), and comes back here from the write's completion. */
+        if (relay_pending(&h->s2c))
+            return;
+        if (h->slen > h->sprev)
+            goto parse; /* the rest of what came with an interim response */
         if (!sc->side.readable)
             return;
         if (h->slen == WORKER_BUFSIZE) {
@@ -1487,6 +1494,7 @@ static void read_response(struct hs *h)
         if ((size_t)n < WORKER_BUFSIZE - h->slen && !sc->side.hup)
             sc->side.readable = false;
         h->slen += (uint32_t)n;
+    parse:
         for (;;) {
             struct http_msg *m = &tl_msg;
             int r = http_parse_response(h->sbuf, h->slen, h->sprev, h->req_method, m);
@@ -1510,7 +1518,7 @@ static void read_response(struct hs *h)
                 memmove(h->sbuf, h->sbuf + m->head_len, h->slen - m->head_len);
                 h->slen -= m->head_len;
                 h->sprev = 0;
-                continue;
+                break; /* to the checks at the top: written yet? more bytes to parse? */
             }
             /* Final response. */
             if (m->status == 503 && retry_request(h, HTTP_RETRY_503))
@@ -1945,6 +1953,7 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
     h->fe = fe;
     h->be = fe->be;
     h->cli.fd = h->cs.fd = fd;
+    h->cs.lh = &h->cli; /* batched writes report completion to on_cli_event */
     h->cli.fn = on_cli_event;
     h->term[0] = h->term[1] = '-';
     if (peer->sa.sa_family == AF_INET || peer->sa.sa_family == AF_INET6) {
