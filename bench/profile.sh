@@ -15,7 +15,8 @@
 # syscall counts (strace slows the proxy: use the counts, not the speed), and for a second,
 # untraced run: req/s, p50/p99, CPU µs/req (user/system), context switches per request (per
 # thread, voluntary and involuntary) and the server connections the backend accepted per request
-# (connection reuse). Stops what it started, by PID. SLUICE overrides the binary (build/sluice).
+# (connection reuse). Stops what it started, by PID. SLUICE overrides the binary (build/sluice);
+# SLUICE_GLOBAL adds a line to sluice's [global] (e.g. SLUICE_GLOBAL='tune.send-batching = off').
 set -euo pipefail
 cd "$(dirname "$0")/.."
 C=${1:?contestant B, C, D, E, F, G, H, I, J or K}
@@ -46,6 +47,7 @@ B | E)
     ini=bench/sluice-tcp.ini.in
     [ "$C" = E ] && ini=bench/sluice-http.ini.in
     sed "${subst[@]}" "$ini" >"$T/cfg"
+    [ -z "${SLUICE_GLOBAL:-}" ] || sed -i "s|^\[global\]\$|[global]\n$SLUICE_GLOBAL|" "$T/cfg"
     taskset -c 1 "$SLUICE" -f "$T/cfg" >"$T/log" 2>&1 &
     ;;
 C | D | F | G)
