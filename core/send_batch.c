@@ -17,7 +17,7 @@ struct ent {
     int fd;
     uint32_t len;
     const void *buf;
-    void *tag;
+    void *tag, *tag2;
     int res;
     uint8_t state;
 };
@@ -65,11 +65,12 @@ void send_batch_free(struct send_batch *b)
     free(b);
 }
 
-int send_batch_add(struct send_batch *b, int fd, const void *buf, uint32_t len, void *tag)
+int send_batch_add(struct send_batch *b, int fd, const void *buf, uint32_t len, void *tag,
+                   void *tag2)
 {
     if (b->count == b->max || b->dead)
         return -1;
-    b->ents[b->count] = (struct ent){.fd = fd, .len = len, .buf = buf, .tag = tag};
+    b->ents[b->count] = (struct ent){.fd = fd, .len = len, .buf = buf, .tag = tag, .tag2 = tag2};
     return (int)b->count++;
 }
 
@@ -81,6 +82,11 @@ unsigned send_batch_count(const struct send_batch *b)
 void *send_batch_tag(const struct send_batch *b, unsigned slot)
 {
     return b->ents[slot].tag;
+}
+
+void *send_batch_tag2(const struct send_batch *b, unsigned slot)
+{
+    return b->ents[slot].tag2;
 }
 
 void send_batch_drop(struct send_batch *b, unsigned slot)

@@ -19,13 +19,16 @@ struct send_batch;
 struct send_batch *send_batch_new(unsigned max, char *err, size_t errlen);
 void send_batch_free(struct send_batch *b);
 
-/* Queue a send of len bytes at buf to fd, tagged with tag (the caller's record). Returns the
- * entry's slot, or -1 when the batch is full (the caller then writes directly). */
-int send_batch_add(struct send_batch *b, int fd, const void *buf, uint32_t len, void *tag);
+/* Queue a send of len bytes at buf to fd, tagged with two pointers of the caller's (its records
+ * of the write). Returns the entry's slot, or -1 when the batch is full (the caller then writes
+ * directly). */
+int send_batch_add(struct send_batch *b, int fd, const void *buf, uint32_t len, void *tag,
+                   void *tag2);
 
 /* Entries queued and not yet taken by send_batch_consume. */
 unsigned send_batch_count(const struct send_batch *b);
-void *send_batch_tag(const struct send_batch *b, unsigned slot);
+void *send_batch_tag(const struct send_batch *b, unsigned slot); /* NULL once dropped */
+void *send_batch_tag2(const struct send_batch *b, unsigned slot);
 /* Forget an entry (its fd is about to be closed or written directly): it is not submitted, or,
  * already submitted, its result is ignored. */
 void send_batch_drop(struct send_batch *b, unsigned slot);

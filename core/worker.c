@@ -18,12 +18,13 @@
 #include "core/pipe_pool.h"
 #include "core/send_batch.h"
 
-#define WORKER_INBOX        4096
-#define WORKER_BATCH        256
-#define WORKER_SEND_BATCH   256 /* writes per io_uring_enter (tune.send-batching) */
-#define WORKER_IDLE_PIPES   64
-#define WORKER_PIPE_SIZE    (256u * 1024u)
-#define WORKER_IDLE_BUFS    64
+#define WORKER_INBOX      4096
+#define WORKER_BATCH      256
+#define WORKER_SEND_BATCH 256 /* writes per io_uring_enter (tune.send-batching) */
+#define WORKER_IDLE_PIPES 64
+#define WORKER_PIPE_SIZE  (256u * 1024u)
+#define WORKER_IDLE_BUFS  64
+_Static_assert(WORKER_SEND_BATCH < 65535, "net/relay.h keeps batch slots in 16 bits");
 #define WORKER_MAX_SLEEP_MS 1000
 
 void (*worker_proto_free_hook)(struct worker *w);

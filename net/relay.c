@@ -90,13 +90,12 @@ static bool batch_write(struct worker *w, struct relay_dir *d, struct relay_side
         return false;
     if (keep_tail(w, d, a, alen, b, blen) < 0)
         return false;
-    int slot = send_batch_add(w->sends, to->fd, d->buf, d->len, d);
+    int slot = send_batch_add(w->sends, to->fd, d->buf, d->len, d, to);
     if (slot < 0) {
         put_buf(w, d);
         return false;
     }
-    d->batch = to->batch = (uint32_t)slot + 1;
-    d->batch_to = to;
+    d->batch = to->batch = (uint16_t)(slot + 1);
     to->wblocked = true;
     return true;
 }
@@ -106,11 +105,10 @@ static bool batch_write(struct worker *w, struct relay_dir *d, struct relay_side
 static void unbatch(struct worker *w, struct relay_dir *d, bool write_now)
 {
     unsigned slot = d->batch - 1;
-    struct relay_side *to = d->batch_to;
+    struct relay_side *to = send_batch_tag2(w->sends, slot);
     bool submitted = send_batch_submitted(w->sends, slot);
     send_batch_drop(w->sends, slot);
     d->batch = to->batch = 0;
-    d->batch_to = NULL;
     if (submitted || !write_now || !d->buf)
         return;
     consumed(w, d, to, send(to->fd, d->buf + d->off, d->len, MSG_NOSIGNAL | MSG_DONTWAIT));
@@ -137,7 +135,7 @@ static void batch_round(struct worker *w, unsigned n)
         ev[i] = 0;
         if (!d)
             continue;
-        struct relay_side *to = d->batch_to;
+        struct relay_side *to = send_batch_tag2(sb, i);
         int res = send_batch_result(sb, i);
         if (consumed(w, d, to, res)) {
             ev[i] = LOOP_OUT;
@@ -153,10 +151,9 @@ static void batch_round(struct worker *w, unsigned n)
         struct relay_dir *d = send_batch_tag(sb, i);
         if (!d) /* closed by a handler earlier in this pass */
             continue;
-        struct relay_side *to = d->batch_to;
+        struct relay_side *to = send_batch_tag2(sb, i);
         send_batch_drop(sb, i);
         d->batch = to->batch = 0;
-        d->batch_to = NULL;
         if (ev[i])
             to->lh->fn(to->lh, ev[i]);
     }
@@ -165,7 +162,7 @@ static void batch_round(struct worker *w, unsigned n)
     for (unsigned i = 0; i < send_batch_count(sb); i++) {
         struct relay_dir *d = send_batch_tag(sb, i);
         if (d)
-            d->batch = d->batch_to->batch = i + 1;
+            d->batch = ((struct relay_side *)send_batch_tag2(sb, i))->batch = (uint16_t)(i + 1);
     }
 }
 

@@ -16,31 +16,31 @@
  * by a short write and cleared by an OUT edge. */
 struct relay_side {
     int fd;
+    uint16_t batch; /* 1 + slot of the batched write to this side, 0 when none is queued */
+    /* Bit-fields: an idle keep-alive connection's session stays in a smaller allocation. */
+    bool readable : 1;
+    bool hup : 1; /* FIN seen: keep reading until read() returns 0 */
+    bool wblocked : 1;
     /* Called with LOOP_OUT (or LOOP_ERR) when a batched write to this side completes; NULL
      * keeps every write to this side direct (see relay_batch_flush). */
     struct loop_handler *lh;
-    uint32_t batch; /* 1 + slot of the batched write to this side, 0 when none is queued */
-    bool readable;
-    bool hup; /* FIN seen: keep reading until read() returns 0 */
-    bool wblocked;
     uint64_t last; /* last activity, coarse ms (idle timeouts) */
 };
 
 /* One direction. Idle directions hold no buffer and no pipe. */
 struct relay_dir {
-    char *buf;                   /* owned pending bytes when a write blocked, else NULL */
-    uint32_t off, len;           /* pending range in buf */
-    struct pipe_pair pipe;       /* owned when in use (rd >= 0) */
-    uint32_t pipe_fill;          /* bytes in the pipe: they stay there while `to` blocks */
-    bool big;                    /* buf was malloc'ed (larger than a pooled buffer) */
-    bool bulk;                   /* reads fill the buffer: use splice */
-    bool no_splice;              /* splice refused for this pair: stay with copies */
-    bool eof;                    /* `from` sent FIN */
-    bool shut;                   /* FIN forwarded to `to` */
-    uint64_t limit;              /* bytes still to read from `from`, RELAY_UNLIMITED for a stream */
-    uint64_t bytes;              /* bytes read so far */
-    uint32_t batch;              /* 1 + slot of this direction's batched write, 0 when none */
-    struct relay_side *batch_to; /* the side that write goes to */
+    char *buf;             /* owned pending bytes when a write blocked, else NULL */
+    uint32_t off, len;     /* pending range in buf */
+    struct pipe_pair pipe; /* owned when in use (rd >= 0) */
+    uint32_t pipe_fill;    /* bytes in the pipe: they stay there while `to` blocks */
+    uint16_t batch;        /* 1 + slot of this direction's batched write, 0 when none */
+    bool big;              /* buf was malloc'ed (larger than a pooled buffer) */
+    bool bulk;             /* reads fill the buffer: use splice */
+    bool no_splice;        /* splice refused for this pair: stay with copies */
+    bool eof;              /* `from` sent FIN */
+    bool shut;             /* FIN forwarded to `to` */
+    uint64_t limit;        /* bytes still to read from `from`, RELAY_UNLIMITED for a stream */
+    uint64_t bytes;        /* bytes read so far */
 };
 
 enum relay_res {

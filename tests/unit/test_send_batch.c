@@ -31,11 +31,12 @@ static void test_one_call_many_sockets(void)
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, p1), 0);
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, p2), 0);
     int tag1, tag2, tag3;
-    CU_ASSERT_EQUAL(send_batch_add(b, p1[0], "hello ", 6, &tag1), 0);
-    CU_ASSERT_EQUAL(send_batch_add(b, p2[0], "other", 5, &tag2), 1);
-    CU_ASSERT_EQUAL(send_batch_add(b, p1[0], "world", 5, &tag3), 2);
+    CU_ASSERT_EQUAL(send_batch_add(b, p1[0], "hello ", 6, &tag1, NULL), 0);
+    CU_ASSERT_EQUAL(send_batch_add(b, p2[0], "other", 5, &tag2, &tag3), 1);
+    CU_ASSERT_EQUAL(send_batch_add(b, p1[0], "world", 5, &tag3, NULL), 2);
     CU_ASSERT_EQUAL(send_batch_count(b), 3);
     CU_ASSERT_PTR_EQUAL(send_batch_tag(b, 1), &tag2);
+    CU_ASSERT_PTR_EQUAL(send_batch_tag2(b, 1), &tag3);
     CU_ASSERT_FALSE(send_batch_submitted(b, 0));
     CU_ASSERT_EQUAL(send_batch_submit(b), 3);
     CU_ASSERT_TRUE(send_batch_submitted(b, 0));
@@ -69,9 +70,9 @@ static void test_full_socket_and_errors_do_not_wait(void)
         ;
     close(q[1]); /* the peer is gone: EPIPE, without SIGPIPE (MSG_NOSIGNAL) */
     int tag;
-    send_batch_add(b, p[0], "x", 1, &tag);
-    send_batch_add(b, q[0], "y", 1, &tag);
-    send_batch_add(b, 12345, "z", 1, &tag); /* not an open descriptor */
+    send_batch_add(b, p[0], "x", 1, &tag, NULL);
+    send_batch_add(b, q[0], "y", 1, &tag, NULL);
+    send_batch_add(b, 12345, "z", 1, &tag, NULL); /* not an open descriptor */
     CU_ASSERT_EQUAL(send_batch_submit(b), 3);
     CU_ASSERT_EQUAL(send_batch_result(b, 0), -EAGAIN);
     CU_ASSERT_EQUAL(send_batch_result(b, 1), -EPIPE);
@@ -90,9 +91,10 @@ static void test_drop_full_and_consume(void)
     int p[2];
     CU_ASSERT_EQUAL_FATAL(socketpair(AF_UNIX, SOCK_STREAM, 0, p), 0);
     int t1, t2, t3;
-    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "dropped", 7, &t1), 0);
-    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "kept", 4, &t2), 1);
-    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "full", 4, &t3), -1); /* the caller writes itself */
+    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "dropped", 7, &t1, NULL), 0);
+    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "kept", 4, &t2, NULL), 1);
+    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "full", 4, &t3, NULL),
+                    -1); /* the caller writes itself */
     send_batch_drop(b, 0);
     CU_ASSERT_PTR_NULL(send_batch_tag(b, 0));
     CU_ASSERT_EQUAL(send_batch_submit(b), 2);
@@ -105,8 +107,8 @@ static void test_drop_full_and_consume(void)
     send_batch_consume(b, 1);
     CU_ASSERT_EQUAL(send_batch_count(b), 1);
     send_batch_consume(b, 1);
-    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "next", 4, &t3), 0);
-    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "round", 5, &t1), 1);
+    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "next", 4, &t3, NULL), 0);
+    CU_ASSERT_EQUAL(send_batch_add(b, p[0], "round", 5, &t1, NULL), 1);
     CU_ASSERT_EQUAL(send_batch_submit(b), 2);
     send_batch_consume(b, 1);
     CU_ASSERT_EQUAL(send_batch_count(b), 1);
