@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/eventfd.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <time.h>
@@ -32,6 +33,7 @@
 
 #define LOG_RING_SIZE      (256u * 1024u)
 #define LOG_FLUSH_MS       20
+#define LOG_IDLE_MAX_MS    320            /* longest idle poll when no traffic is logged */
 #define LOG_MSG_MAX        1024           /* a formatted log_msg text */
 #define LOG_SYSLOG_LEN     1024           /* default `len` of syslog targets (HAProxy's) */
 #define LOG_BATCH          64             /* datagrams per sendmmsg() */
@@ -77,6 +79,8 @@ static pthread_t logger;
 static bool logger_running;
 static _Atomic bool logger_stop;
 static _Atomic bool reopen_req;
+static int logger_evfd = -1;         /* wakes the logger for a stop or a reopen */
+static bool traffic_expected = true; /* log_set_traffic */
 static _Atomic uint64_t send_dropped;
 static _Atomic int64_t last_reconnect_ms;
 static pthread_mutex_t direct_lock = PTHREAD_MUTEX_INITIALIZER;
@@ -306,12 +310,13 @@ static void emit(struct logger_state *L, unsigned tag, const char *text, size_t 
         dgram_flush(L);
 }
 
-static void ring_drain(struct logger_state *L, struct log_ring *r)
+/* Returns false when the ring was empty. */
+static bool ring_drain(struct logger_state *L, struct log_ring *r)
 {
     uint64_t h = atomic_load_explicit(&r->head, memory_order_relaxed);
     uint64_t t = atomic_load_explicit(&r->tail, memory_order_acquire);
     if (h == t)
-        return;
+        return false;
     size_t n = (size_t)(t - h);
     size_t off = h & (LOG_RING_SIZE - 1);
     size_t first = n < LOG_RING_SIZE - off ? n : LOG_RING_SIZE - off;
@@ -329,6 +334,7 @@ static void ring_drain(struct logger_state *L, struct log_ring *r)
         p += step;
         n -= step;
     }
+    return true;
 }
 
 static void reopen_file(void)
@@ -351,14 +357,16 @@ static void reopen_file(void)
 static void *logger_main(void *arg)
 {
     struct logger_state *L = arg;
-    struct timespec ts = {.tv_sec = 0, .tv_nsec = LOG_FLUSH_MS * 1000000L};
+    pthread_setname_np(pthread_self(), "sluice-log");
+    int sleep_ms = LOG_FLUSH_MS;
     for (;;) {
         bool stop = atomic_load_explicit(&logger_stop, memory_order_acquire);
         bool reopen = atomic_exchange_explicit(&reopen_req, false, memory_order_acq_rel);
         gettimeofday(&L->now, NULL);
         L->budget_ms = LOG_SEND_BUDGET_MS;
+        bool busy = false;
         for (unsigned i = 0; i < nrings; i++)
-            ring_drain(L, &rings[i]);
+            busy |= ring_drain(L, &rings[i]);
         stream_flush(L);
         dgram_flush(L);
         /* After the drain: what was queued before the signal ends in the rotated file. */
@@ -366,9 +374,31 @@ static void *logger_main(void *arg)
             reopen_file();
         if (stop)
             break;
-        nanosleep(&ts, NULL);
+        /* Traffic logs need the short poll (a burst must not overflow a worker's ring). With
+         * only messages to carry, an idle logger backs off: an idle sluice should not wake 50
+         * times a second; a message then shows up to LOG_IDLE_MAX_MS late. */
+        if (busy || traffic_expected)
+            sleep_ms = LOG_FLUSH_MS;
+        else if (sleep_ms < LOG_IDLE_MAX_MS)
+            sleep_ms *= 2;
+        struct pollfd pfd = {.fd = logger_evfd, .events = POLLIN};
+        uint64_t v;
+        if (poll(&pfd, 1, sleep_ms) > 0 && read(logger_evfd, &v, sizeof(v)) < 0)
+            sleep_ms = LOG_FLUSH_MS; /* nothing to do about it: poll at the short interval */
     }
     return NULL;
+}
+
+static void wake_logger(void)
+{
+    uint64_t one = 1;
+    if (logger_evfd >= 0 && write(logger_evfd, &one, sizeof(one)) < 0 && errno != EAGAIN)
+        fprintf(stderr, "[WARNING]  logger eventfd write failed: %s\n", strerror(errno));
+}
+
+void log_set_traffic(bool on)
+{
+    traffic_expected = on;
 }
 
 static struct logger_state *logger_state_new(void)
@@ -536,8 +566,12 @@ int log_open_target(const char *target, const struct cfg_log *lg, unsigned nwork
     nrings = nworkers;
     atomic_store(&logger_stop, false);
     atomic_store(&reopen_req, false);
-    rc = pthread_create(&logger, NULL, logger_main, logger_st);
+    logger_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    rc = logger_evfd < 0 ? errno : pthread_create(&logger, NULL, logger_main, logger_st);
     if (rc) {
+        if (logger_evfd >= 0)
+            close(logger_evfd);
+        logger_evfd = -1;
         free_rings();
         logger_state_free(logger_st);
         logger_st = NULL;
@@ -566,8 +600,11 @@ void log_close(void)
 {
     if (logger_running) {
         atomic_store_explicit(&logger_stop, true, memory_order_release);
+        wake_logger();
         pthread_join(logger, NULL);
         logger_running = false;
+        close(logger_evfd);
+        logger_evfd = -1;
     }
     free_rings();
     logger_state_free(logger_st);
@@ -578,6 +615,7 @@ void log_close(void)
 void log_reopen(void)
 {
     atomic_store_explicit(&reopen_req, true, memory_order_release);
+    wake_logger();
 }
 
 uint64_t log_dropped(void)

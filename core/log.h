@@ -27,6 +27,9 @@ int log_open_direct(const char *target, const struct cfg_log *lg);
 /* The PID that message headers carry (0: getpid()), taken at the next log_open*: a worker process
  * logs with its master's PID, the one in the pidfile. */
 void log_set_pid(int pid);
+/* Whether traffic log lines (tcplog, httplog) are expected: then the logger polls the workers'
+ * rings every 20 ms; without them it backs off while idle, up to 320 ms. Before log_open*. */
+void log_set_traffic(bool on);
 /* Flush what is queued and stop the logger thread; messages go to stderr again. */
 void log_close(void);
 

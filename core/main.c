@@ -66,6 +66,17 @@ static void raise_nofile(int maxconn)
                 maxconn, (unsigned long)want, (unsigned long)rl.rlim_cur);
 }
 
+/* Does any proxy write a line per connection or request? */
+static bool logs_traffic(const struct config *cfg)
+{
+    for (size_t i = 0; i < cfg->nproxies; i++) {
+        const struct cfg_proxy *p = &cfg->proxies[i];
+        if (p->tcplog || p->http.httplog || p->http.log_format == CFG_LOGF_SQUID)
+            return true;
+    }
+    return false;
+}
+
 static int check_supported(const struct config *cfg, char *err, size_t errlen)
 {
     if (cfg->poller == CFG_POLLER_URING) {
@@ -218,6 +229,7 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
     sigaddset(&sigs, SIGUSR2);
     pthread_sigmask(SIG_BLOCK, &sigs, NULL);
 
+    log_set_traffic(logs_traffic(cfg));
     if ((rc = log_open_target(cfg->log_target, &cfg->log, rt->nworkers)) < 0) {
         fprintf(stderr, "[ALERT]    (%d) : cannot open log target '%s': %s\n", (int)getpid(),
                 cfg->log_target, strerror(-rc));

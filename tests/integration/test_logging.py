@@ -9,7 +9,7 @@ import signal
 import socket
 import threading
 
-from harness import (TCPLOG_RE, check, config, recv_exact, recv_until_eof, wait_for)
+from harness import (TCPLOG_RE, check, config, hold, recv_exact, recv_until_eof, wait_for)
 
 # <PRI>Mmm dd hh:mm:ss HOST sluice[PID]: MSG
 RFC3164_RE = re.compile(r"^<(?P<pri>\d{1,3})>(?P<ts>[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d) "
@@ -242,3 +242,44 @@ def test_sd_notify_abstract_socket(t):
     sl = t.sluice(config(port, [f"echo {b.addr}"]))
     sink.wait(lambda m: m.startswith("READY=1\nMAINPID=%d" % sl.pid), t.timeout(10),
               "READY=1 on an abstract NOTIFY_SOCKET")
+
+
+def _thread_wakeups(pid, name):
+    """Voluntary context switches of the threads called `name` in the worker process of `pid`."""
+    total = 0
+    for child in os.listdir("/proc"):
+        if not child.isdigit():
+            continue
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if int(f.read().rsplit(")", 1)[1].split()[1]) != pid:
+                    continue
+            for tid in os.listdir(f"/proc/{child}/task"):
+                with open(f"/proc/{child}/task/{tid}/comm") as f:
+                    if f.read().strip() != name:
+                        continue
+                with open(f"/proc/{child}/task/{tid}/status") as f:
+                    total += int(re.search(r"^voluntary_ctxt_switches:\s+(\d+)", f.read(),
+                                           re.M).group(1))
+        except (FileNotFoundError, ProcessLookupError):
+            continue
+    return total
+
+
+def test_idle_logger_backs_off_without_traffic_logs(t):
+    """No tcplog/httplog anywhere: the idle logger thread stops polling every 20 ms (it used to
+    wake 50 times a second), and still writes a message and stops at once."""
+    b = t.backend("b1")
+    port = t.free_port()
+    cfg = config(port, [f"b1 {b.addr}"]).replace("option = tcplog\n", "")
+    sl = t.sluice(cfg)
+    wait_for(lambda: _thread_wakeups(sl.pid, "sluice-log") > 0, t.timeout(5),
+             "the worker process's logger thread")
+    start = _thread_wakeups(sl.pid, "sluice-log")
+    hold(2.0)  # the quantity measured is wake-ups over an idle interval
+    woke = _thread_wakeups(sl.pid, "sluice-log") - start
+    check(woke <= 20, f"the idle logger woke {woke} times in 2 s (20 ms polling would be ~100)")
+    sl.signal(signal.SIGUSR1)  # a message through the rings, after the back-off
+    sl.wait_log("received SIGUSR1", timeout=t.timeout(5))
+    sl.stop()
+    check("stopped" in sl.log(), f"no 'stopped' line: {sl.tail(5)}")
