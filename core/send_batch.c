@@ -115,7 +115,7 @@ int send_batch_submit(struct send_batch *b)
             continue;
         if (b->dead) {
             e->state = ENT_SUBMITTED;
-            e->res = -EIO;
+            e->res = SEND_BATCH_NOT_SENT;
             continue;
         }
         /* The ring has max entries and the batch holds at most max: an SQE is always free. */
@@ -156,10 +156,11 @@ int send_batch_submit(struct send_batch *b)
         rc = io_uring_submit_and_wait(&b->ring, want - got);
     }
     if (rc < 0 && got < want) {
-        /* The ring failed (not a send): fail what has no result, the owners close. */
+        /* The ring failed, not a send: what has no result was not sent (an SQE the kernel
+         * did not take is discarded with the ring below); the owners write it directly. */
         for (unsigned i = 0; i < n; i++)
             if (b->ents[i].state == ENT_SUBMITTED && b->ents[i].res == -EINPROGRESS)
-                b->ents[i].res = rc;
+                b->ents[i].res = SEND_BATCH_NOT_SENT;
         /* Queued SQEs must never reach the kernel later, when their buffers are gone: retire
          * the ring; from now on every write goes directly. */
         io_uring_queue_exit(&b->ring);

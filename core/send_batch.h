@@ -9,6 +9,7 @@
 #ifndef SLUICE_CORE_SEND_BATCH_H
 #define SLUICE_CORE_SEND_BATCH_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -36,9 +37,11 @@ void send_batch_drop(struct send_batch *b, unsigned slot);
 int send_batch_submitted(const struct send_batch *b, unsigned slot);
 
 /* Submit the first n = send_batch_count() entries (those not dropped) and collect every result.
- * Returns n; send_batch_result(slot) then gives the bytes sent or -errno. Entries added after this
- * call (while the caller acts on the results) get slots n and up. Returns -errno when the ring
- * fails as a whole; the entries are then marked failed with that error. */
+ * Returns n; send_batch_result(slot) then gives the bytes sent or -errno, or SEND_BATCH_NOT_SENT
+ * when the ring itself failed before making that send (it is then torn down, and every later
+ * add returns -1: the caller writes directly). Entries added after this call (while the caller
+ * acts on the results) get slots n and up. */
+#define SEND_BATCH_NOT_SENT (-ECANCELED)
 int send_batch_submit(struct send_batch *b);
 int send_batch_result(const struct send_batch *b, unsigned slot);
 

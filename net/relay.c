@@ -139,7 +139,7 @@ static void batch_round(struct worker *w, unsigned n)
         int res = send_batch_result(sb, i);
         if (consumed(w, d, to, res)) {
             ev[i] = LOOP_OUT;
-        } else if (res == -EINTR) {
+        } else if (res == -EINTR || res == SEND_BATCH_NOT_SENT) {
             to->wblocked = false; /* the handler's flush writes it directly */
             ev[i] = LOOP_OUT;
         } else if (res < 0 && res != -EAGAIN) {
@@ -153,7 +153,12 @@ static void batch_round(struct worker *w, unsigned n)
             continue;
         struct relay_side *to = send_batch_tag2(sb, i);
         send_batch_drop(sb, i);
-        d->batch = to->batch = 0;
+        /* A handler earlier in this pass may have re-initialised d (or moved on with `to`) and
+         * queued a new write already: unlink only what still names this entry. */
+        if (d->batch == i + 1)
+            d->batch = 0;
+        if (to->batch == i + 1)
+            to->batch = 0;
         if (ev[i])
             to->lh->fn(to->lh, ev[i]);
     }

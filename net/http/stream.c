@@ -1701,6 +1701,16 @@ void http__progress(struct hs *h)
     forward_request_body(h);
     if (h->state != HS_EXCHANGE || !h->sc)
         return;
+    if (!h->resp_head_done && relay_pending(&h->s2c) && !h->cs.wblocked) {
+        /* An interim response (100, 103) still to write holds back the final head: write it
+         * first, or what came after it (in sbuf, or read already) would wait for an event
+         * that is not coming. */
+        if (relay_flush(h->w, &h->s2c, &h->cs) < 0) {
+            http__set_term(h, 'C', 'D');
+            http__close(h);
+            return;
+        }
+    }
     if (!h->resp_head_done)
         read_response(h);
     if (h->state == HS_EXCHANGE && h->sc)

@@ -176,3 +176,45 @@ def test_send_batching_interim_and_final_in_one_read(t):
         status, fields, body = read_http_response(bs)
         check(status == 200 and body == b"final" and header(fields, "x-seq") == "1",
               f"request {i}: final response {status} {fields} {body!r}")
+
+
+_HINT = b"HTTP/1.1 103 Early Hints\r\nLink: </" + b"x" * 3000 + b">; rel=preload\r\n\r\n"
+
+
+def _many_hints_handler(sock, srv):
+    """3000 103 responses of 3 KB, then the final 200, in one write."""
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(_HINT * 3000 + http_response(200, b"final"))
+    bs.read_until(b"never", limit=1)  # hold the connection until sluice closes it
+
+
+def _interim_blocked(t, global_):
+    """Interim responses whose writes block (a client with a 4 KiB receive buffer) while the
+    final response already sits in sluice's buffer: once the last 103 is written the final one
+    must follow (it used to wait for an event that never came, until timeout server)."""
+    srv = t.pyserver("handler", handler=_many_hints_handler)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"h1 127.0.0.1:{srv.port}"]}, global_=global_,
+                         defaults=["timeout server = 30s"]))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    t.track(s)
+    s.sendall(b"GET /hints HTTP/1.1\r\nHost: t\r\n\r\n")
+    # Readiness: the client's receive queue is full, so sluice's writes to it block.
+    wait_for(lambda: _fionread(s) >= 4096, t.timeout(10), "the client's receive queue to fill")
+    bs = BufSock(s, t.timeout(10))
+    for i in range(3000):
+        status, _, _ = read_http_response(bs)
+        check(status == 103, f"interim response {i}: status {status}")
+    status, _, body = read_http_response(bs)
+    check(status == 200 and body == b"final", f"final response: {status} {body!r}")
+
+
+def test_send_batching_interim_writes_block(t):
+    _interim_blocked(t, [])
+
+
+def test_send_batching_off_interim_writes_block(t):
+    _interim_blocked(t, ["tune.send-batching = off"])
