@@ -216,6 +216,29 @@ int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, con
     return relay_sendv(w, d, to, data, len, NULL, 0);
 }
 
+int relay_append(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
+                 size_t len)
+{
+    if (d->batch && relay_flush(w, d, to) < 0) /* its bytes go first, written directly */
+        return -1;
+    if (!relay_pending(d))
+        return relay_send(w, d, to, data, len);
+    if (d->pipe_fill)
+        return -1; /* bytes waiting in a pipe cannot be followed from a buffer here */
+    uint32_t have = d->len;
+    char *nb = malloc((size_t)have + len);
+    if (!nb)
+        return -1;
+    memcpy(nb, d->buf + d->off, have);
+    memcpy(nb + have, data, len);
+    put_buf(w, d);
+    d->buf = nb;
+    d->big = true;
+    d->off = 0;
+    d->len = (uint32_t)(have + len);
+    return 0;
+}
+
 /* Flush pending bytes of d. Returns 1 when all flushed, 0 when `to` blocks, -1 on error. */
 int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
 {

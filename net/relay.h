@@ -71,6 +71,10 @@ static inline bool relay_pending(const struct relay_dir *d)
  * bytes of d (which must have none). Returns 0 or -1 (write error or no memory). */
 int relay_send(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
                size_t len);
+/* Write data after d's pending bytes, if any (a local reply after an interim response the client
+ * has not read yet), else as relay_send. Returns 0 or -1. */
+int relay_append(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *data,
+                 size_t len);
 /* Same with two pieces in one writev (a rewritten head plus body bytes already read). */
 int relay_sendv(struct worker *w, struct relay_dir *d, struct relay_side *to, const char *a,
                 size_t alen, const char *b, size_t blen);

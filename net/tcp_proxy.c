@@ -112,8 +112,18 @@ static uint64_t deadline_for(const struct sess *s)
     case ST_CONNECTING:
         return bto->connect ? s->t_conn_start + bto->connect : 0;
     case ST_RELAY: {
-        uint64_t c = fto->client ? s->cs.last + fto->client : UINT64_MAX;
-        uint64_t v = bto->server ? s->ss.last + bto->server : UINT64_MAX;
+        /* A side is not timed while sluice has stopped reading it because the other side is
+         * not taking the bytes (as in HAProxy): a client slower than `timeout server` must
+         * not lose its download, nor a slow server the upload. A side waited on is timed from
+         * its own last activity; otherwise from the last progress on either side, so that it
+         * gets its whole timeout again once the other has drained. */
+        bool to_cli = relay_pending(&s->s2c), to_srv = relay_pending(&s->c2s);
+        uint64_t either = s->cs.last > s->ss.last ? s->cs.last : s->ss.last;
+        uint64_t c = UINT64_MAX, v = UINT64_MAX;
+        if (fto->client && (!to_srv || to_cli))
+            c = (to_cli ? s->cs.last : either) + fto->client;
+        if (bto->server && (!to_cli || to_srv))
+            v = (to_srv ? s->ss.last : either) + bto->server;
         uint64_t d = c < v ? c : v;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -309,8 +319,11 @@ static void sess_abort(struct session_link *l)
 
 /* ---- relaying ------------------------------------------------------------------------------ */
 
+static void arm_timer(struct sess *s);
+
 static void relay(struct sess *s)
 {
+    bool blocked = relay_pending(&s->c2s) || relay_pending(&s->s2c);
     /* When the other way is finished too the session closes both sockets: close() sends the
      * FIN, so a shutdown() first would be a wasted syscall. */
     enum relay_res r = relay_pump(s->w, &s->c2s, &s->cs, &s->ss, s->s2c.shut);
@@ -325,8 +338,14 @@ static void relay(struct sess *s)
         sess_close(s);
         return;
     }
-    if (s->c2s.shut && s->s2c.shut)
+    if (s->c2s.shut && s->s2c.shut) {
         sess_close(s);
+        return;
+    }
+    /* A side's timeout pauses while the other is not taking bytes (deadline_for): once that
+     * one drained, the next deadline may come before the armed one. */
+    if (blocked)
+        arm_timer(s);
 }
 
 /* ---- connecting ---------------------------------------------------------------------------- */

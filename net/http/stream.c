@@ -147,11 +147,18 @@ static uint64_t deadline_for(const struct hs *h)
         return bp->timeout.connect ? h->t_conn + bp->timeout.connect : 0;
     case HS_EXCHANGE: {
         uint64_t c = UINT64_MAX, s = UINT64_MAX;
-        if (!h->req_done && tc)
-            c = h->cs.last + tc;
-        if (ts && h->sc)
-            s = h->sc->side.last + ts;
-        if (h->resp_head_done && tc && relay_pending(&h->s2c))
+        /* While bytes wait for one side to take them, sluice stops reading the other: that
+         * side's silence is then ours, and its timeout pauses (as in HAProxy). Inactivity is
+         * counted from the last progress on either side, so a side gets its whole timeout
+         * again once the other has drained. */
+        uint64_t sl = h->sc ? h->sc->side.last : 0;
+        uint64_t last = h->cs.last > sl ? h->cs.last : sl;
+        bool to_client = relay_pending(&h->s2c), to_server = relay_pending(&h->c2s);
+        if (!h->req_done && tc && (!to_server || to_client))
+            c = last + tc;
+        if (ts && h->sc && (!to_client || to_server))
+            s = last + ts;
+        if (tc && to_client)
             c = h->cs.last + tc;
         uint64_t d = c < s ? c : s;
         return d == UINT64_MAX ? 0 : d;
@@ -450,7 +457,8 @@ void http__send_local(struct hs *h, int status, const char *data, size_t len)
     h->bytes_out += len;
     if (!h->t_resp)
         h->t_resp = h->w->now;
-    if (relay_send(h->w, &h->s2c, &h->cs, data, len) < 0) {
+    /* Appended: an interim response (100, 103) may still be on its way to the client. */
+    if (relay_append(h->w, &h->s2c, &h->cs, data, len) < 0) {
         http__set_term(h, 'C', 'D');
         http__close(h);
         return;
@@ -1308,6 +1316,10 @@ static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct htt
         if (relay_send(h->w, d, to, buf, off) < 0)
             return RELAY_ERR_TO;
         if (off < (size_t)n) {
+            /* A pipelined request came with the body's end. rbuf still holds this request's
+             * head and first body bytes, all sent already: drop them to make room. */
+            if (rest && rest == h->rbuf && *rest_len + ((size_t)n - off) > WORKER_BUFSIZE)
+                shift_request(h);
             if (!rest || *rest_len + ((size_t)n - off) > WORKER_BUFSIZE)
                 return RELAY_ERR_FROM; /* bytes after the end where none may be */
             memcpy(rest + *rest_len, buf + off, (size_t)n - off);
@@ -1687,8 +1699,15 @@ static void finish_exchange(struct hs *h)
     h->auth_state = 0;
     h->auth_user = NULL;
     h->t_idle_from = h->w->now;
-    if (h->rlen == 0)
+    if (h->rlen == 0) {
         buf_put(h, &h->rbuf);
+    } else {
+        /* A pipelined request is here already: it starts now, with its own log line (the
+         * reset in hs_read_request happens only when a read starts on an empty buffer). */
+        h->logged = false;
+        h->t_req = h->w->now;
+        clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
+    }
     http__arm_timer(h);
     if (h->rlen > 0 || h->cs.readable)
         hs_read_request(h);
@@ -1923,6 +1942,11 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
             break;
         }
         http__progress(h);
+        /* The server's timeout pauses while the client does not read (deadline_for): once
+         * the client takes bytes again the next deadline may come before the armed one. (A
+         * completed exchange re-arms for the next request itself.) */
+        if ((ev & LOOP_OUT) && h->state == HS_EXCHANGE)
+            http__arm_timer(h);
         break;
     case HS_TUNNEL:
         http__tunnel(h);
