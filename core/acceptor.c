@@ -6,6 +6,7 @@
 #include "core/acceptor.h"
 
 #include <errno.h>
+#include <sched.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdio.h>
@@ -140,6 +141,13 @@ static void *acceptor_main(void *arg)
     struct runtime *rt = acc.rt;
     struct epoll_event ev[ACCEPT_EVENTS];
     pthread_setname_np(pthread_self(), "sluice-accept");
+    /* SCHED_BATCH: a new connection does not preempt a running worker to be accepted; the
+     * acceptor runs when the worker sleeps or its slice ends, and then takes every waiting
+     * connection in one wake-up. On a core shared with the workers this halves the context
+     * switches per new connection (S2 in bench/RESULTS.md); an idle core still runs it at
+     * once. Best effort: a refusal (seccomp, a container's policy) changes nothing else. */
+    struct sched_param sp = {.sched_priority = 0};
+    pthread_setschedparam(pthread_self(), SCHED_BATCH, &sp);
     while (!atomic_load_explicit(&acc.stop, memory_order_acquire)) {
         int timeout = ACCEPT_MAX_SLEEP_MS; /* re-check limits now and then, come what may */
         if (acc.resume_at) {
