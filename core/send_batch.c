@@ -95,7 +95,7 @@ void send_batch_drop(struct send_batch *b, unsigned slot)
     b->ents[slot].tag = NULL;
 }
 
-int send_batch_submitted(const struct send_batch *b, unsigned slot)
+bool send_batch_submitted(const struct send_batch *b, unsigned slot)
 {
     return b->ents[slot].state == ENT_SUBMITTED;
 }

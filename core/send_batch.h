@@ -10,6 +10,7 @@
 #define SLUICE_CORE_SEND_BATCH_H
 
 #include <errno.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -34,7 +35,7 @@ void *send_batch_tag2(const struct send_batch *b, unsigned slot);
  * already submitted, its result is ignored. */
 void send_batch_drop(struct send_batch *b, unsigned slot);
 /* True once the entry has been handed to the kernel (its bytes may be on the wire). */
-int send_batch_submitted(const struct send_batch *b, unsigned slot);
+bool send_batch_submitted(const struct send_batch *b, unsigned slot);
 
 /* Submit the first n = send_batch_count() entries (those not dropped) and collect every result.
  * Returns n; send_batch_result(slot) then gives the bytes sent or -errno, or SEND_BATCH_NOT_SENT

@@ -253,14 +253,10 @@ int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
             }
             return -1;
         }
-        to->last = w->now;
-        d->off += (uint32_t)n;
-        d->len -= (uint32_t)n;
-        if (d->len) {
+        if (!consumed(w, d, to, n)) {
             to->wblocked = true;
             return 0;
         }
-        put_buf(w, d);
     }
     while (d->pipe_fill) {
         ssize_t n =

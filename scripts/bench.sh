@@ -169,11 +169,13 @@ start_contestant() {
     PPORT=$(free_port)
     log_="$T/$c.log"
     case $c in
-    B)
+    B | E)
         if [ -n "$SLUICE_NA" ]; then NA_WHY=$SLUICE_NA; return 1; fi
-        cfg="$T/sluice.ini"
+        local mode=tcp
+        [ "$c" = E ] && mode=http
+        cfg="$T/sluice-$mode.ini"
         sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/$MAXCONN/" \
-            bench/sluice-tcp.ini.in >"$cfg"
+            "bench/sluice-$mode.ini.in" >"$cfg"
         taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
         ;;
     C | D)
@@ -185,13 +187,6 @@ start_contestant() {
             -e "s/@MAXCONN@/$MAXCONN/" \
             bench/haproxy-tcp.cfg.in >"$cfg"
         taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
-        ;;
-    E)
-        if [ -n "$SLUICE_NA" ]; then NA_WHY=$SLUICE_NA; return 1; fi
-        cfg="$T/sluice-http.ini"
-        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@MAXCONN@/$MAXCONN/" \
-            bench/sluice-http.ini.in >"$cfg"
-        taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
         ;;
     F | G)
         if [ -n "$HAPROXY_NA" ]; then NA_WHY=$HAPROXY_NA; return 1; fi
