@@ -168,6 +168,42 @@ static int kw_send_batching(struct cfg_parser *st, const struct cfg_keyword *kw,
     return 0;
 }
 
+/* A byte count: digits with an optional k or m suffix (binary multiples, as HAProxy's sizes). */
+static int get_size(struct cfg_parser *st, const char *what, const char *text, long long min,
+                    long long max, int *out)
+{
+    char num[32];
+    size_t n = strlen(text);
+    long long mult = 1;
+    const char *digits = text;
+    if (n > 1 && n < sizeof(num) && strchr("kKmM", text[n - 1])) {
+        mult = (text[n - 1] == 'k' || text[n - 1] == 'K') ? 1024 : 1024 * 1024;
+        memcpy(num, text, n - 1);
+        num[n - 1] = '\0';
+        digits = num;
+    }
+    long long v = 0;
+    int rc = config__parse_int(digits, 0, max, &v);
+    if (rc == -EINVAL)
+        return config__error(st, "%s: '%s' is not a size (expected bytes, or a number with k or m)",
+                             what, text);
+    if (rc < 0 || v * mult < min || v * mult > max)
+        return config__error(st, "%s: '%s' is out of range (%lld to %lld bytes)", what, text, min,
+                             max);
+    *out = (int)(v * mult);
+    return 0;
+}
+
+static int kw_pipesize(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                       bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    /* The kernel rounds up to a power of two pages; 1 GiB is far past any pipe-max-size. */
+    return get_size(st, "tune.pipesize", argv[0], 4096, 1 << 30, &st->cfg->pipesize);
+}
+
 /* HAProxy's facility names, in syslog order (RFC 5424 section 6.2.1). */
 static const char *const log_facilities[] = {
     "kern",   "user",   "mail",   "daemon", "auth",   "syslog", "lpr",    "news",
@@ -860,6 +896,13 @@ const struct cfg_keyword config__keywords[] = {
      "unavailable (old kernel, kernel.io_uring_disabled, seccomp; a notice is logged), every "
      "write is its own system call.",
      "tune.send-batching = off"},
+    {"tune.pipesize", SEC_G, false, kw_pipesize, "<size>", "1m",
+     "Size of the kernel pipes through which bulk transfers are spliced (bytes, or with a k or m "
+     "suffix): one splice() moves up to this much. Larger pipes mean fewer system calls and "
+     "fewer, larger TCP sends per MiB. Unprivileged processes are capped by "
+     "/proc/sys/fs/pipe-max-size (1m by default) and share fs.pipe-user-pages-soft; see "
+     "docs/configuration.md.",
+     "tune.pipesize = 256k"},
     {"log", SEC_G, false, kw_log,
      "<target> [len <n>] [format rfc3164|rfc5424|raw] [<facility> [<level> [<minlevel>]]]",
      "stderr",

@@ -151,6 +151,10 @@ struct cfg_stats_socket {
     int line;
 };
 
+/* tune.pipesize default: one splice() moves up to this much; see docs/configuration.md for why
+ * it is larger than HAProxy's (the kernel's 64 KiB). */
+#define CFG_PIPESIZE_DEFAULT (1024 * 1024)
+
 struct config {
     char file[CFG_PATH_MAX];
     /* global */
@@ -158,6 +162,7 @@ struct config {
     int nbthread; /* default: online CPUs */
     enum cfg_poller poller;
     bool no_send_batching;         /* tune.send-batching off */
+    int pipesize;                  /* tune.pipesize: bytes per splice pipe; 0: 1 MiB */
     char log_target[CFG_PATH_MAX]; /* as written (unix@ stripped); "" = stderr */
     struct cfg_log log;
     char pidfile[CFG_PATH_MAX];

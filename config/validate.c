@@ -37,6 +37,8 @@ static void global_defaults(struct config *cfg)
         long long v = soft > 64 ? (long long)(soft - 64) / 2 : 0;
         cfg->maxconn = v < 64 ? 64 : (int)v;
     }
+    if (cfg->pipesize == 0)
+        cfg->pipesize = CFG_PIPESIZE_DEFAULT;
     if (cfg->nbthread == 0) {
         long n = sysconf(_SC_NPROCESSORS_ONLN);
         cfg->nbthread = n < 1 ? 1 : n > 4096 ? 4096 : (int)n;

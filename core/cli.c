@@ -34,6 +34,7 @@
 #include "balancer/server.h"
 #include "core/clock.h"
 #include "core/log.h"
+#include "core/pipe_pool.h"
 #include "core/stats.h"
 #include "core/worker.h"
 /* The CSV writer is a pure formatter of a stats snapshot (no HTTP involved): `show stat` prints
@@ -367,6 +368,22 @@ static unsigned sum_batching(const struct runtime *rt, uint64_t *sends, uint64_t
     return on;
 }
 
+/* Splice pipes over all workers: handed out, idle in the pools, and the size the kernel granted
+ * (tune.pipesize, unless an unprivileged process was refused it). */
+static void sum_pipes(const struct runtime *rt, unsigned *used, unsigned *idle, unsigned *size)
+{
+    *used = *idle = *size = 0;
+    for (unsigned i = 0; rt->workers && i < rt->nworkers; i++) {
+        const struct pipe_pool *pp = rt->workers[i].pipes;
+        if (!pp)
+            continue;
+        *used += pipe_pool_live(pp);
+        *idle += pipe_pool_idle(pp);
+        if (*size < pipe_pool_size(pp))
+            *size = pipe_pool_size(pp);
+    }
+}
+
 static void cmd_show_info(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)
 {
     (void)argc, (void)argv;
@@ -402,6 +419,9 @@ static void cmd_show_info(struct cli_ctx *x, int argc, char **argv, struct cli_o
                    "BatchedSendsBlocked: %llu\n",
                    on, (unsigned long long)sends, (unsigned long long)calls,
                    (unsigned long long)blocked);
+    unsigned used, idle, size;
+    sum_pipes(rt, &used, &idle, &size);
+    cli_out_printf(out, "PipesUsed: %u\nPipesFree: %u\nPipeSize: %u\n", used, idle, size);
 }
 
 static void cmd_show_stat(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)

@@ -3,17 +3,23 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdatomic.h>
 #include <stdlib.h>
 #include <unistd.h>
 
+/* The counters are written by the owning worker only; they are atomics so that the runtime API
+ * can read them (show info) from its own thread. */
 struct pipe_pool {
     unsigned max_idle;
-    unsigned nidle;
-    unsigned live;
     unsigned pipe_size; /* requested */
-    unsigned actual;    /* what the kernel granted the last time */
+    _Atomic unsigned nidle;
+    _Atomic unsigned live;
+    _Atomic unsigned actual; /* what the kernel granted the newest pipe; 0 before the first */
     struct pipe_pair idle[];
 };
+
+#define LOAD(x)     atomic_load_explicit(&(x), memory_order_relaxed)
+#define STORE(x, v) atomic_store_explicit(&(x), (v), memory_order_relaxed)
 
 struct pipe_pool *pipe_pool_new(unsigned max_idle, unsigned pipe_size)
 {
@@ -22,7 +28,6 @@ struct pipe_pool *pipe_pool_new(unsigned max_idle, unsigned pipe_size)
         return NULL;
     pp->max_idle = max_idle;
     pp->pipe_size = pipe_size;
-    pp->actual = 65536;
     return pp;
 }
 
@@ -30,7 +35,7 @@ void pipe_pool_free(struct pipe_pool *pp)
 {
     if (!pp)
         return;
-    for (unsigned i = 0; i < pp->nidle; i++) {
+    for (unsigned i = 0; i < LOAD(pp->nidle); i++) {
         close(pp->idle[i].rd);
         close(pp->idle[i].wr);
     }
@@ -39,9 +44,11 @@ void pipe_pool_free(struct pipe_pool *pp)
 
 int pipe_pool_get(struct pipe_pool *pp, struct pipe_pair *out)
 {
-    if (pp->nidle > 0) {
-        *out = pp->idle[--pp->nidle];
-        pp->live++;
+    unsigned nidle = LOAD(pp->nidle);
+    if (nidle > 0) {
+        *out = pp->idle[nidle - 1];
+        STORE(pp->nidle, nidle - 1);
+        STORE(pp->live, LOAD(pp->live) + 1);
         return 0;
     }
     int fds[2];
@@ -49,12 +56,14 @@ int pipe_pool_get(struct pipe_pool *pp, struct pipe_pair *out)
         return -errno;
     /* Larger pipes mean fewer splice calls per MiB; the kernel caps the size at
      * /proc/sys/fs/pipe-max-size for unprivileged users, so a failure keeps the default. */
-    int sz = fcntl(fds[1], F_SETPIPE_SZ, (int)pp->pipe_size);
+    int sz = pp->pipe_size ? fcntl(fds[1], F_SETPIPE_SZ, (int)pp->pipe_size) : -1;
+    if (sz <= 0)
+        sz = fcntl(fds[1], F_GETPIPE_SZ);
     if (sz > 0)
-        pp->actual = (unsigned)sz;
+        STORE(pp->actual, (unsigned)sz);
     out->rd = fds[0];
     out->wr = fds[1];
-    pp->live++;
+    STORE(pp->live, LOAD(pp->live) + 1);
     return 0;
 }
 
@@ -62,9 +71,11 @@ void pipe_pool_put(struct pipe_pool *pp, struct pipe_pair *p)
 {
     if (p->rd < 0)
         return;
-    pp->live--;
-    if (pp->nidle < pp->max_idle) {
-        pp->idle[pp->nidle++] = *p;
+    STORE(pp->live, LOAD(pp->live) - 1);
+    unsigned nidle = LOAD(pp->nidle);
+    if (nidle < pp->max_idle) {
+        pp->idle[nidle] = *p;
+        STORE(pp->nidle, nidle + 1);
     } else {
         close(p->rd);
         close(p->wr);
@@ -76,7 +87,7 @@ void pipe_pool_drop(struct pipe_pool *pp, struct pipe_pair *p)
 {
     if (p->rd < 0)
         return;
-    pp->live--;
+    STORE(pp->live, LOAD(pp->live) - 1);
     close(p->rd);
     close(p->wr);
     p->rd = p->wr = -1;
@@ -84,15 +95,15 @@ void pipe_pool_drop(struct pipe_pool *pp, struct pipe_pair *p)
 
 unsigned pipe_pool_idle(const struct pipe_pool *pp)
 {
-    return pp->nidle;
+    return LOAD(pp->nidle);
 }
 
 unsigned pipe_pool_live(const struct pipe_pool *pp)
 {
-    return pp->live;
+    return LOAD(pp->live);
 }
 
 unsigned pipe_pool_size(const struct pipe_pool *pp)
 {
-    return pp->actual;
+    return LOAD(pp->actual);
 }

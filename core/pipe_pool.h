@@ -12,7 +12,8 @@ struct pipe_pair {
 
 struct pipe_pool;
 
-/* Keep at most max_idle empty pipes; new pipes are sized pipe_size bytes (best effort). */
+/* Keep at most max_idle empty pipes; new pipes are sized pipe_size bytes (best effort; 0 keeps the
+ * kernel default). */
 struct pipe_pool *pipe_pool_new(unsigned max_idle, unsigned pipe_size);
 /* Close every idle pipe and free the pool; accepts NULL. */
 void pipe_pool_free(struct pipe_pool *pp);
@@ -24,9 +25,10 @@ void pipe_pool_put(struct pipe_pool *pp, struct pipe_pair *p);
 /* Close a pipe that may still hold data (connection aborted). */
 void pipe_pool_drop(struct pipe_pool *pp, struct pipe_pair *p);
 
-/* Counters for tests and stats. */
+/* Counters for tests and show info; safe to read from another thread (relaxed). */
 unsigned pipe_pool_idle(const struct pipe_pool *pp);
 unsigned pipe_pool_live(const struct pipe_pool *pp); /* pipes handed out and not returned */
-unsigned pipe_pool_size(const struct pipe_pool *pp); /* actual capacity of new pipes, bytes */
+unsigned pipe_pool_size(const struct pipe_pool *pp); /* capacity of the newest pipe, bytes; 0 before
+                                                      * the first */
 
 #endif

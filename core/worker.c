@@ -22,7 +22,6 @@
 #define WORKER_BATCH      256
 #define WORKER_SEND_BATCH 256 /* writes per io_uring_enter (tune.send-batching) */
 #define WORKER_IDLE_PIPES 64
-#define WORKER_PIPE_SIZE  (256u * 1024u)
 #define WORKER_IDLE_BUFS  64
 _Static_assert(WORKER_SEND_BATCH < 65535, "net/relay.h keeps batch slots in 16 bits");
 #define WORKER_MAX_SLEEP_MS 1000
@@ -360,6 +359,29 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* How many empty pipes each worker keeps. Every pipe, idle ones included, counts its pages against
+ * its user's fs.pipe-user-pages-soft unless the process is privileged, and past that limit the
+ * kernel gives every new pipe of that user (other programs' too) only two pages. So the pools
+ * together keep at most a quarter of that limit (64 MiB of pipe for root). */
+static unsigned idle_pipes(const struct runtime *rt)
+{
+    unsigned long budget = 16384; /* pages */
+    if (geteuid() != 0) {
+        FILE *f = fopen("/proc/sys/fs/pipe-user-pages-soft", "r");
+        unsigned long soft = 0;
+        if (f) {
+            if (fscanf(f, "%lu", &soft) != 1)
+                soft = 0;
+            fclose(f);
+        }
+        if (soft)
+            budget = soft / 4;
+    }
+    unsigned long per_pipe = ((unsigned long)rt->cfg->pipesize + 4095) / 4096;
+    unsigned long n = budget / (rt->nworkers ? rt->nworkers : 1) / (per_pipe ? per_pipe : 1);
+    return n < 2 ? 2 : n > WORKER_IDLE_PIPES ? WORKER_IDLE_PIPES : (unsigned)n;
+}
+
 static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
 {
     w->id = id;
@@ -395,7 +417,7 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
             return -ENOMEM;
         w->queues[i].last = &w->queues[i].first;
     }
-    w->pipes = pipe_pool_new(WORKER_IDLE_PIPES, WORKER_PIPE_SIZE);
+    w->pipes = pipe_pool_new(idle_pipes(rt), (unsigned)rt->cfg->pipesize);
     w->scratch = malloc(WORKER_BUFSIZE);
     if (!w->pipes || !w->scratch)
         return -ENOMEM;

@@ -194,8 +194,10 @@ static void test_global(void)
                                  "poller = io_uring\n"
                                  "log = /var/log/sluice.log local0 info\n"
                                  "pidfile = /run/sluice.pid\n"
+                                 "tune.pipesize = 256k\n"
                                  "daemon =\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_EQUAL(cfg->pipesize, 256 * 1024);
     CU_ASSERT_EQUAL(cfg->maxconn, 5000);
     CU_ASSERT_EQUAL(cfg->nbthread, 3);
     CU_ASSERT_EQUAL(cfg->poller, CFG_POLLER_URING);
@@ -214,7 +216,23 @@ static void test_global(void)
     CU_ASSERT_STRING_EQUAL(cfg->log_target, "stdout");
     CU_ASSERT_FALSE(cfg->daemon);
     CU_ASSERT_STRING_EQUAL(cfg->pidfile, "");
+    CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
     config_free(cfg);
+
+    /* tune.pipesize: bytes, k or m (binary). */
+    static const struct {
+        const char *v;
+        int want;
+    } sizes[] = {
+        {"65536", 65536}, {"64k", 65536}, {"64K", 65536}, {"2m", 2 * 1024 * 1024}, {"4096", 4096}};
+    for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
+        char text[256];
+        snprintf(text, sizeof(text), "[global]\ntune.pipesize = %s\n" BASE, sizes[i].v);
+        cfg = load_ok(text);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+        CU_ASSERT_EQUAL(cfg->pipesize, sizes[i].want);
+        config_free(cfg);
+    }
 }
 
 static void test_builtin_defaults(void)
@@ -662,6 +680,15 @@ static void test_errors(void)
         {"", "t.ini:0: no [frontend] or [listen] section"},
         {"[global]\ndaemon =\n", "t.ini:2: no [frontend] or [listen] section"},
         {"[global]\nfoo\n", "t.ini:2: unknown keyword 'foo' in section [global]"},
+        {"[global]\ntune.pipesize = 12x\n" BASE,
+         "t.ini:2: tune.pipesize: '12x' is not a size (expected bytes, or a number with k or m)"},
+        {"[global]\ntune.pipesize = 1000\n" BASE,
+         "t.ini:2: tune.pipesize: '1000' is out of range (4096 to 1073741824 bytes)"},
+        {"[global]\ntune.pipesize = 2048m\n" BASE, "t.ini:2: tune.pipesize: '2048m' is out of"},
+        {"[global]\ntune.pipesize = k\n" BASE, "t.ini:2: tune.pipesize: 'k' is not a size"},
+        {"[global]\ntune.pipesize = -4k\n" BASE, "t.ini:2: tune.pipesize: '-4k' is out of range"},
+        {BASE "tune.pipesize = 1m\n",
+         "t.ini:6: 'tune.pipesize' is not allowed in a [backend] section"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         struct config *cfg = (struct config *)1;

@@ -1,6 +1,7 @@
 /* Pipe pool: reuse, bounds, and that a pooled pipe really moves data with splice. */
 #include <CUnit/CUnit.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <unistd.h>
@@ -58,6 +59,42 @@ static void test_splice_through_pooled_pipe(void)
     pipe_pool_free(pp);
 }
 
+static long pipe_max_size(void)
+{
+    FILE *f = fopen("/proc/sys/fs/pipe-max-size", "r");
+    long v = 1048576;
+    if (f) {
+        if (fscanf(f, "%ld", &v) != 1)
+            v = 1048576;
+        fclose(f);
+    }
+    return v;
+}
+
+/* tune.pipesize reaches the kernel: new pipes have the requested size (an unprivileged process is
+ * capped at pipe-max-size and keeps the default past it), and 0 leaves the kernel's default. */
+static void test_requested_size(void)
+{
+    long want = 1024 * 1024;
+    if (geteuid() != 0 && want > pipe_max_size())
+        want = 65536;
+    struct pipe_pool *pp = pipe_pool_new(2, (unsigned)want);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp);
+    struct pipe_pair p;
+    CU_ASSERT_EQUAL_FATAL(pipe_pool_get(pp, &p), 0);
+    CU_ASSERT_EQUAL(fcntl(p.wr, F_GETPIPE_SZ), want);
+    CU_ASSERT_EQUAL(pipe_pool_size(pp), (unsigned)want);
+    pipe_pool_put(pp, &p);
+    pipe_pool_free(pp);
+
+    pp = pipe_pool_new(2, 0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pp);
+    CU_ASSERT_EQUAL_FATAL(pipe_pool_get(pp, &p), 0);
+    CU_ASSERT_EQUAL(fcntl(p.wr, F_GETPIPE_SZ), 65536);
+    pipe_pool_put(pp, &p);
+    pipe_pool_free(pp);
+}
+
 int suite_pipe_pool(void)
 {
     CU_pSuite s = CU_add_suite("pipe_pool", NULL, NULL);
@@ -65,5 +102,6 @@ int suite_pipe_pool(void)
         return CU_get_error();
     CU_add_test(s, "reuse_and_bound", test_reuse_and_bound);
     CU_add_test(s, "splice_through_pooled_pipe", test_splice_through_pooled_pipe);
+    CU_add_test(s, "requested_size", test_requested_size);
     return CU_get_error();
 }
