@@ -9,7 +9,7 @@
 # Environment (defaults in brackets):
 #   BENCH_SUITE [all]   tcp, http, fwd or all (tcp, http, then fwd)
 #   BENCH_DURATION [8]  seconds per wrk run      BENCH_ROUNDS [3]        rounds per scenario
-#   BENCH_DOWNLOADS [5] 64 MiB curl downloads    BENCH_IDLE_CONNS [5000] idle connections (S5)
+#   BENCH_DOWNLOADS [10] 64 MiB curl downloads   BENCH_IDLE_CONNS [5000] idle connections (S5)
 #   BENCH_SCENARIOS     only these scenarios of each suite's (tcp, http: S1-S5; fwd: F1 F2)
 #   BENCH_CONTESTANTS   only these letters of each suite's list (tcp: A B C D; http: A E F G H;
 #                       fwd: A I J K)
@@ -25,7 +25,7 @@ if [ "${BENCH_QUICK:-0}" = 1 ]; then
 fi
 DURATION=${BENCH_DURATION:-8}
 ROUNDS=${BENCH_ROUNDS:-3}
-DOWNLOADS=${BENCH_DOWNLOADS:-5}
+DOWNLOADS=${BENCH_DOWNLOADS:-10}
 IDLE=${BENCH_IDLE_CONNS:-5000}
 SUITE=${BENCH_SUITE:-all}
 case $SUITE in
