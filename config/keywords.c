@@ -194,14 +194,17 @@ static int get_size(struct cfg_parser *st, const char *what, const char *text, l
     return 0;
 }
 
-static int kw_pipesize(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
-                       bool neg)
+/* tune.bufsize: at least room for a generated error page, at most the parser's cap on a head.
+ * tune.pipesize: the kernel rounds up to a power of two pages; 1 GiB is past any pipe-max-size. */
+static int kw_tune_size(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                        bool neg)
 {
     (void)neg;
     if (nargs(st, kw, argc, 1, 1))
         return -1;
-    /* The kernel rounds up to a power of two pages; 1 GiB is far past any pipe-max-size. */
-    return get_size(st, "tune.pipesize", argv[0], 4096, 1 << 30, &st->cfg->pipesize);
+    if (strcmp(kw->name, "tune.bufsize") == 0)
+        return get_size(st, kw->name, argv[0], 4096, 1 << 20, &st->cfg->bufsize);
+    return get_size(st, kw->name, argv[0], 4096, 1 << 30, &st->cfg->pipesize);
 }
 
 /* HAProxy's facility names, in syslog order (RFC 5424 section 6.2.1). */
@@ -896,7 +899,12 @@ const struct cfg_keyword config__keywords[] = {
      "unavailable (old kernel, kernel.io_uring_disabled, seccomp; a notice is logged), every "
      "write is its own system call.",
      "tune.send-batching = off"},
-    {"tune.pipesize", SEC_G, false, kw_pipesize, "<size>", "1m",
+    {"tune.bufsize", SEC_G, false, kw_tune_size, "<size>", "16k",
+     "Size of each worker buffer (bytes, or with a k or m suffix, 4k to 1m): the largest request "
+     "or response head sluice accepts (a larger request head is answered 431, a larger response "
+     "head 502), and the unit in which small flows are copied before they switch to splice.",
+     "tune.bufsize = 32k"},
+    {"tune.pipesize", SEC_G, false, kw_tune_size, "<size>", "1m",
      "Size of the kernel pipes through which bulk transfers are spliced (bytes, or with a k or m "
      "suffix): one splice() moves up to this much. Larger pipes mean fewer system calls and "
      "fewer, larger TCP sends per MiB. Unprivileged processes are capped by "

@@ -37,6 +37,8 @@ static void global_defaults(struct config *cfg)
         long long v = soft > 64 ? (long long)(soft - 64) / 2 : 0;
         cfg->maxconn = v < 64 ? 64 : (int)v;
     }
+    if (cfg->bufsize == 0)
+        cfg->bufsize = CFG_BUFSIZE_DEFAULT;
     if (cfg->pipesize == 0)
         cfg->pipesize = CFG_PIPESIZE_DEFAULT;
     if (cfg->nbthread == 0) {

@@ -68,7 +68,7 @@ char *worker_buf_get(struct worker *w)
         w->buf_free_count--;
         return b;
     }
-    return malloc(WORKER_BUFSIZE);
+    return malloc(w->bufsize);
 }
 
 void worker_buf_put(struct worker *w, char *buf)
@@ -418,7 +418,8 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
         w->queues[i].last = &w->queues[i].first;
     }
     w->pipes = pipe_pool_new(idle_pipes(rt), (unsigned)rt->cfg->pipesize);
-    w->scratch = malloc(WORKER_BUFSIZE);
+    w->bufsize = rt->cfg->bufsize ? (uint32_t)rt->cfg->bufsize : CFG_BUFSIZE_DEFAULT;
+    w->scratch = malloc(w->bufsize);
     if (!w->pipes || !w->scratch)
         return -ENOMEM;
     return 0;

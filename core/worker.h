@@ -19,8 +19,6 @@
 #include "core/stats.h"
 #include "core/timer.h"
 
-#define WORKER_BUFSIZE 16384u /* tune.bufsize */
-
 struct worker;
 struct frontend;
 struct send_batch;
@@ -113,9 +111,10 @@ struct worker {
     struct lb_cursor **cursors;    /* owned, one per backend */
     struct queue_head *queues;     /* owned, one per backend */
     struct pipe_pool *pipes;       /* owned */
-    void *buf_free;                /* free list of WORKER_BUFSIZE buffers */
+    uint32_t bufsize;              /* tune.bufsize: bytes of every buffer below */
+    void *buf_free;                /* free list of bufsize buffers */
     unsigned buf_free_count;
-    char *scratch;            /* owned WORKER_BUFSIZE bytes for read-then-write */
+    char *scratch;            /* owned bufsize bytes for read-then-write */
     struct send_batch *sends; /* owned writes batched until the end of an event batch, or NULL */
     uint64_t seed;            /* xorshift state for per-worker randomness */
     void *proto;              /* owned by the protocol module (see worker_proto_free_hook) */
@@ -168,7 +167,7 @@ static inline void worker_defer_free(struct worker *w, struct deferred *d)
     w->to_free = d;
 }
 
-/* Buffers of WORKER_BUFSIZE bytes from the worker's free list. NULL on ENOMEM. Worker only. */
+/* Buffers of w->bufsize bytes from the worker's free list. NULL on ENOMEM. Worker only. */
 char *worker_buf_get(struct worker *w);
 void worker_buf_put(struct worker *w, char *buf);
 

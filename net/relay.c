@@ -52,7 +52,7 @@ static int keep_tail(struct worker *w, struct relay_dir *d, const char *a, size_
                      const char *b, size_t blen)
 {
     /* A rewritten HTTP head plus the body bytes read with it can exceed one pooled buffer. */
-    d->big = alen + blen > WORKER_BUFSIZE;
+    d->big = alen + blen > w->bufsize;
     d->buf = d->big ? malloc(alen + blen) : worker_buf_get(w);
     if (!d->buf)
         return -1;
@@ -325,7 +325,7 @@ enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_si
                 if (d->limit != RELAY_UNLIMITED)
                     d->limit -= (uint64_t)n;
                 from->last = w->now;
-                if ((size_t)n < WORKER_BUFSIZE / 4 && (size_t)n < want)
+                if ((size_t)n < w->bufsize / 4 && (size_t)n < want)
                     d->bulk = false; /* the flow is small again: copies are cheaper */
                 continue;
             }
@@ -353,7 +353,7 @@ enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_si
             return RELAY_ERR_FROM;
         }
 
-        size_t want = WORKER_BUFSIZE;
+        size_t want = w->bufsize;
         if (want > d->limit)
             want = (size_t)d->limit;
         char *buf = w->scratch;
@@ -365,7 +365,7 @@ enum relay_res relay_pump(struct worker *w, struct relay_dir *d, struct relay_si
             from->last = w->now;
             if (relay_send(w, d, to, buf, (size_t)n) < 0)
                 return RELAY_ERR_TO;
-            if ((size_t)n == WORKER_BUFSIZE) {
+            if ((size_t)n == w->bufsize) {
                 d->bulk = true;
                 continue;
             }

@@ -436,7 +436,7 @@ void http__linger(struct hs *h)
     h->cs.last = h->w->now;
     http__arm_timer(h);
     for (;;) {
-        ssize_t n = recv(h->cli.fd, h->w->scratch, WORKER_BUFSIZE, MSG_DONTWAIT);
+        ssize_t n = recv(h->cli.fd, h->w->scratch, h->w->bufsize, MSG_DONTWAIT);
         if (n > 0)
             continue;
         if (n < 0 && (errno == EAGAIN || errno == EINTR)) {
@@ -484,7 +484,7 @@ void http__reply_text(struct hs *h, int status, const char *text)
     int bl = snprintf(body, sizeof(body), "<html><body><h1>%d %s</h1>\n%s\n</body></html>\n",
                       status, http_reason(status), esc);
     char *out = h->w->scratch;
-    int n = snprintf(out, WORKER_BUFSIZE,
+    int n = snprintf(out, h->w->bufsize,
                      "HTTP/1.1 %d %s\r\ncontent-length: %d\r\ncache-control: no-cache\r\n"
                      "content-type: text/html\r\nconnection: close\r\n\r\n%s",
                      status, http_reason(status), bl, body);
@@ -745,7 +745,7 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
 void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m)
 {
     char *buf = h->w->scratch;
-    struct out o = {.p = buf, .cap = WORKER_BUFSIZE};
+    struct out o = {.p = buf, .cap = h->w->bufsize};
     int status = r->status;
     char head[256];
     if (r->action == HTTP_ACT_USE_SERVICE) {
@@ -1289,7 +1289,7 @@ static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct htt
         if (!from->readable)
             return RELAY_IDLE;
         char *buf = h->w->scratch;
-        ssize_t n = recv(from->fd, buf, WORKER_BUFSIZE, MSG_DONTWAIT);
+        ssize_t n = recv(from->fd, buf, h->w->bufsize, MSG_DONTWAIT);
         if (n == 0)
             return RELAY_ERR_FROM; /* EOF inside a chunked body */
         if (n < 0) {
@@ -1318,14 +1318,14 @@ static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct htt
         if (off < (size_t)n) {
             /* A pipelined request came with the body's end. rbuf still holds this request's
              * head and first body bytes, all sent already: drop them to make room. */
-            if (rest && rest == h->rbuf && *rest_len + ((size_t)n - off) > WORKER_BUFSIZE)
+            if (rest && rest == h->rbuf && *rest_len + ((size_t)n - off) > h->w->bufsize)
                 shift_request(h);
-            if (!rest || *rest_len + ((size_t)n - off) > WORKER_BUFSIZE)
+            if (!rest || *rest_len + ((size_t)n - off) > h->w->bufsize)
                 return RELAY_ERR_FROM; /* bytes after the end where none may be */
             memcpy(rest + *rest_len, buf + off, (size_t)n - off);
             *rest_len += (uint32_t)((size_t)n - off);
         }
-        if ((size_t)n < WORKER_BUFSIZE)
+        if ((size_t)n < h->w->bufsize)
             from->readable = from->hup;
     }
 }
@@ -1481,13 +1481,13 @@ static void read_response(struct hs *h)
             goto parse; /* the rest of what came with an interim response */
         if (!sc->side.readable)
             return;
-        if (h->slen == WORKER_BUFSIZE) {
+        if (h->slen == h->w->bufsize) {
             http__set_term(h, 'P', 'H');
             http__drop_server_conn(h);
             http__reply_error(h, 502);
             return;
         }
-        ssize_t n = recv(sc->side.fd, h->sbuf + h->slen, WORKER_BUFSIZE - h->slen, MSG_DONTWAIT);
+        ssize_t n = recv(sc->side.fd, h->sbuf + h->slen, h->w->bufsize - h->slen, MSG_DONTWAIT);
         if (n == 0) {
             server_failed(h, 'H', 502);
             return;
@@ -1503,7 +1503,7 @@ static void read_response(struct hs *h)
             return;
         }
         sc->side.last = h->w->now;
-        if ((size_t)n < WORKER_BUFSIZE - h->slen && !sc->side.hup)
+        if ((size_t)n < h->w->bufsize - h->slen && !sc->side.hup)
             sc->side.readable = false;
         h->slen += (uint32_t)n;
     parse:
@@ -1574,7 +1574,7 @@ static void read_response(struct hs *h)
                 http__reply_error(h, term->status ? term->status : 502);
                 return;
             }
-            struct out o = {.p = h->w->scratch, .cap = WORKER_BUFSIZE};
+            struct out o = {.p = h->w->scratch, .cap = h->w->bufsize};
             if (build_response(h, m, &edits, &o) < 0) {
                 http__set_term(h, 'P', 'H');
                 http__drop_server_conn(h);
@@ -1824,7 +1824,7 @@ static void hs_read_request(struct hs *h)
                 return;
             }
             h->rprev = h->rlen;
-            if (h->rlen == WORKER_BUFSIZE) {
+            if (h->rlen == h->w->bufsize) {
                 http__set_term(h, 'P', 'R');
                 http__reply_error(h, 431);
                 return;
@@ -1832,7 +1832,7 @@ static void hs_read_request(struct hs *h)
         }
         if (!h->cs.readable)
             return;
-        ssize_t n = recv(h->cli.fd, h->rbuf + h->rlen, WORKER_BUFSIZE - h->rlen, MSG_DONTWAIT);
+        ssize_t n = recv(h->cli.fd, h->rbuf + h->rlen, h->w->bufsize - h->rlen, MSG_DONTWAIT);
         if (n > 0) {
             if (h->rlen == 0) {
                 h->logged = false;
@@ -1845,7 +1845,7 @@ static void hs_read_request(struct hs *h)
             }
             h->rlen += (uint32_t)n;
             h->cs.last = h->w->now;
-            if ((size_t)n < WORKER_BUFSIZE - (h->rlen - (uint32_t)n) && !h->cs.hup)
+            if ((size_t)n < h->w->bufsize - (h->rlen - (uint32_t)n) && !h->cs.hup)
                 h->cs.readable = false;
             continue;
         }
@@ -1959,7 +1959,7 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
             }
         }
         for (;;) {
-            ssize_t n = recv(h->cli.fd, h->w->scratch, WORKER_BUFSIZE, MSG_DONTWAIT);
+            ssize_t n = recv(h->cli.fd, h->w->scratch, h->w->bufsize, MSG_DONTWAIT);
             if (n > 0)
                 continue;
             if (n < 0 && (errno == EAGAIN || errno == EINTR))

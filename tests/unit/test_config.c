@@ -195,9 +195,11 @@ static void test_global(void)
                                  "log = /var/log/sluice.log local0 info\n"
                                  "pidfile = /run/sluice.pid\n"
                                  "tune.pipesize = 256k\n"
+                                 "tune.bufsize = 32k\n"
                                  "daemon =\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->pipesize, 256 * 1024);
+    CU_ASSERT_EQUAL(cfg->bufsize, 32 * 1024);
     CU_ASSERT_EQUAL(cfg->maxconn, 5000);
     CU_ASSERT_EQUAL(cfg->nbthread, 3);
     CU_ASSERT_EQUAL(cfg->poller, CFG_POLLER_URING);
@@ -217,6 +219,7 @@ static void test_global(void)
     CU_ASSERT_FALSE(cfg->daemon);
     CU_ASSERT_STRING_EQUAL(cfg->pidfile, "");
     CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
+    CU_ASSERT_EQUAL(cfg->bufsize, 16384);
     config_free(cfg);
 
     /* tune.pipesize: bytes, k or m (binary). */
@@ -687,6 +690,10 @@ static void test_errors(void)
         {"[global]\ntune.pipesize = 2048m\n" BASE, "t.ini:2: tune.pipesize: '2048m' is out of"},
         {"[global]\ntune.pipesize = k\n" BASE, "t.ini:2: tune.pipesize: 'k' is not a size"},
         {"[global]\ntune.pipesize = -4k\n" BASE, "t.ini:2: tune.pipesize: '-4k' is out of range"},
+        {"[global]\ntune.bufsize = 2k\n" BASE,
+         "t.ini:2: tune.bufsize: '2k' is out of range (4096 to 1048576 bytes)"},
+        {"[global]\ntune.bufsize = 2m\n" BASE, "t.ini:2: tune.bufsize: '2m' is out of range"},
+        {"[global]\ntune.bufsize = big\n" BASE, "t.ini:2: tune.bufsize: 'big' is not a size"},
         {BASE "tune.pipesize = 1m\n",
          "t.ini:6: 'tune.pipesize' is not allowed in a [backend] section"},
     };
