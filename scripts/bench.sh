@@ -3,8 +3,8 @@
 # bench/README.md in three suites, `tcp` (S1-S5: sluice mode tcp vs haproxy mode tcp with and
 # without splice), `http` (S1-S5: sluice mode http vs haproxy mode http with and without
 # splice-response vs nginx) and `fwd` (F1-F2: sluice as a forward proxy vs squid vs tinyproxy),
-# contestants interleaved (A B C D A B C D ...) in every round, client on one CPU, backend and a
-# 1-thread proxy on the other. `make bench` runs all three suites.
+# contestants interleaved (A B C D A B C D ...) in every round (in S4 and F2 download by download),
+# client on one CPU, backend and a 1-thread proxy on the other. `make bench` runs all three suites.
 #
 # Environment (defaults in brackets):
 #   BENCH_SUITE [all]   tcp, http, fwd or all (tcp, http, then fwd)
@@ -287,6 +287,52 @@ died_note() {
     if [ "$1" != A ] && ! kill -0 "$PPID_" 2>/dev/null; then echo "process exited during the run"; fi
 }
 
+# download S C PORT: one 64 MiB download through contestant C, as "bytes seconds status" (F2:
+# through a CONNECT tunnel to the backend; direct: the backend itself).
+download() {
+    local s=$1 c=$2 url="http://127.0.0.1:$3" args=("http://127.0.0.1:$3/size/64m")
+    [ "$s" = F2 ] && [ "$c" != A ] && args=(-p -x "$url" "http://127.0.0.1:$BPORT/size/64m")
+    timeout 130 taskset -c "$CCPU" curl -s -o /dev/null --max-time 120 \
+        -w '%{size_download} %{time_total} %{http_code}\n' "${args[@]}" || echo "0 0 000"
+}
+
+# run_interleaved S ROUND: S4 and F2 time one ~50 ms download after another, and this machine's
+# speed drifts over seconds (the other tenants of the host), so a contestant timed in one block
+# of downloads can be lucky or unlucky as a whole (per-block medians moved by a third between
+# rounds). Here every contestant of the suite runs at once, idle but for its turn, and the
+# downloads alternate one by one (A E F G H A E F G H ...): drift reaches all of them alike. CPU
+# is counted around each contestant's own downloads only (the backend serves all of them).
+run_interleaved() {
+    local s=$1 r=$2 c i t0 t1
+    local -A port pid stopp ticks file
+    local started=()
+    for c in $(suite_contestants "$SUITE_NOW"); do
+        if start_contestant "$c"; then
+            port[$c]=$PPORT pid[$c]=$PPID_ stopp[$c]=$PSTOP ticks[$c]=0
+            file[$c]="$T/out/$SUITE_NOW-$s-$c-$r.txt"
+            : >"${file[$c]}"
+            started+=("$c")
+        else
+            record "$s" "$c" "$r" na "" "" "$NA_WHY"
+            log "  $s $c round $r: n/a ($NA_WHY)"
+        fi
+    done
+    for i in $(seq "$DOWNLOADS"); do
+        for c in "${started[@]}"; do
+            t0=$(cpu_ticks "${pid[$c]}" 2>/dev/null || echo 0)
+            download "$s" "$c" "${port[$c]}" >>"${file[$c]}"
+            t1=$(cpu_ticks "${pid[$c]}" 2>/dev/null || echo "$t0")
+            ticks[$c]=$((ticks[$c] + t1 - t0))
+        done
+    done
+    for c in "${started[@]}"; do
+        PPID_=${pid[$c]}
+        record "$s" "$c" "$r" curl "${file[$c]}" "${ticks[$c]}" "$(died_note "$c")"
+        log "  $s $c round $r: $(awk '{b+=$1; t+=$2} END {if (t) printf "%.0f MB/s", b/t/1e6}' "${file[$c]}")"
+        [ "$c" = A ] || stop "${stopp[$c]}"
+    done
+}
+
 run_scenario() {
     local s=$1 c=$2 r=$3 f="$T/out/$SUITE_NOW-$1-$2-$3.txt" c0 c1 url="http://127.0.0.1:$PPORT"
     case $s in
@@ -311,21 +357,6 @@ run_scenario() {
         c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
         record "$s" "$c" "$r" wrk "$f" $((c1 - c0)) "$(died_note "$c")"
         log "  $s $c round $r: $(grep -E 'Requests/sec' "$f" | tr -s ' ') $(grep -E 'Socket errors|Non-2xx' "$f" | tr -s ' ' | tr '\n' ' ')"
-        ;;
-    S4 | F2)
-        c0=$(cpu_ticks "$PPID_")
-        : >"$f"
-        local i curl_args=("$url/size/64m")
-        # F2: through a CONNECT tunnel to the backend (-p -x); direct: the backend itself
-        [ "$s" = F2 ] && [ "$c" != A ] &&
-            curl_args=(-p -x "$url" "http://127.0.0.1:$BPORT/size/64m")
-        for i in $(seq "$DOWNLOADS"); do
-            timeout 130 taskset -c "$CCPU" curl -s -o /dev/null --max-time 120 \
-                -w '%{size_download} %{time_total} %{http_code}\n' "${curl_args[@]}" >>"$f" || echo "0 0 000" >>"$f"
-        done
-        c1=$(cpu_ticks "$PPID_" 2>/dev/null || echo "$c0")
-        record "$s" "$c" "$r" curl "$f" $((c1 - c0)) "$(died_note "$c")"
-        log "  $s $c round $r: $(awk '{b+=$1; t+=$2} END {if (t) printf "%.0f MB/s", b/t/1e6}' "$f")"
         ;;
     S5)
         local before after ok hold="$T/hold" cpid
@@ -378,11 +409,11 @@ commit=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
         echo "- S1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:PORT/\`"
         echo "- S2: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -H 'Connection: close' http://127.0.0.1:PORT/\`"
         echo "- S3: \`taskset -c $CCPU wrk -t1 -c8 -d${DURATION}s --latency http://127.0.0.1:PORT/size/1m\`"
-        echo "- S4: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' http://127.0.0.1:PORT/size/64m\` (MB/s = bytes / total time)"
+        echo "- S4: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' http://127.0.0.1:PORT/size/64m\` per contestant and round, all contestants running and the downloads alternating one by one between them (MB/s = bytes / total time; CPU counted around each one's own downloads)"
         echo "- S5: \`taskset -c $CCPU python3 bench/idle_conns.py --port PORT -n $IDLE\` on a fresh proxy; (VmRSS after − before) ÷ connections"
     fi
     [[ " $SUITES " != *" fwd "* ]] || echo "- F1: \`taskset -c $CCPU wrk -t1 -c64 -d${DURATION}s --latency -s abs.lua http://127.0.0.1:PROXYPORT/\`, abs.lua: \`wrk.path = \"http://127.0.0.1:BACKEND/\"\` and \`wrk.headers[\"Host\"] = \"127.0.0.1:BACKEND\"\` (absolute-form request line); direct: \`wrk -t1 -c64 -d${DURATION}s --latency http://127.0.0.1:BACKEND/\`"
-    [[ " $SUITES " != *" fwd "* ]] || echo "- F2: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' -p -x http://127.0.0.1:PROXYPORT http://127.0.0.1:BACKEND/size/64m\` (a CONNECT tunnel per download); direct: the same without \`-p -x\`"
+    [[ " $SUITES " != *" fwd "* ]] || echo "- F2: $DOWNLOADS × \`taskset -c $CCPU curl -s -o /dev/null -w '%{size_download} %{time_total} %{http_code}' -p -x http://127.0.0.1:PROXYPORT http://127.0.0.1:BACKEND/size/64m\` (a CONNECT tunnel per download), alternating one by one between the contestants as in S4; direct: the same without \`-p -x\`"
     echo "- CPU µs/req: the measured process's utime+stime (/proc/PID/stat) over the run ÷ completed requests (S3: per 1 MiB response, S4/F2: per 64 MiB download); for \"direct\" it is the backend's own CPU"
     echo "- MB/s = 10^6 bytes/s of response data as counted by the client; medians over the rounds"
 } >"$T/meta.md"
@@ -393,6 +424,10 @@ for SUITE_NOW in $SUITES; do
     for s in $(suite_scenarios "$SUITE_NOW"); do
         log "== $SUITE_NOW $s"
         for r in $(seq "$ROUNDS"); do
+            if [ "$s" = S4 ] || [ "$s" = F2 ]; then
+                run_interleaved "$s" "$r"
+                continue
+            fi
             for c in $(suite_contestants "$SUITE_NOW"); do
                 if start_contestant "$c"; then
                     run_scenario "$s" "$c" "$r"
