@@ -904,13 +904,13 @@ const struct cfg_keyword config__keywords[] = {
      "or response head sluice accepts (a larger request head is answered 431, a larger response "
      "head 502), and the unit in which small flows are copied before they switch to splice.",
      "tune.bufsize = 32k"},
-    {"tune.pipesize", SEC_G, false, kw_tune_size, "<size>", "1m",
+    {"tune.pipesize", SEC_G, false, kw_tune_size, "<size>", "256k",
      "Size of the kernel pipes through which bulk transfers are spliced (bytes, or with a k or m "
      "suffix): one splice() moves up to this much. Larger pipes mean fewer system calls and "
      "fewer, larger TCP sends per MiB. Unprivileged processes are capped by "
      "/proc/sys/fs/pipe-max-size (1m by default) and share fs.pipe-user-pages-soft; see "
      "docs/configuration.md.",
-     "tune.pipesize = 256k"},
+     "tune.pipesize = 1m"},
     {"log", SEC_G, false, kw_log,
      "<target> [len <n>] [format rfc3164|rfc5424|raw] [<facility> [<level> [<minlevel>]]]",
      "stderr",

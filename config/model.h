@@ -152,8 +152,8 @@ struct cfg_stats_socket {
 };
 
 /* tune.pipesize default: one splice() moves up to this much; see docs/configuration.md for why
- * it is larger than HAProxy's (the kernel's 64 KiB). */
-#define CFG_PIPESIZE_DEFAULT (1024 * 1024)
+ * it is larger than HAProxy's (the kernel's 64 KiB) and smaller than the kernel allows (1 MiB). */
+#define CFG_PIPESIZE_DEFAULT (256 * 1024)
 /* tune.bufsize default, HAProxy's: the largest request or response head, and the unit of copies. */
 #define CFG_BUFSIZE_DEFAULT 16384
 
@@ -164,7 +164,7 @@ struct config {
     int nbthread; /* default: online CPUs */
     enum cfg_poller poller;
     bool no_send_batching;         /* tune.send-batching off */
-    int pipesize;                  /* tune.pipesize: bytes per splice pipe; 0: 1 MiB */
+    int pipesize;                  /* tune.pipesize: bytes per splice pipe; 0: 256 KiB */
     int bufsize;                   /* tune.bufsize: bytes per I/O buffer; 0: 16 KiB */
     char log_target[CFG_PATH_MAX]; /* as written (unix@ stripped); "" = stderr */
     struct cfg_log log;

@@ -81,8 +81,13 @@ def _http(t, extra_global=()):
     return port, sock
 
 
-def test_pipesize_default_is_1m(t):
+def test_pipesize_default_is_256k(t):
     port, sock = _http(t)
+    _download(t, port, sock, 256 << 10)
+
+
+def test_pipesize_1m(t):
+    port, sock = _http(t, ["tune.pipesize = 1m"])
     _download(t, port, sock, 1 << 20)
 
 

@@ -194,11 +194,11 @@ static void test_global(void)
                                  "poller = io_uring\n"
                                  "log = /var/log/sluice.log local0 info\n"
                                  "pidfile = /run/sluice.pid\n"
-                                 "tune.pipesize = 256k\n"
+                                 "tune.pipesize = 1m\n"
                                  "tune.bufsize = 32k\n"
                                  "daemon =\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-    CU_ASSERT_EQUAL(cfg->pipesize, 256 * 1024);
+    CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
     CU_ASSERT_EQUAL(cfg->bufsize, 32 * 1024);
     CU_ASSERT_EQUAL(cfg->maxconn, 5000);
     CU_ASSERT_EQUAL(cfg->nbthread, 3);
@@ -218,7 +218,7 @@ static void test_global(void)
     CU_ASSERT_STRING_EQUAL(cfg->log_target, "stdout");
     CU_ASSERT_FALSE(cfg->daemon);
     CU_ASSERT_STRING_EQUAL(cfg->pidfile, "");
-    CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
+    CU_ASSERT_EQUAL(cfg->pipesize, 256 * 1024);
     CU_ASSERT_EQUAL(cfg->bufsize, 16384);
     config_free(cfg);
 
