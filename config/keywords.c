@@ -790,6 +790,16 @@ static int kw_redispatch(struct cfg_parser *st, const struct cfg_keyword *kw, in
     return 0;
 }
 
+static int kw_nolinger(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                       bool neg)
+{
+    (void)argv;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    px(st)->nolinger = !neg;
+    return 0;
+}
+
 static int kw_tcp_check(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                         bool neg)
 {
@@ -980,6 +990,11 @@ const struct cfg_keyword config__keywords[] = {
      "Connection attempts to a server after the first one fails.", "retries = 2"},
     {"option redispatch", SEC_D | SEC_B | SEC_L, true, kw_redispatch, "", "off",
      "Let the last retry go to another server.", "option = redispatch"},
+    {"option nolinger", SEC_D | SEC_F | SEC_B | SEC_L, true, kw_nolinger, "", "off",
+     "Close this side's connections with a TCP reset instead of a FIN (on a frontend: the "
+     "clients; on a backend: the servers), dropping unsent data and leaving no FIN_WAIT or "
+     "TIME_WAIT socket behind.",
+     "option = nolinger"},
     {"option tcp-check", SEC_D | SEC_B | SEC_L, true, kw_tcp_check, "", "on",
      "Health checks are plain TCP connects (the default).", "option = tcp-check"},
     {"option httpchk", SEC_D | SEC_B | SEC_L, true, kw_httpchk, "[<method>] [<uri>] [<version>]",

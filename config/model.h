@@ -98,6 +98,9 @@ struct cfg_proxy {
     enum cfg_balance balance;
     int retries; /* default 3 */
     bool redispatch;
+    /* option nolinger: this side's sockets (a frontend's clients, a backend's servers) are closed
+     * with a reset (SO_LINGER 0) instead of a FIN */
+    bool nolinger;
     enum cfg_check_type check_type;
     char httpchk_method[16];        /* default "OPTIONS" */
     char httpchk_uri[CFG_PATH_MAX]; /* default "/" */

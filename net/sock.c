@@ -42,6 +42,15 @@ int sock_connect(const struct sockaddr *addr, socklen_t len)
     return fd;
 }
 
+void sock_close(int fd, bool nolinger)
+{
+    if (nolinger) {
+        struct linger lg = {.l_onoff = 1, .l_linger = 0};
+        setsockopt(fd, SOL_SOCKET, SO_LINGER, &lg, sizeof(lg));
+    }
+    close(fd);
+}
+
 int sock_error(int fd)
 {
     int err = 0;

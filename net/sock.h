@@ -16,6 +16,11 @@ int sock_listen(const struct sockaddr *addr, socklen_t len, int backlog, bool re
  * established) or -errno when it failed at once (ECONNREFUSED, ENETUNREACH, EMFILE...). */
 int sock_connect(const struct sockaddr *addr, socklen_t len);
 
+/* Close fd. nolinger (HAProxy's option nolinger): with SO_LINGER {on, 0} first, so the kernel
+ * drops unsent data and sends a reset instead of a FIN, and keeps no FIN_WAIT or TIME_WAIT state.
+ */
+void sock_close(int fd, bool nolinger);
+
 /* The pending error of a socket (SO_ERROR), 0 when none. */
 int sock_error(int fd);
 

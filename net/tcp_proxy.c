@@ -206,7 +206,7 @@ static void release_server(struct sess *s)
 {
     relay_side_closing(s->w, &s->ss);
     if (s->srv.fd >= 0) {
-        close(s->srv.fd);
+        sock_close(s->srv.fd, s->be && s->be->cfg->nolinger);
         s->srv.fd = -1;
     }
     if (s->sv_counted) {
@@ -286,7 +286,7 @@ static void sess_close(struct sess *s)
     relay_dir_release(s->w, &s->s2c);
     relay_side_closing(s->w, &s->cs);
     if (s->cli.fd >= 0)
-        close(s->cli.fd);
+        sock_close(s->cli.fd, s->fe->cfg->nolinger);
     s->cli.fd = -1;
     release_server(s);
     worker_session_done(s->w, s->fe, &s->link);

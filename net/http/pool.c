@@ -136,7 +136,7 @@ void srv_conn_close(struct srv_conn *sc)
     timer_disarm(&sc->w->tw, &sc->tmr);
     relay_side_closing(sc->w, &sc->side);
     if (sc->h.fd >= 0)
-        close(sc->h.fd);
+        sock_close(sc->h.fd, sc->sv && sc->sv->be->cfg->nolinger);
     sc->h.fd = sc->side.fd = -1;
     sc->owner = NULL;
     worker_defer_free(sc->w, &sc->dfr);

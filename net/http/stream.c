@@ -382,7 +382,7 @@ void http__close(struct hs *h)
     http__release_slot(h);
     relay_side_closing(h->w, &h->cs);
     if (h->cli.fd >= 0)
-        close(h->cli.fd);
+        sock_close(h->cli.fd, h->fe->cfg->nolinger);
     h->cli.fd = h->cs.fd = -1;
     worker_session_done(h->w, h->fe, &h->link);
     worker_defer_free(h->w, &h->dfr);

@@ -607,7 +607,7 @@ static void test_errors(void)
          "t.ini:6: too many arguments for 'option httpchk'"},
         {BASE "option = dontlognull\n",
          "t.ini:6: unknown option 'dontlognull' in section [backend b] (expected redispatch, "
-         "tcp-check, httpchk, tcplog, forwardfor, forwarded, httplog, http-server-close, "
+         "nolinger, tcp-check, httpchk, tcplog, forwardfor, forwarded, httplog, http-server-close, "
          "httpclose, http-keep-alive, http_proxy, anonymize)"},
         {BASE "option = redispatch now\n",
          "t.ini:6: 'option redispatch' takes no argument (expected 'option redispatch =')"},
