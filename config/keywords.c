@@ -478,12 +478,15 @@ static int kw_bind(struct cfg_parser *st, const struct cfg_keyword *kw, int argc
     (void)neg;
     if (nargs(st, kw, argc, 1, CFG_MAX_WORDS))
         return -1;
-    bool accept_proxy = false;
+    bool accept_proxy = false, defer_accept = false;
     for (int i = 1; i < argc; i++) {
         if (strcmp(argv[i], "accept-proxy") == 0)
             accept_proxy = true;
+        else if (strcmp(argv[i], "defer-accept") == 0)
+            defer_accept = true;
         else
-            return config__error(st, "unknown bind option '%s' (expected accept-proxy)", argv[i]);
+            return config__error(
+                st, "unknown bind option '%s' (expected accept-proxy or defer-accept)", argv[i]);
     }
     if (argv[0][0] == '\0' || argv[0][0] == ',' || argv[0][strlen(argv[0]) - 1] == ',' ||
         strstr(argv[0], ",,"))
@@ -492,7 +495,8 @@ static int kw_bind(struct cfg_parser *st, const struct cfg_keyword *kw, int argc
     struct cfg_proxy *p = px(st);
     char *save = NULL;
     for (char *a = strtok_r(argv[0], ",", &save); a; a = strtok_r(NULL, ",", &save)) {
-        struct cfg_bind b = {.accept_proxy = accept_proxy, .line = st->line};
+        struct cfg_bind b = {
+            .accept_proxy = accept_proxy, .defer_accept = defer_accept, .line = st->line};
         if (!config__copy(b.text, sizeof(b.text), a) ||
             config_parse_addr(a, &b.addr, &b.addrlen) != 0)
             return config__error(st, "invalid bind address '%s' (expected " ADDR_EXPECT ")", a);
@@ -944,9 +948,12 @@ const struct cfg_keyword config__keywords[] = {
      "Proxy at layer 4 (tcp: a byte stream) or layer 7 (http: HTTP/1.1 requests, routed and "
      "rewritten by ACLs and rules).",
      "mode = tcp"},
-    {"bind", SEC_F | SEC_L, false, kw_bind, "<addr>:<port>[,<addr>:<port>...] [accept-proxy]",
+    {"bind", SEC_F | SEC_L, false, kw_bind,
+     "<addr>:<port>[,<addr>:<port>...] [accept-proxy] [defer-accept]",
      "none (a frontend needs one)",
-     "Listen on these addresses; accept-proxy requires a PROXY protocol v1/v2 header first.",
+     "Listen on these addresses; accept-proxy requires a PROXY protocol v1/v2 header first; "
+     "defer-accept hands a connection to sluice only once the client has sent data (for "
+     "protocols where the client talks first, such as HTTP).",
      "bind = :443,[::1]:443 accept-proxy"},
     {"default_backend", SEC_D | SEC_F | SEC_L, false, kw_default_backend, "<backend>", "none",
      "The backend (or listen) section that receives this frontend's connections.",

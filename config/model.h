@@ -53,6 +53,7 @@ struct cfg_bind {
     socklen_t addrlen;
     char text[CFG_NAME_MAX * 2]; /* as written, for messages */
     bool accept_proxy;
+    bool defer_accept; /* TCP_DEFER_ACCEPT: accepted once the client has sent data */
     int line;
 };
 

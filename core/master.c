@@ -130,6 +130,12 @@ static int bind_runtime(struct runtime *rt, char *err, size_t errlen)
                     l->fd = fd;
                 }
             }
+            if (fd >= 0 && b->addr.ss_family != AF_UNIX) {
+                int rc = sock_defer_accept(fd, b->defer_accept);
+                if (rc < 0 && b->defer_accept)
+                    log_msg(LOG_LV_WARN, "%s:%d: defer-accept on %s: %s (ignored)", rt->cfg->file,
+                            b->line, b->text, strerror(-rc));
+            }
             if (fd < 0) {
                 snprintf(err, errlen, "%s:%d: cannot bind frontend '%s' to %s: %s", rt->cfg->file,
                          b->line, fe->cfg->name, b->text, strerror(-fd));

@@ -42,6 +42,12 @@ int sock_connect(const struct sockaddr *addr, socklen_t len)
     return fd;
 }
 
+int sock_defer_accept(int fd, bool on)
+{
+    int secs = on ? 1 : 0;
+    return setsockopt(fd, IPPROTO_TCP, TCP_DEFER_ACCEPT, &secs, sizeof(secs)) < 0 ? -errno : 0;
+}
+
 void sock_close(int fd, bool nolinger)
 {
     if (nolinger) {

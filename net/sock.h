@@ -16,6 +16,11 @@ int sock_listen(const struct sockaddr *addr, socklen_t len, int backlog, bool re
  * established) or -errno when it failed at once (ECONNREFUSED, ENETUNREACH, EMFILE...). */
 int sock_connect(const struct sockaddr *addr, socklen_t len);
 
+/* TCP_DEFER_ACCEPT on a listening socket (bind option defer-accept): a connection is accepted
+ * once data has arrived on it, or after one SYN-ACK retransmission. Off clears it (a listener kept
+ * across a reload). Returns 0 or -errno. */
+int sock_defer_accept(int fd, bool on);
+
 /* Close fd. nolinger (HAProxy's option nolinger): with SO_LINGER {on, 0} first, so the kernel
  * drops unsent data and sends a reset instead of a FIN, and keeps no FIN_WAIT or TIME_WAIT state.
  */

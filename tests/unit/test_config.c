@@ -595,7 +595,7 @@ static void test_errors(void)
          "t.ini:2: invalid bind address '1.2.3.4' (expected IPv4:PORT, [IPv6]:PORT, *:PORT or "
          ":PORT)"},
         {"[frontend f]\nbind = :80 ssl\n", "t.ini:2: unknown bind option 'ssl' (expected "
-                                           "accept-proxy)"},
+                                           "accept-proxy or defer-accept)"},
         {"[frontend f]\nbind = :80,,:81\n", "t.ini:2: empty address in 'bind' list"},
         {BASE "mode = udp\n", "t.ini:6: unknown mode 'udp' (expected tcp or http)"},
         {BASE "balance = random(3)\n", "t.ini:6: unsupported draw count in 'random(3)'"},
