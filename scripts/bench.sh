@@ -178,24 +178,18 @@ start_contestant() {
             "bench/sluice-$mode.ini.in" >"$cfg"
         taskset -c "$SCPU" "$SLUICE" -f "$cfg" >"$log_" 2>&1 &
         ;;
-    C | D)
+    C | D | F | G)
         if [ -n "$HAPROXY_NA" ]; then NA_WHY=$HAPROXY_NA; return 1; fi
         cfg="$T/haproxy-$c.cfg"
-        local splice=""
-        [ "$c" = D ] && splice='    option splice-request\n    option splice-response'
+        # C, F: no splicing; D: both directions (mode tcp); G: responses (mode http)
+        local splice="" tmpl=bench/haproxy-tcp.cfg.in
+        case $c in
+        D) splice='    option splice-request\n    option splice-response' ;;
+        G) splice='    option splice-response' ;;
+        esac
+        case $c in F | G) tmpl=bench/haproxy-http.cfg.in ;; esac
         sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@SPLICE@/$splice/" \
-            -e "s/@MAXCONN@/$MAXCONN/" \
-            bench/haproxy-tcp.cfg.in >"$cfg"
-        taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
-        ;;
-    F | G)
-        if [ -n "$HAPROXY_NA" ]; then NA_WHY=$HAPROXY_NA; return 1; fi
-        cfg="$T/haproxy-$c.cfg"
-        local splice=""
-        [ "$c" = G ] && splice='    option splice-response'
-        sed -e "s/@PORT@/$PPORT/" -e "s/@BACKEND@/$BPORT/" -e "s/@SPLICE@/$splice/" \
-            -e "s/@MAXCONN@/$MAXCONN/" \
-            bench/haproxy-http.cfg.in >"$cfg"
+            -e "s/@MAXCONN@/$MAXCONN/" "$tmpl" >"$cfg"
         taskset -c "$SCPU" haproxy -f "$cfg" -db >"$log_" 2>&1 &
         ;;
     H)
