@@ -13,6 +13,8 @@
 #include <pcre2.h>
 #include <string.h>
 
+#include "net/http/parse.h"
+
 static inline unsigned char lower(unsigned char c)
 {
     return (c >= 'A' && c <= 'Z') ? (unsigned char)(c + 32) : c;
@@ -279,20 +281,7 @@ static bool match_hdr(const struct cfg_acl *a, const struct acl_ctx *ctx)
         size_t i = 0;
         for (;;) {
             size_t start = i;
-            bool quoted = false;
-            for (; i < vlen; i++) {
-                char c = v[i];
-                if (quoted) {
-                    if (c == '\\' && i + 1 < vlen)
-                        i++;
-                    else if (c == '"')
-                        quoted = false;
-                } else if (c == '"') {
-                    quoted = true;
-                } else if (c == ',') {
-                    break;
-                }
-            }
+            i = http_list_elem_end(v, vlen, i);
             size_t s = start, e = i;
             while (s < e && is_ows(v[s]))
                 s++;

@@ -20,16 +20,8 @@ int http_hdr_find(const char *buf, const struct http_msg *m, const char *name, s
     return -1;
 }
 
-bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *tok)
+size_t http_list_elem_end(const char *v, size_t len, size_t i)
 {
-    size_t i = *pos;
-    while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
-        i++;
-    if (i >= len) {
-        *pos = len;
-        return false;
-    }
-    size_t s = i;
     bool quoted = false;
     for (; i < len; i++) {
         char c = v[i];
@@ -44,6 +36,20 @@ bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *to
             break;
         }
     }
+    return i;
+}
+
+bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *tok)
+{
+    size_t i = *pos;
+    while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ','))
+        i++;
+    if (i >= len) {
+        *pos = len;
+        return false;
+    }
+    size_t s = i;
+    i = http_list_elem_end(v, len, i);
     size_t e = i;
     while (e > s && (v[e - 1] == ' ' || v[e - 1] == '\t'))
         e--;

@@ -191,6 +191,10 @@ int http_hdr_find(const char *buf, const struct http_msg *m, const char *name, s
  * sets *tok (offset relative to v, OWS trimmed), advances *pos and returns true; skips empty
  * elements; returns false at the end. Commas inside quoted strings do not split. */
 bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *tok);
+/* End of the list element of v[0..len) that starts at i: the index of the comma that ends it
+ * (outside quoted strings), or len. The building block of http_list_next, for callers that must
+ * see empty elements too (ACL matching: `hdr(x) -m found` on an empty value). */
+size_t http_list_elem_end(const char *v, size_t len, size_t i);
 
 /* Whether field i must not be forwarded: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
  * Transfer-Encoding, Upgrade, and any field named in Connection (RFC 9110 §7.6.1). A proxy that

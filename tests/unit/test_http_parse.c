@@ -437,6 +437,14 @@ static void test_hop_by_hop(void)
         CU_ASSERT(span_eq(v, t, el[i]));
     }
     CU_ASSERT_FALSE(http_list_next(v, strlen(v), &pos, &t));
+    /* element ends, empty elements included: " a " ends at the comma at 3, " " at 5, "b" at 7,
+     * and a quoted string with an escaped quote and a comma runs to the end */
+    CU_ASSERT_EQUAL(http_list_elem_end(v, strlen(v), 0), 3);
+    CU_ASSERT_EQUAL(http_list_elem_end(v, strlen(v), 4), 5);
+    CU_ASSERT_EQUAL(http_list_elem_end(v, strlen(v), 6), 7);
+    CU_ASSERT_EQUAL(http_list_elem_end(v, strlen(v), 8), 14); /* past "c,d" and its OWS */
+    const char *q = "\"x\\\",y\" z";
+    CU_ASSERT_EQUAL(http_list_elem_end(q, strlen(q), 0), strlen(q));
 }
 
 static void test_limits(void)
