@@ -86,6 +86,27 @@ static struct listener *find_listener(const struct sockaddr_storage *a, socklen_
     return NULL;
 }
 
+static void set_defer_accept(const struct runtime *rt, const struct cfg_bind *b, int fd)
+{
+    int rc = sock_defer_accept(fd, b->defer_accept);
+    if (rc < 0 && b->defer_accept)
+        log_msg(LOG_LV_WARN, "%s:%d: defer-accept on %s: %s (ignored)", rt->cfg->file, b->line,
+                b->text, strerror(-rc));
+}
+
+/* bind ... defer-accept on every listener of rt. A socket kept across a reload is shared with
+ * the serving generation, so its option changes only once the new generation took over: a reload
+ * that fails leaves the running configuration's setting in place. */
+static void apply_defer_accept(const struct runtime *rt)
+{
+    for (size_t fi = 0; fi < rt->nfes; fi++) {
+        const struct frontend *fe = &rt->fes[fi];
+        for (size_t i = 0; i < fe->cfg->nbinds; i++)
+            if (fe->fds[i] >= 0)
+                set_defer_accept(rt, &fe->cfg->binds[i], fe->fds[i]);
+    }
+}
+
 /* Give every bind line of rt a listening socket: the one already bound to its address, or a new
  * one. Fills fe->fds. Returns 0 or -errno with err set. */
 static int bind_runtime(struct runtime *rt, char *err, size_t errlen)
@@ -122,6 +143,8 @@ static int bind_runtime(struct runtime *rt, char *err, size_t errlen)
                 }
                 fd = sock_listen((const struct sockaddr *)&b->addr, b->addrlen, LISTEN_BACKLOG,
                                  false);
+                if (fd >= 0)
+                    set_defer_accept(rt, b, fd); /* a new socket: no generation uses it yet */
                 if (fd >= 0) {
                     l = &m.ls[m.nls++];
                     memset(l, 0, sizeof(*l));
@@ -129,12 +152,6 @@ static int bind_runtime(struct runtime *rt, char *err, size_t errlen)
                     l->len = b->addrlen;
                     l->fd = fd;
                 }
-            }
-            if (fd >= 0 && b->addr.ss_family != AF_UNIX) {
-                int rc = sock_defer_accept(fd, b->defer_accept);
-                if (rc < 0 && b->defer_accept)
-                    log_msg(LOG_LV_WARN, "%s:%d: defer-accept on %s: %s (ignored)", rt->cfg->file,
-                            b->line, b->text, strerror(-rc));
             }
             if (fd < 0) {
                 snprintf(err, errlen, "%s:%d: cannot bind frontend '%s' to %s: %s", rt->cfg->file,
@@ -346,6 +363,7 @@ static void switch_over(void)
         m.hooks->discard(m.cur);
         m.cur = m.next;
         prune_listeners(m.cur, NULL);
+        apply_defer_accept(m.cur);
         int rc = open_log(m.cur->cfg); /* the new configuration may name another target */
         if (rc < 0)
             log_msg(LOG_LV_ERR, "cannot open log target '%s': %s", m.cur->cfg->log_target,

@@ -359,14 +359,31 @@ static void *worker_main(void *arg)
     return NULL;
 }
 
+/* True when the kernel does not count this process's pipes against fs.pipe-user-pages-soft: it
+ * holds CAP_SYS_RESOURCE or CAP_SYS_ADMIN (being uid 0 is not enough, e.g. in a container). */
+static bool pipe_pages_unlimited(void)
+{
+    FILE *f = fopen("/proc/self/status", "r");
+    if (!f)
+        return false;
+    char line[256];
+    unsigned long long eff = 0;
+    while (fgets(line, sizeof(line), f))
+        if (sscanf(line, "CapEff: %llx", &eff) == 1)
+            break;
+    fclose(f);
+    return eff & ((1ULL << 24) | (1ULL << 21)); /* CAP_SYS_RESOURCE, CAP_SYS_ADMIN */
+}
+
 /* How many empty pipes each worker keeps. Every pipe, idle ones included, counts its pages against
  * its user's fs.pipe-user-pages-soft unless the process is privileged, and past that limit the
  * kernel gives every new pipe of that user (other programs' too) only two pages. So the pools
- * together keep at most a quarter of that limit (64 MiB of pipe for root). */
+ * together keep at most a quarter of that limit (64 MiB of pipes when privileged), even if that
+ * means none (many workers, large pipes): a bulk flow then creates its pipe. */
 static unsigned idle_pipes(const struct runtime *rt)
 {
     unsigned long budget = 16384; /* pages */
-    if (geteuid() != 0) {
+    if (!pipe_pages_unlimited()) {
         FILE *f = fopen("/proc/sys/fs/pipe-user-pages-soft", "r");
         unsigned long soft = 0;
         if (f) {
@@ -379,7 +396,7 @@ static unsigned idle_pipes(const struct runtime *rt)
     }
     unsigned long per_pipe = ((unsigned long)rt->cfg->pipesize + 4095) / 4096;
     unsigned long n = budget / (rt->nworkers ? rt->nworkers : 1) / (per_pipe ? per_pipe : 1);
-    return n < 2 ? 2 : n > WORKER_IDLE_PIPES ? WORKER_IDLE_PIPES : (unsigned)n;
+    return n > WORKER_IDLE_PIPES ? WORKER_IDLE_PIPES : (unsigned)n;
 }
 
 static int worker_init(struct runtime *rt, struct worker *w, unsigned id)

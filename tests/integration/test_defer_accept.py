@@ -2,6 +2,8 @@
 sent data; until then the kernel keeps it half-open (SYN-RECV on sluice's side), so sluice neither
 accepts nor counts it. Without the option a connection is accepted as soon as it is open."""
 import os
+import signal
+import socket
 import subprocess
 
 from harness import BufSock, check, http_config, read_http_response, wait_for
@@ -49,3 +51,44 @@ def test_without_defer_accept_accepts_at_once(t):
     wait_for(lambda: _cum_conns(sock) == 1, t.timeout(5),
              "the silent connection accepted without defer-accept")
     check(_syn_recv(port) == 0, "a half-open connection without defer-accept")
+
+
+def _reload_adding_defer_accept(t, extra=""):
+    """A running sluice without defer-accept, reloaded with it (plus `extra` config)."""
+    b = t.backend("b1")
+    port = t.free_port()
+    sock = os.path.join(t.tmp, "admin.sock")
+    good = http_config(port, {"app": [f"b1 {b.addr}"]},
+                       global_=[f"stats socket = {sock} level admin"])
+    sl = t.sluice(good)
+    new = good.replace(f"bind = 127.0.0.1:{port}", f"bind = 127.0.0.1:{port} defer-accept")
+    with open(sl.cfg_path, "w") as f:
+        f.write(new + extra)
+    sl.signal(signal.SIGHUP)
+    return port, sock, sl
+
+
+def test_defer_accept_follows_a_reload(t):
+    port, sock, sl = _reload_adding_defer_accept(t)
+    sl.wait_log(r"reload complete")
+    t.connect(port)
+    wait_for(lambda: _syn_recv(port) == 1, t.timeout(5),
+             "a silent connection half-open after the reload added defer-accept")
+
+
+def test_failed_reload_keeps_running_listener_options(t):
+    """The reload fails (a new frontend's port is taken): the serving generation's shared
+    listener must keep accepting at once, not start deferring."""
+    blocker = t.track(socket.socket())
+    blocker.bind(("127.0.0.1", 0))
+    blocker.listen(1)
+    busy = blocker.getsockname()[1]
+    port, sock, sl = _reload_adding_defer_accept(
+        t, f"\n[frontend extra]\nbind = 127.0.0.1:{busy}\ndefault_backend = app\n")
+    sl.wait_log(r"reload failed")
+    t.connect(port)
+    # Checked at once: a deferred connection is accepted anyway after one SYN-ACK retransmission
+    # (~1 s). On loopback the handshake's last ACK is processed before connect() returns.
+    check(_syn_recv(port) == 0, "the failed reload left defer-accept on the running listener")
+    wait_for(lambda: _cum_conns(sock) == 1, t.timeout(5),
+             "the silent connection accepted by the running configuration")
