@@ -170,6 +170,7 @@ static void try_next_address(struct hs *h, int last_err)
             srv_conn_open_addr(h->w, (const struct sockaddr *)&f->addrs->addr[i], f->addrs->len[i],
                                f->origin, f->origin_len, h, http__on_srv_event, &err);
         if (h->sc) {
+            h->sc->nolinger = h->fe->cfg->nolinger; /* origins have no backend section */
             h->state = HS_CONNECTING;
             h->t_conn = h->w->now;
             http__arm_timer(h);
@@ -376,6 +377,7 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
     if (h->srv_keep && !h->upgrade) {
         h->sc = pool_take_origin(h->w, f->origin, f->origin_len, h, http__on_srv_event);
         if (h->sc) {
+            h->sc->nolinger = h->fe->cfg->nolinger; /* pooled by any forward-proxy frontend */
             h->t_conn = h->t_conn_end = h->w->now;
             http__send_request(h);
             return;

@@ -136,7 +136,7 @@ void srv_conn_close(struct srv_conn *sc)
     timer_disarm(&sc->w->tw, &sc->tmr);
     relay_side_closing(sc->w, &sc->side);
     if (sc->h.fd >= 0)
-        sock_close(sc->h.fd, sc->sv && sc->sv->be->cfg->nolinger);
+        sock_close(sc->h.fd, sc->nolinger);
     sc->h.fd = sc->side.fd = -1;
     sc->owner = NULL;
     worker_defer_free(sc->w, &sc->dfr);
@@ -187,6 +187,7 @@ static struct srv_conn *conn_open(struct worker *w, const struct sockaddr *addr,
     sc->h.fn = on_event;
     sc->side.lh = &sc->h; /* batched writes report completion to on_event, then the owner */
     sc->sv = sv;
+    sc->nolinger = sv && sv->be->cfg->nolinger;
     sc->w = w;
     sc->owner = owner;
     sc->on_event = fn;

@@ -34,6 +34,7 @@ struct srv_conn {
     char *origin;    /* owned "host:port" key of a forward-proxy origin, else NULL */
     uint32_t origin_hash;
     bool connected;
+    bool nolinger; /* option nolinger of the server's backend, or of the forward proxy */
 };
 
 /* Start a non-blocking connect to sv. Returns the connection (not yet connected) or NULL with

@@ -30,14 +30,13 @@ def test_without_nolinger_client_gets_fin(t):
     check(how == "eof", f"the client saw {how}, expected a clean FIN without option nolinger")
 
 
-def _server_side_close(t, backend_lines):
-    """mode tcp, a listen section: the server never answers, `timeout server` closes. Returns
-    what the server's socket saw: "reset" or "eof"."""
-    seen = []
-    done = threading.Event()
-
+def _close_recorder(seen, done, read_head=False):
+    """A PyServer handler that (optionally reads a request head, then) reads until the proxy
+    closes, appending "eof" or "reset" to seen and setting done."""
     def handler(c, srv):
         try:
+            if read_head:
+                BufSock(c, srv.timeout).read_until(b"\r\n\r\n", limit=1 << 16)
             while True:
                 if not c.recv(4096):
                     seen.append("eof")
@@ -46,7 +45,15 @@ def _server_side_close(t, backend_lines):
             seen.append("reset")
         finally:
             done.set()
-    srv = t.pyserver("handler", handler=handler)
+    return handler
+
+
+def _server_side_close(t, backend_lines):
+    """mode tcp, a listen section: the server never answers, `timeout server` closes. Returns
+    what the server's socket saw: "reset" or "eof"."""
+    seen = []
+    done = threading.Event()
+    srv = t.pyserver("handler", handler=_close_recorder(seen, done))
     port = t.free_port()
     sl = t.sluice(config(port, [f"s1 {srv.addr}"], defaults=["timeout server = 200ms"],
                          listen=backend_lines))
@@ -92,3 +99,21 @@ def test_nolinger_http_keepalive_close_is_a_reset(t):
     except socket.timeout:
         how = "nothing"
     check(how == "reset", f"idle keep-alive close seen as {how}, expected a reset")
+
+
+def test_nolinger_forward_proxy_resets_origin(t):
+    """Forward proxy (option http_proxy): the listen section's option nolinger applies to the
+    connections to origins. The origin never answers; `timeout server` ends the request with 504
+    and the origin's socket sees a reset."""
+    from harness import Dnsmasq, fwd_config, fwd_request
+    seen = []
+    done = threading.Event()
+    origin = t.pyserver("handler", handler=_close_recorder(seen, done, read_head=True))
+    dns = Dnsmasq(t)
+    port = t.free_port()
+    t.sluice(fwd_config(port, dns.port, defaults=["timeout server = 300ms"],
+                        lines=["option = nolinger"]))
+    st, _, _ = fwd_request(port, "GET", f"http://127.0.0.1:{origin.port}/", timeout=t.timeout(5))
+    check(st == 504, f"a silent origin: status {st}, expected 504")
+    check(done.wait(t.timeout(5)), "the origin's connection was not closed")
+    check(seen == ["reset"], f"the origin saw {seen}, expected a reset (option nolinger)")
