@@ -196,6 +196,15 @@ static int get_size(struct cfg_parser *st, const char *what, const char *text, l
 
 /* tune.bufsize: at least room for a generated error page, at most the parser's cap on a head.
  * tune.pipesize: the kernel rounds up to a power of two pages; 1 GiB is past any pipe-max-size. */
+static int kw_maxhdr(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)neg;
+    if (nargs(st, kw, argc, 1, 1))
+        return -1;
+    return get_int(st, "tune.http.maxhdr", argv[0], 1, CFG_MAXHDR_MAX, &st->cfg->maxhdr);
+}
+
 static int kw_tune_size(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                         bool neg)
 {
@@ -918,6 +927,10 @@ const struct cfg_keyword config__keywords[] = {
      "or response head sluice accepts (a larger request head is answered 431, a larger response "
      "head 502), and the unit in which small flows are copied before they switch to splice.",
      "tune.bufsize = 32k"},
+    {"tune.http.maxhdr", SEC_G, false, kw_maxhdr, "<number>", "101",
+     "Header fields a request or response head may have (1 to 1024); a request with more is "
+     "answered 431, a response with more 502.",
+     "tune.http.maxhdr = 200"},
     {"tune.pipesize", SEC_G, false, kw_tune_size, "<size>", "256k",
      "Size of the kernel pipes through which bulk transfers are spliced (bytes, or with a k or m "
      "suffix): one splice() moves up to this much. Larger pipes mean fewer system calls and "

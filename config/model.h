@@ -160,6 +160,8 @@ struct cfg_stats_socket {
 #define CFG_PIPESIZE_DEFAULT (256 * 1024)
 /* tune.bufsize default, HAProxy's: the largest request or response head, and the unit of copies. */
 #define CFG_BUFSIZE_DEFAULT 16384
+/* tune.http.maxhdr's ceiling: the parse index holds this many fields (net/http/parse.h). */
+#define CFG_MAXHDR_MAX 1024
 
 struct config {
     char file[CFG_PATH_MAX];
@@ -170,6 +172,7 @@ struct config {
     bool no_send_batching;         /* tune.send-batching off */
     int pipesize;                  /* tune.pipesize: bytes per splice pipe; 0: 256 KiB */
     int bufsize;                   /* tune.bufsize: bytes per I/O buffer; 0: 16 KiB */
+    int maxhdr;                    /* tune.http.maxhdr: header fields per message; 0: 101 */
     char log_target[CFG_PATH_MAX]; /* as written (unix@ stripped); "" = stderr */
     struct cfg_log log;
     char pidfile[CFG_PATH_MAX];

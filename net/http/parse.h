@@ -27,7 +27,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define HTTP_MAX_HDRS     101        /* header fields per message (HAProxy's tune.http.maxhdr) */
+#define HTTP_MAX_HDRS     101        /* header fields per message by default (tune.http.maxhdr) */
+#define HTTP_MAX_HDRS_CAP 1024       /* the most tune.http.maxhdr may allow */
 #define HTTP_TARGET_MAX   8192       /* request-target bytes before 414 */
 #define HTTP_HEAD_MAX     (1u << 20) /* hard cap on a head, whatever buffer the caller passes */
 #define HTTP_CHUNK_LINE   1024       /* chunk-size line, extensions included */
@@ -47,7 +48,7 @@ enum http_err {
     HTTP_E_FIELD_NAME,      /* empty or non-token name, or whitespace before the colon */
     HTTP_E_FIELD_VALUE,     /* NUL, CR, LF or another CTL in a value */
     HTTP_E_OBS_FOLD,        /* line folding (a field line starting with SP or HTAB) */
-    HTTP_E_TOO_MANY_FIELDS, /* more than HTTP_MAX_HDRS fields or trailer fields (431) */
+    HTTP_E_TOO_MANY_FIELDS, /* more fields than max_hdr, or trailer fields than 101 (431) */
     HTTP_E_HEAD_TOO_LARGE,  /* head beyond HTTP_HEAD_MAX; also for the caller's full buffer */
     HTTP_E_CONTENT_LENGTH,  /* invalid Content-Length, or several that differ */
     HTTP_E_CL_AND_TE,       /* both Content-Length and Transfer-Encoding */
@@ -138,7 +139,8 @@ struct http_hdr {
     uint8_t flags; /* HTTP_HF_* */
 };
 
-/* A parsed head. Every field is undefined unless the parse returned > 0. */
+/* A parsed head. Every field is undefined unless the parse returned > 0, except max_hdr (set by the
+ * caller). */
 struct http_msg {
     uint32_t head_len;      /* bytes of the head, leading empty line and final CRLFCRLF included */
     uint8_t version_minor;  /* 0 or 1 */
@@ -155,7 +157,8 @@ struct http_msg {
     struct http_span reason; /* responses; may be empty */
     uint64_t content_length; /* valid when HTTP_F_HAS_CL */
     unsigned nhdr;
-    struct http_hdr hdr[HTTP_MAX_HDRS];
+    unsigned max_hdr; /* input, kept across parses: fields allowed (tune.http.maxhdr), 0: 101 */
+    struct http_hdr hdr[HTTP_MAX_HDRS_CAP];
 };
 
 /* Parse a request head at the start of buf[0..len).

@@ -39,6 +39,15 @@ static _Thread_local struct http_msg tl_msg;
 /* The request re-parsed for http-response rules while tl_msg holds the response. */
 static _Thread_local struct http_msg tl_req_msg;
 
+_Static_assert(HTTP_MAX_HDRS_CAP >= CFG_MAXHDR_MAX, "the parse index holds tune.http.maxhdr's max");
+
+/* The worker's parse index, with the configured field limit (tune.http.maxhdr). */
+static struct http_msg *parse_index(struct hs *h, struct http_msg *m)
+{
+    m->max_hdr = (unsigned)h->w->rt->cfg->maxhdr;
+    return m;
+}
+
 void http__close(struct hs *h);
 static void hs_read_request(struct hs *h);
 void http__progress(struct hs *h);
@@ -954,7 +963,7 @@ static void auth_answer(void *arg, enum auth_result r, const char *user)
     h->auth_state = 1;
     h->auth_user = r == AUTH_OK ? user : NULL;
     h->state = HS_REQ_WAIT;
-    struct http_msg *m = &tl_msg;
+    struct http_msg *m = parse_index(h, &tl_msg);
     if (http_parse_request(h->rbuf, h->rlen, 0, m) <= 0) { /* it parsed before: cannot happen */
         http__set_term(h, 'P', 'R');
         http__reply_error(h, 500);
@@ -1508,7 +1517,7 @@ static void read_response(struct hs *h)
         h->slen += (uint32_t)n;
     parse:
         for (;;) {
-            struct http_msg *m = &tl_msg;
+            struct http_msg *m = parse_index(h, &tl_msg);
             int r = http_parse_response(h->sbuf, h->slen, h->sprev, h->req_method, m);
             if (r == 0) {
                 h->sprev = h->slen;
@@ -1551,7 +1560,7 @@ static void read_response(struct hs *h)
                 /* Response rules see the request (path, method, request headers), as
                  * HAProxy's req.* fetches do; res.* fetches are not supported yet. */
                 struct acl_ctx ctx;
-                struct http_msg *rq = &tl_req_msg;
+                struct http_msg *rq = parse_index(h, &tl_req_msg);
                 if (h->rbuf && !h->req_shifted &&
                     http_parse_request(h->rbuf, h->req_head_len, 0, rq) > 0) {
                     http__fill_acl_ctx(h, rq, &ctx);
@@ -1809,7 +1818,7 @@ static void hs_read_request(struct hs *h)
     }
     for (;;) {
         if (h->rlen > 0) {
-            struct http_msg *m = &tl_msg;
+            struct http_msg *m = parse_index(h, &tl_msg);
             int r = http_parse_request(h->rbuf, h->rlen, h->rprev, m);
             if (r > 0) {
                 timer_disarm(&h->w->tw, &h->tmr);

@@ -1,5 +1,6 @@
 """tune.bufsize: the size of the workers' buffers, hence the largest request head (431 past it)
-and response head (502 past it) sluice accepts; bodies stay byte-identical whatever the size."""
+and response head (502 past it) sluice accepts; bodies stay byte-identical whatever the size.
+tune.http.maxhdr: the number of header fields a head may have."""
 from harness import (BufSock, check, http_config, http_response, read_http_response,
                      read_request)
 from test_http_errors import _backend_requests, _raw
@@ -80,3 +81,43 @@ def test_bufsize_4k_body_identical(t):
 
 def test_bufsize_256k_body_identical(t):
     _body_identical(t, "256k")
+
+
+# ---- tune.http.maxhdr ---------------------------------------------------------------------------
+
+def _fields(n):
+    return b"".join(b"X-H%d: %d\r\n" % (i, i) for i in range(n))
+
+
+def test_maxhdr_small_answers_431(t):
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, global_=["tune.http.maxhdr = 10"]))
+    head = b"GET /name HTTP/1.1\r\nHost: t\r\nConnection: close\r\n"
+    status, _, _, _ = _raw(t, port, head + _fields(9) + b"\r\n")
+    check(status == 431, f"11 fields with tune.http.maxhdr 10: status {status}, expected 431")
+    status, _, body, _ = _raw(t, port, head + _fields(8) + b"\r\n")
+    check(status == 200 and body == b"b1", f"10 fields with tune.http.maxhdr 10: status {status}")
+    check(_backend_requests(t, b) == 1, "the rejected request reached the server")
+
+
+def test_maxhdr_large_passes_many_fields(t):
+    """150 fields each way with tune.http.maxhdr 200 (the default 101 answers 431 / 502)."""
+    seen = []
+
+    def handler(c, srv):
+        bs = BufSock(c)
+        seen.append(read_request(bs))
+        c.sendall(http_response(200, b"ok", fields=[(f"X-R{i}", str(i)) for i in range(150)]))
+    srv = t.pyserver("handler", handler=handler)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"s1 {srv.addr}"]}, global_=["tune.http.maxhdr = 200"]))
+    s = t.connect(port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n" + _fields(150) + b"\r\n")
+    status, fields, body = read_http_response(BufSock(s))
+    check(status == 200 and body == b"ok", f"status {status}, body {body!r}")
+    got = [k for k, _ in fields if k.lower().startswith("x-r")]
+    check(len(got) == 150, f"{len(got)} of the response's 150 fields reached the client")
+    check(len(seen) == 1, f"the server saw {len(seen)} requests")
+    sent = [k for k, _ in seen[0]["fields"] if k.lower().startswith("x-h")]
+    check(len(sent) == 150, f"{len(sent)} of the request's 150 fields reached the server")

@@ -196,10 +196,12 @@ static void test_global(void)
                                  "pidfile = /run/sluice.pid\n"
                                  "tune.pipesize = 1m\n"
                                  "tune.bufsize = 32k\n"
+                                 "tune.http.maxhdr = 200\n"
                                  "daemon =\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
     CU_ASSERT_EQUAL(cfg->bufsize, 32 * 1024);
+    CU_ASSERT_EQUAL(cfg->maxhdr, 200);
     CU_ASSERT_EQUAL(cfg->maxconn, 5000);
     CU_ASSERT_EQUAL(cfg->nbthread, 3);
     CU_ASSERT_EQUAL(cfg->poller, CFG_POLLER_URING);
@@ -694,6 +696,10 @@ static void test_errors(void)
          "t.ini:2: tune.bufsize: '2k' is out of range (4096 to 1048576 bytes)"},
         {"[global]\ntune.bufsize = 2m\n" BASE, "t.ini:2: tune.bufsize: '2m' is out of range"},
         {"[global]\ntune.bufsize = big\n" BASE, "t.ini:2: tune.bufsize: 'big' is not a size"},
+        {"[global]\ntune.http.maxhdr = 0\n" BASE,
+         "t.ini:2: invalid tune.http.maxhdr '0' (expected an integer from 1 to 1024)"},
+        {"[global]\ntune.http.maxhdr = 2000\n" BASE,
+         "t.ini:2: invalid tune.http.maxhdr '2000' (expected an integer from 1 to 1024)"},
         {BASE "tune.pipesize = 1m\n",
          "t.ini:6: 'tune.pipesize' is not allowed in a [backend] section"},
     };

@@ -459,6 +459,19 @@ static void test_limits(void)
     memcpy(buf + n, "Y: z\r\n\r\n", 9);
     CU_ASSERT_EQUAL(http_parse_request(buf, n + 8, 0, &msg), -HTTP_E_TOO_MANY_FIELDS);
     CU_ASSERT_EQUAL(http_error_status(HTTP_E_TOO_MANY_FIELDS, false), 431);
+    /* tune.http.maxhdr: the caller's limit, kept across parses; 102 fields pass at 102, the same
+     * head fails at 5, and the default returns with 0 */
+    msg.max_hdr = 102;
+    CU_ASSERT_EQUAL(http_parse_request(buf, n + 8, 0, &msg), (int)n + 8);
+    CU_ASSERT_EQUAL(msg.nhdr, 102);
+    CU_ASSERT_EQUAL(msg.max_hdr, 102);
+    msg.max_hdr = 5;
+    CU_ASSERT_EQUAL(http_parse_request(buf, n + 8, 0, &msg), -HTTP_E_TOO_MANY_FIELDS);
+    const char *six = "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nE: 5\r\nF: 6\r\n\r\n";
+    CU_ASSERT_EQUAL(http_parse_response(six, strlen(six), 0, HTTP_M_GET, &msg),
+                    -HTTP_E_TOO_MANY_FIELDS);
+    msg.max_hdr = 0;
+    CU_ASSERT_EQUAL(http_parse_request(buf, n + 8, 0, &msg), -HTTP_E_TOO_MANY_FIELDS);
 
     /* a target over the limit is 414 as soon as it is seen, before the head is complete */
     memcpy(buf, "GET /", 5);
