@@ -143,9 +143,8 @@ static int bind_runtime(struct runtime *rt, char *err, size_t errlen)
                 }
                 fd = sock_listen((const struct sockaddr *)&b->addr, b->addrlen, LISTEN_BACKLOG,
                                  false);
-                if (fd >= 0)
-                    set_defer_accept(rt, b, fd); /* a new socket: no generation uses it yet */
                 if (fd >= 0) {
+                    set_defer_accept(rt, b, fd); /* a new socket: no generation uses it yet */
                     l = &m.ls[m.nls++];
                     memset(l, 0, sizeof(*l));
                     memcpy(&l->addr, &b->addr, b->addrlen);

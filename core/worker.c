@@ -399,7 +399,7 @@ static unsigned idle_pipes(const struct runtime *rt)
     return n > WORKER_IDLE_PIPES ? WORKER_IDLE_PIPES : (unsigned)n;
 }
 
-static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
+static int worker_init(struct runtime *rt, struct worker *w, unsigned id, unsigned max_idle_pipes)
 {
     w->id = id;
     w->rt = rt;
@@ -434,7 +434,7 @@ static int worker_init(struct runtime *rt, struct worker *w, unsigned id)
             return -ENOMEM;
         w->queues[i].last = &w->queues[i].first;
     }
-    w->pipes = pipe_pool_new(idle_pipes(rt), (unsigned)rt->cfg->pipesize);
+    w->pipes = pipe_pool_new(max_idle_pipes, (unsigned)rt->cfg->pipesize);
     w->bufsize = rt->cfg->bufsize ? (uint32_t)rt->cfg->bufsize : CFG_BUFSIZE_DEFAULT;
     w->scratch = malloc(w->bufsize);
     if (!w->pipes || !w->scratch)
@@ -480,8 +480,9 @@ int workers_start(struct runtime *rt, char *err, size_t errlen)
         snprintf(err, errlen, "out of memory allocating %u workers", rt->nworkers);
         return -ENOMEM;
     }
+    unsigned max_idle_pipes = idle_pipes(rt); /* the same for every worker */
     for (unsigned i = 0; i < rt->nworkers; i++) {
-        int rc = worker_init(rt, &rt->workers[i], i);
+        int rc = worker_init(rt, &rt->workers[i], i, max_idle_pipes);
         if (rc < 0) {
             snprintf(err, errlen, "cannot set up worker %u: %s", i, strerror(-rc));
             return rc;

@@ -512,6 +512,7 @@ static int field_seen(const char *buf, struct http_msg *m, struct http_hdr *h, b
  * error. */
 static int parse_fields(const char *buf, const char *p, const char *end, struct http_msg *m)
 {
+    unsigned max = m->max_hdr && m->max_hdr <= HTTP_MAX_HDRS_CAP ? m->max_hdr : HTTP_MAX_HDRS;
     for (;;) {
         if (p == end)
             return 0;
@@ -535,7 +536,7 @@ static int parse_fields(const char *buf, const char *p, const char *end, struct 
             return *p == '\n' ? -HTTP_E_LINE_ENDING : -HTTP_E_FIELD_NAME;
         if (p - name > UINT16_MAX)
             return -HTTP_E_HEAD_TOO_LARGE;
-        if (m->nhdr == (m->max_hdr && m->max_hdr <= HTTP_MAX_HDRS_CAP ? m->max_hdr : HTTP_MAX_HDRS))
+        if (m->nhdr == max)
             return -HTTP_E_TOO_MANY_FIELDS;
         struct http_hdr *h = &m->hdr[m->nhdr];
         h->name_off = (uint32_t)(name - buf);

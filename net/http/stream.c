@@ -48,6 +48,15 @@ static struct http_msg *parse_index(struct hs *h, struct http_msg *m)
     return m;
 }
 
+/* A new request begins (its first bytes read, or found pipelined in rbuf): its own log line and
+ * timers. */
+static void request_begins(struct hs *h)
+{
+    h->logged = false;
+    h->t_req = h->w->now;
+    clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
+}
+
 void http__close(struct hs *h);
 static void hs_read_request(struct hs *h);
 void http__progress(struct hs *h);
@@ -1711,11 +1720,9 @@ static void finish_exchange(struct hs *h)
     if (h->rlen == 0) {
         buf_put(h, &h->rbuf);
     } else {
-        /* A pipelined request is here already: it starts now, with its own log line (the
-         * reset in hs_read_request happens only when a read starts on an empty buffer). */
-        h->logged = false;
-        h->t_req = h->w->now;
-        clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
+        /* A pipelined request is here already: it starts now (hs_read_request begins one only
+         * when a read starts on an empty buffer). */
+        request_begins(h);
     }
     http__arm_timer(h);
     if (h->rlen > 0 || h->cs.readable)
@@ -1844,12 +1851,10 @@ static void hs_read_request(struct hs *h)
         ssize_t n = recv(h->cli.fd, h->rbuf + h->rlen, h->w->bufsize - h->rlen, MSG_DONTWAIT);
         if (n > 0) {
             if (h->rlen == 0) {
-                h->logged = false;
+                request_begins(h);
                 h->st_req = true;
                 h->auth_state = 0;
                 h->auth_user = NULL;
-                h->t_req = h->w->now;
-                clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
                 http__arm_timer(h);
             }
             h->rlen += (uint32_t)n;
