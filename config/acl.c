@@ -800,6 +800,7 @@ static void rules_free(struct cfg_http_rule *r, size_t n)
         free(r[i].name);
         free(r[i].value);
         free(r[i].content_type);
+        config__fmt_free(r[i].fmt);
         config__cond_free(&r[i].cond);
     }
     free(r);

@@ -156,6 +156,16 @@ int config__cond_relink(struct cfg_http *h, struct cfg_cond *c);
 
 /* Free what a condition, an ACL entry, or a whole cfg_http owns; the structs themselves stay. */
 void config__cond_free(struct cfg_cond *c);
+
+/* ---- log-format header values (fmt.c) ---- */
+
+/* Whether text holds a log-format expression (a '%' that does not start "%%"). */
+bool config__fmt_has_samples(const char *text);
+/* Parse text (`%[src]`, `%ci`, `%%`, ...) for a header rule of an http-request (response false)
+ * or http-response rule; `what` names the value in messages. 0 with *out set, or -1. */
+int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text, bool response,
+                      struct cfg_fmt **out);
+void config__fmt_free(struct cfg_fmt *f);
 void config__acl_free(struct cfg_acl *a);
 void config__http_free(struct cfg_http *h);
 

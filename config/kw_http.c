@@ -51,7 +51,8 @@ static int check_header_name(struct cfg_parser *st, const char *name)
 }
 
 /* A literal value: no CR, LF or NUL; "%%" is a '%'; other '%' sequences are HAProxy log-format
- * expressions, which sluice does not evaluate. Returns a new string or NULL after an error. */
+ * expressions, which sluice evaluates in header values only (config/fmt.c). Returns a new string
+ * or NULL after an error. */
 static char *literal_value(struct cfg_parser *st, const char *what, const char *text)
 {
     size_t n = strlen(text);
@@ -74,8 +75,8 @@ static char *literal_value(struct cfg_parser *st, const char *what, const char *
             }
             free(out);
             config__error(st,
-                          "log-format expressions in %s '%s' are not supported yet (expected a "
-                          "literal value; write %%%% for a '%%')",
+                          "log-format expressions in %s '%s' are not supported (only header "
+                          "values take them; expected a literal value; write %%%% for a '%%')",
                           what, text);
             return NULL;
         }
@@ -187,6 +188,7 @@ static void rule_free(struct cfg_http_rule *r)
     free(r->name);
     free(r->value);
     free(r->content_type);
+    config__fmt_free(r->fmt);
     config__cond_free(&r->cond);
 }
 
@@ -236,7 +238,11 @@ static int header_rule(struct cfg_parser *st, const char *rule, enum http_rule_a
     r->name = strdup(argv[0]);
     if (!r->name)
         return config__error(st, "out of memory");
-    if (need == 2) {
+    if (need == 2 && config__fmt_has_samples(argv[1])) {
+        bool response = strncmp(rule, "http-response", 13) == 0;
+        if (config__fmt_parse(st, "header value", argv[1], response, &r->fmt))
+            return -1;
+    } else if (need == 2) {
         r->value = literal_value(st, "header value", argv[1]);
         if (!r->value)
             return -1;

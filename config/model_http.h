@@ -95,6 +95,50 @@ struct cfg_use_backend {
     int line;
 };
 
+/* A header value written in HAProxy's log-format: literal text and samples (`%[src]`,
+ * `%[req.hdr(host),lower]`, `%ci`, ...), expanded for each message by net/http/fmt.c. */
+enum fmt_sample {
+    FMT_LIT = 0,  /* text */
+    FMT_SRC,      /* %[src], %ci: client address */
+    FMT_SRC_PORT, /* %[src_port], %cp */
+    FMT_DST,      /* %[dst], %fi: address the client connected to */
+    FMT_DST_PORT, /* %[dst_port], %fp */
+    FMT_REQ_HDR,  /* %[req.hdr(NAME[,OCC])]: one comma-separated value (arg, occ) */
+    FMT_REQ_FHDR, /* %[req.fhdr(NAME[,OCC])]: one whole field line */
+    FMT_RES_HDR,  /* %[res.hdr(NAME[,OCC])] (http-response only) */
+    FMT_RES_FHDR,
+    FMT_METHOD,    /* %[method], %HM */
+    FMT_URL,       /* %[url], %HU: the request target */
+    FMT_PATH,      /* %[path], %HP */
+    FMT_QUERY,     /* %[query]: without '?' */
+    FMT_QUERY_Q,   /* %HQ: '?' and the query, or nothing */
+    FMT_REQ_VER,   /* %[req.ver]: "1.1" */
+    FMT_HTTP_VER,  /* %HV: "HTTP/1.1" */
+    FMT_URL_PARAM, /* %[url_param(NAME)], %[urlp(NAME)] */
+    FMT_STATUS,    /* %[status], %ST (http-response only) */
+    FMT_FE_NAME,   /* %[fe_name], %f */
+    FMT_BE_NAME,   /* %[be_name], %b */
+    FMT_SRV_NAME,  /* %[srv_name], %s (http-response only) */
+    FMT_DATE,      /* %[date]: now, Unix seconds */
+    FMT_TS,        /* %Ts: the request's start, Unix seconds */
+    FMT_MS,        /* %ms: its milliseconds, 3 digits */
+};
+
+enum fmt_conv { FMT_CONV_NONE = 0, FMT_CONV_LOWER, FMT_CONV_UPPER };
+
+struct cfg_fmt_part {
+    enum fmt_sample sample;
+    char *text;      /* owned: FMT_LIT's text, a header's lower-cased name, a parameter's name */
+    size_t len;      /* bytes in text */
+    int occ;         /* req.hdr()/fhdr() occurrence: 1 = first, -1 = last (default), ... */
+    uint8_t conv[4]; /* converters applied in order (enum fmt_conv), 0-terminated */
+};
+
+struct cfg_fmt {
+    struct cfg_fmt_part *parts; /* owned */
+    size_t nparts;
+};
+
 enum http_rule_action {
     HTTP_ACT_ALLOW = 0,
     HTTP_ACT_DENY,       /* status (default 403) */
@@ -112,12 +156,14 @@ enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR
 
 struct cfg_http_rule {
     enum http_rule_action action;
-    char *name;         /* owned: header name (set/add/del) */
-    char *value;        /* owned: header value, redirect target, return body, set-status
-                           reason; NUL-terminated, NULL when absent */
-    size_t value_len;   /* bytes in value (a return body read from a file may hold NULs) */
-    char *content_type; /* owned: return content-type */
-    int status;         /* deny_status, redirect code (302), return status, set-status */
+    char *name;          /* owned: header name (set/add/del) */
+    char *value;         /* owned: header value, redirect target, return body, set-status
+                            reason; NUL-terminated, NULL when absent */
+    size_t value_len;    /* bytes in value (a return body read from a file may hold NULs) */
+    struct cfg_fmt *fmt; /* owned: set-header/add-header value with samples (value NULL), or
+                            NULL when the value is literal */
+    char *content_type;  /* owned: return content-type */
+    int status;          /* deny_status, redirect code (302), return status, set-status */
     enum http_redirect_type redirect;
     struct cfg_cond cond;
     int line;

@@ -26,6 +26,7 @@
 #include "net/http/acl.h"
 #include "net/http/auth.h"
 #include "net/http/errors.h"
+#include "net/http/fmt.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
 #include "net/http/stats_page.h"
@@ -538,6 +539,25 @@ static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *ite
     return true;
 }
 
+/* Fields of a message held in buf: the response's, for `%[res.hdr(NAME)]`. */
+struct hdr_src {
+    const char *buf;
+    const struct http_msg *m;
+};
+
+static bool src_hdr_next(void *msg, const char *lname, size_t lname_len, size_t *iter,
+                         const char **v, size_t *vlen)
+{
+    const struct hdr_src *s = msg;
+    int i = http_hdr_find(s->buf, s->m, lname, lname_len, (unsigned)*iter);
+    if (i < 0)
+        return false;
+    *iter = (size_t)i + 1;
+    *v = s->buf + s->m->hdr[i].value_off;
+    *vlen = s->m->hdr[i].value_len;
+    return true;
+}
+
 /* Whether any ACL of the configuration tests dst_port: only then is the local address worth a
  * getsockname() per connection. The configuration is immutable, so the answer is computed once. */
 static bool config_uses_dst_port(const struct config *cfg)
@@ -643,14 +663,39 @@ static void out_hdr(struct out *o, const char *name, size_t nl, const char *val,
     out_put(o, "\r\n", 2);
 }
 
-static void out_edits(struct out *o, const struct hdr_edits *e)
+static void out_edits(struct out *o, const struct hdr_edits *e, const struct fmt_ctx *fc)
 {
     for (unsigned i = 0; i < e->n; i++) {
         const struct cfg_http_rule *r = e->rule[i];
-        if (r->action == HTTP_ACT_SET_HEADER || r->action == HTTP_ACT_ADD_HEADER)
+        if (r->action != HTTP_ACT_SET_HEADER && r->action != HTTP_ACT_ADD_HEADER)
+            continue;
+        if (!r->fmt) {
             out_hdr(o, r->name, strlen(r->name), r->value ? r->value : "",
                     r->value ? strlen(r->value) : 0);
+            continue;
+        }
+        out_put(o, r->name, strlen(r->name));
+        out_put(o, ": ", 2);
+        if (!o->overflow) {
+            ssize_t n = fmt_expand(r->fmt, fc, o->p + o->len, o->cap - o->len);
+            if (n < 0)
+                o->overflow = true;
+            else
+                o->len += (size_t)n;
+        }
+        out_put(o, "\r\n", 2);
     }
+}
+
+/* What samples of header values (`%[src]`, ...) read: the message of e's rules. */
+static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ctx *fc)
+{
+    memset(fc, 0, sizeof(*fc));
+    fc->req = e->ctx;
+    fc->fe_name = h->fe->cfg->name;
+    fc->be_name = be_cfg(h)->name;
+    fc->cli_fd = h->cli.fd;
+    fc->req_wall = &h->req_wall;
 }
 
 static void client_ip(struct hs *h, char *buf, size_t len)
@@ -737,6 +782,7 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                                             const struct cfg_http_rule *rules, size_t n,
                                             const struct acl_ctx *c, struct hdr_edits *e)
 {
+    e->ctx = c;
     for (size_t i = 0; i < n; i++) {
         const struct cfg_http_rule *r = &rules[i];
         if (!acl_cond_eval(hp, &r->cond, c))
@@ -873,7 +919,10 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     size_t cap = m->head_len + 1024;
     for (unsigned i = 0; i < e->n; i++)
         cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
-               (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) + 8;
+               (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) +
+               (e->rule[i]->fmt ? fmt_bound(e->rule[i]->fmt, m->head_len) : 0) + 8;
+    struct fmt_ctx fc;
+    edits_fmt_ctx(h, e, &fc);
     free(h->obuf);
     h->obuf = malloc(cap);
     if (!h->obuf)
@@ -918,7 +967,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         out_put(&o, b + hd->value_off, hd->value_len);
         out_put(&o, "\r\n", 2);
     }
-    out_edits(&o, e);
+    out_edits(&o, e, &fc);
     const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
     if (ff->enabled) {
         http__cli_addr(h);
@@ -1408,7 +1457,14 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         out_put(o, b + hd->value_off, hd->value_len);
         out_put(o, "\r\n", 2);
     }
-    out_edits(o, e);
+    struct fmt_ctx fc;
+    edits_fmt_ctx(h, e, &fc);
+    struct hdr_src res = {.buf = b, .m = m};
+    fc.res_hdr_next = src_hdr_next;
+    fc.res_msg = &res;
+    fc.status = m->status;
+    fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
+    out_edits(o, e, &fc);
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
         h->cookie_srv != h->sv->idx + 1) {
@@ -1565,10 +1621,11 @@ static void read_response(struct hs *h)
             const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);
             struct hdr_edits edits = {.n = 0};
             const struct cfg_http_rule *term = NULL;
+            struct acl_ctx ctx; /* outlives the rules: build_response expands samples */
             if (bp->http.nresp_rules || fp->http.nresp_rules) {
                 /* Response rules see the request (path, method, request headers), as
-                 * HAProxy's req.* fetches do; res.* fetches are not supported yet. */
-                struct acl_ctx ctx;
+                 * HAProxy's req.* fetches do; res.* ACL fetches are not supported yet (header
+                 * values read the response through %[res.hdr(NAME)]). */
                 struct http_msg *rq = parse_index(h, &tl_req_msg);
                 if (h->rbuf && !h->req_shifted &&
                     http_parse_request(h->rbuf, h->req_head_len, 0, rq) > 0) {

@@ -112,6 +112,7 @@ struct fwd {
 struct hdr_edits {
     const struct cfg_http_rule *rule[32];
     unsigned n;
+    const struct acl_ctx *ctx; /* the message the rules ran on: for values with samples */
 };
 
 struct acl_ctx;

@@ -1263,8 +1263,8 @@ static void test_http_errors(void)
         {HTTP_BASE "http-request redirect = location /x drop-query\n",
          "t.ini:8: redirect option 'drop-query' is not supported yet"},
         {HTTP_BASE "http-request redirect = location %[url]\n",
-         "t.ini:8: log-format expressions in redirect target '%[url]' are not supported yet "
-         "(expected a literal value; write %% for a '%')"},
+         "t.ini:8: log-format expressions in redirect target '%[url]' are not supported (only "
+         "header values take them; expected a literal value; write %% for a '%')"},
         {HTTP_BASE "http-request return = string hi\n",
          "t.ini:8: 'http-request return' with a body needs a content-type"},
         {HTTP_BASE "http-request return = status 204 content-type a/b string x\n",
@@ -1289,8 +1289,8 @@ static void test_http_errors(void)
          "t.ini:8: invalid character ':' in header name 'X:A'"},
         {HTTP_BASE "http-request set-header = X-A \"a\\r\\nb\"\n",
          "t.ini:8: header value 'a\r\nb' contains a CR or LF"},
-        {HTTP_BASE "http-request set-header = X-A %[src]\n",
-         "t.ini:8: log-format expressions in header value '%[src]' are not supported yet"},
+        {HTTP_BASE "http-request set-header = X-A %[nope]\n",
+         "t.ini:8: unknown sample 'nope' in header value '%[nope]'"},
         {HTTP_BASE "http-request del-header = \n", "t.ini:8: 'http-request del-header' needs a "
                                                    "header name"},
         {HTTP_BASE "http-request del-header = X -m beg\n",

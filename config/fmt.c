@@ -1,0 +1,330 @@
+/* Parses header values written in HAProxy's log-format (`%[src]`, `%[req.hdr(host),lower]`,
+ * `%ci:%cp`, `%%`) into a struct cfg_fmt that net/http/fmt.c expands for each message.
+ *
+ * Only samples that make sense in a header rule are known, and each is checked against the
+ * side it runs on: an http-request rule runs before a server is chosen and before there is a
+ * response, so `srv_name`, `status` and `res.hdr()` are refused there rather than silently
+ * expanding to nothing. */
+#include "config/config_internal.h"
+
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FETCH_EXPECT                                                                               \
+    "src, src_port, dst, dst_port, req.hdr(NAME), req.fhdr(NAME), res.hdr(NAME), "                 \
+    "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
+    "urlp(NAME), status, fe_name, be_name, srv_name or date"
+#define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts or %ms"
+
+enum fetch_arg { ARG_NONE = 0, ARG_NAME, ARG_HDR };
+
+static const struct {
+    const char *name;
+    enum fmt_sample sample; /* for hdr/fhdr: the request one; the response rule swaps it */
+    enum fetch_arg arg;
+    bool response_only;
+} fetches[] = {
+    {"src", FMT_SRC, ARG_NONE, false},          {"src_port", FMT_SRC_PORT, ARG_NONE, false},
+    {"dst", FMT_DST, ARG_NONE, false},          {"dst_port", FMT_DST_PORT, ARG_NONE, false},
+    {"req.hdr", FMT_REQ_HDR, ARG_HDR, false},   {"req.fhdr", FMT_REQ_FHDR, ARG_HDR, false},
+    {"res.hdr", FMT_RES_HDR, ARG_HDR, true},    {"res.fhdr", FMT_RES_FHDR, ARG_HDR, true},
+    {"hdr", FMT_REQ_HDR, ARG_HDR, false},       {"fhdr", FMT_REQ_FHDR, ARG_HDR, false},
+    {"method", FMT_METHOD, ARG_NONE, false},    {"url", FMT_URL, ARG_NONE, false},
+    {"path", FMT_PATH, ARG_NONE, false},        {"query", FMT_QUERY, ARG_NONE, false},
+    {"req.ver", FMT_REQ_VER, ARG_NONE, false},  {"url_param", FMT_URL_PARAM, ARG_NAME, false},
+    {"urlp", FMT_URL_PARAM, ARG_NAME, false},   {"status", FMT_STATUS, ARG_NONE, true},
+    {"fe_name", FMT_FE_NAME, ARG_NONE, false},  {"be_name", FMT_BE_NAME, ARG_NONE, false},
+    {"srv_name", FMT_SRV_NAME, ARG_NONE, true}, {"date", FMT_DATE, ARG_NONE, false},
+};
+
+/* HAProxy's log-format variables (`%` and letters) that name one of the samples above. */
+static const struct {
+    const char *name;
+    enum fmt_sample sample;
+    bool response_only;
+} aliases[] = {
+    {"ci", FMT_SRC, false},      {"cp", FMT_SRC_PORT, false}, {"fi", FMT_DST, false},
+    {"fp", FMT_DST_PORT, false}, {"f", FMT_FE_NAME, false},   {"b", FMT_BE_NAME, false},
+    {"s", FMT_SRV_NAME, true},   {"ST", FMT_STATUS, true},    {"HM", FMT_METHOD, false},
+    {"HU", FMT_URL, false},      {"HP", FMT_PATH, false},     {"HQ", FMT_QUERY_Q, false},
+    {"HV", FMT_HTTP_VER, false}, {"Ts", FMT_TS, false},       {"ms", FMT_MS, false},
+};
+
+struct fmt_build {
+    struct cfg_parser *st;
+    const char *what; /* "header value" */
+    const char *text; /* the whole value, for messages */
+    struct cfg_fmt *f;
+};
+
+static struct cfg_fmt_part *add_part(struct fmt_build *b, enum fmt_sample s)
+{
+    struct cfg_fmt *f = b->f;
+    struct cfg_fmt_part *n = realloc(f->parts, (f->nparts + 1) * sizeof(*n));
+    if (!n) {
+        config__error(b->st, "out of memory");
+        return NULL;
+    }
+    f->parts = n;
+    struct cfg_fmt_part *p = &n[f->nparts++];
+    memset(p, 0, sizeof(*p));
+    p->sample = s;
+    p->occ = -1;
+    return p;
+}
+
+static int set_text(struct fmt_build *b, struct cfg_fmt_part *p, const char *s, size_t len)
+{
+    p->text = malloc(len + 1);
+    if (!p->text)
+        return config__error(b->st, "out of memory");
+    memcpy(p->text, s, len);
+    p->text[len] = '\0';
+    p->len = len;
+    return 0;
+}
+
+/* Literal text from s[0..len), "%%" already folded by the caller. */
+static int add_literal(struct fmt_build *b, const char *s, size_t len)
+{
+    if (len == 0)
+        return 0;
+    struct cfg_fmt_part *p = add_part(b, FMT_LIT);
+    return p ? set_text(b, p, s, len) : -1;
+}
+
+static bool is_tchar(char c)
+{
+    return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
+}
+
+/* The arguments of a fetch, between the parentheses: "NAME" or "NAME,OCC". */
+static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kind, const char *a,
+                      size_t alen, struct cfg_fmt_part *p)
+{
+    const char *comma = memchr(a, ',', alen);
+    size_t nl = comma ? (size_t)(comma - a) : alen;
+    if (nl == 0)
+        return config__error(b->st, "'%s()' needs a name in %s '%s' (expected '%s(NAME)')", fetch,
+                             b->what, b->text, fetch);
+    if (nl > 63)
+        return config__error(b->st,
+                             "name in '%s()' is too long in %s '%s' (expected at most 63 "
+                             "characters)",
+                             fetch, b->what, b->text);
+    for (size_t i = 0; i < nl; i++)
+        if (kind == ARG_HDR ? !is_tchar(a[i]) : (a[i] == '&' || a[i] == ';' || a[i] == '='))
+            return config__error(b->st, "invalid character '%c' in '%s()' of %s '%s' (expected %s)",
+                                 a[i], fetch, b->what, b->text,
+                                 kind == ARG_HDR ? "a header name"
+                                                 : "a parameter name without '&', ';' or '='");
+    if (set_text(b, p, a, nl))
+        return -1;
+    if (kind == ARG_HDR)
+        for (size_t i = 0; i < nl; i++)
+            p->text[i] = (char)tolower((unsigned char)p->text[i]);
+    if (!comma)
+        return 0;
+    if (kind != ARG_HDR)
+        return config__error(b->st, "'%s()' takes one argument in %s '%s' (expected '%s(NAME)')",
+                             fetch, b->what, b->text, fetch);
+    char occ[16];
+    size_t ol = alen - nl - 1;
+    char *end;
+    long v = 0;
+    if (ol > 0 && ol < sizeof(occ)) {
+        memcpy(occ, comma + 1, ol);
+        occ[ol] = '\0';
+        v = strtol(occ, &end, 10);
+        if (*end)
+            v = 0;
+    }
+    if (v == 0 || v < -1024 || v > 1024)
+        return config__error(b->st,
+                             "invalid occurrence in '%s(%.*s)' of %s '%s' (expected a non-zero "
+                             "number from -1024 to 1024: 1 is the first, -1 the last)",
+                             fetch, (int)alen, a, b->what, b->text);
+    p->occ = (int)v;
+    return 0;
+}
+
+/* One `%[FETCH(ARGS),CONV,...]` expression: s[0..len) is what is between the brackets. */
+static int add_sample(struct fmt_build *b, const char *s, size_t len, bool response)
+{
+    size_t i = 0;
+    while (i < len && s[i] != '(' && s[i] != ',')
+        i++;
+    char name[32];
+    if (i == 0 || i >= sizeof(name))
+        return config__error(b->st, "unknown sample '%.*s' in %s '%s' (expected %s)", (int)len, s,
+                             b->what, b->text, FETCH_EXPECT);
+    memcpy(name, s, i);
+    name[i] = '\0';
+    size_t k = 0;
+    while (k < sizeof(fetches) / sizeof(fetches[0]) && strcmp(fetches[k].name, name) != 0)
+        k++;
+    if (k == sizeof(fetches) / sizeof(fetches[0]))
+        return config__error(b->st, "unknown sample '%s' in %s '%s' (expected %s)", name, b->what,
+                             b->text, FETCH_EXPECT);
+    if (fetches[k].response_only && !response)
+        return config__error(b->st,
+                             "sample '%s' in %s '%s' is known only once the server answered "
+                             "(expected it in an http-response rule)",
+                             name, b->what, b->text);
+    enum fmt_sample smp = fetches[k].sample;
+    if (response && (strcmp(name, "hdr") == 0 || strcmp(name, "fhdr") == 0))
+        smp = smp == FMT_REQ_HDR ? FMT_RES_HDR : FMT_RES_FHDR; /* HAProxy: the current message */
+    struct cfg_fmt_part *p = add_part(b, smp);
+    if (!p)
+        return -1;
+    if (i < len && s[i] == '(') {
+        const char *close = memchr(s + i, ')', len - i);
+        if (!close)
+            return config__error(b->st, "missing ')' after '%s(' in %s '%s'", name, b->what,
+                                 b->text);
+        if (fetches[k].arg == ARG_NONE)
+            return config__error(b->st, "sample '%s' takes no argument in %s '%s' (expected '%s')",
+                                 name, b->what, b->text, name);
+        if (fetch_args(b, name, fetches[k].arg, s + i + 1, (size_t)(close - s - i - 1), p))
+            return -1;
+        i = (size_t)(close - s) + 1;
+    } else if (fetches[k].arg != ARG_NONE) {
+        return config__error(b->st,
+                             "sample '%s' needs an argument in %s '%s' (expected '%s(NAME)')", name,
+                             b->what, b->text, name);
+    }
+    unsigned nconv = 0;
+    while (i < len) {
+        if (s[i] != ',')
+            return config__error(b->st,
+                                 "unexpected '%.*s' after '%s' in %s '%s' (expected ',lower', "
+                                 "',upper' or ']')",
+                                 (int)(len - i), s + i, name, b->what, b->text);
+        size_t c = ++i;
+        while (i < len && s[i] != ',')
+            i++;
+        enum fmt_conv cv = FMT_CONV_NONE;
+        if (i - c == 5 && strncmp(s + c, "lower", 5) == 0)
+            cv = FMT_CONV_LOWER;
+        else if (i - c == 5 && strncmp(s + c, "upper", 5) == 0)
+            cv = FMT_CONV_UPPER;
+        if (cv == FMT_CONV_NONE)
+            return config__error(b->st,
+                                 "unknown converter '%.*s' in %s '%s' (expected lower or "
+                                 "upper)",
+                                 (int)(i - c), s + c, b->what, b->text);
+        if (nconv + 1 >= sizeof(p->conv))
+            return config__error(b->st,
+                                 "too many converters after '%s' in %s '%s' (expected at "
+                                 "most %zu)",
+                                 name, b->what, b->text, sizeof(p->conv) - 1);
+        p->conv[nconv++] = (uint8_t)cv;
+    }
+    return 0;
+}
+
+static int add_alias(struct fmt_build *b, const char *s, size_t len, bool response)
+{
+    for (size_t k = 0; k < sizeof(aliases) / sizeof(aliases[0]); k++) {
+        if (strlen(aliases[k].name) != len || strncmp(aliases[k].name, s, len) != 0)
+            continue;
+        if (aliases[k].response_only && !response)
+            return config__error(b->st,
+                                 "'%%%s' in %s '%s' is known only once the server answered "
+                                 "(expected it in an http-response rule)",
+                                 aliases[k].name, b->what, b->text);
+        return add_part(b, aliases[k].sample) ? 0 : -1;
+    }
+    return config__error(b->st,
+                         "unknown log-format variable '%%%.*s' in %s '%s' (expected %s, "
+                         "%%[SAMPLE] or %%%% for a '%%')",
+                         (int)len, s, b->what, b->text, ALIAS_EXPECT);
+}
+
+bool config__fmt_has_samples(const char *text)
+{
+    for (const char *c = text; (c = strchr(c, '%')) != NULL; c += 2) {
+        if (c[1] != '%')
+            return true;
+    }
+    return false;
+}
+
+int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text, bool response,
+                      struct cfg_fmt **out)
+{
+    *out = NULL;
+    struct fmt_build b = {
+        .st = st, .what = what, .text = text, .f = calloc(1, sizeof(struct cfg_fmt))};
+    if (!b.f)
+        return config__error(st, "out of memory");
+    size_t n = strlen(text);
+    char *lit = malloc(n + 1);
+    if (!lit) {
+        config__fmt_free(b.f);
+        return config__error(st, "out of memory");
+    }
+    size_t ll = 0;
+    int rc = 0;
+    for (size_t i = 0; i < n && rc == 0;) {
+        char c = text[i];
+        if (c == '\r' || c == '\n') {
+            rc = config__error(st, "%s '%s' contains a CR or LF (expected one line)", what, text);
+            break;
+        }
+        if (c != '%') {
+            lit[ll++] = c;
+            i++;
+            continue;
+        }
+        if (text[i + 1] == '%') {
+            lit[ll++] = '%';
+            i += 2;
+            continue;
+        }
+        rc = add_literal(&b, lit, ll);
+        ll = 0;
+        if (rc)
+            break;
+        if (text[i + 1] == '[') {
+            const char *close = strchr(text + i + 2, ']');
+            if (!close) {
+                rc = config__error(st, "'%%[' without a closing ']' in %s '%s'", what, text);
+                break;
+            }
+            rc = add_sample(&b, text + i + 2, (size_t)(close - text - i - 2), response);
+            i = (size_t)(close - text) + 1;
+        } else if (text[i + 1] == '{') {
+            rc = config__error(st,
+                               "log-format flags ('%%{...}') in %s '%s' are not supported "
+                               "(expected %%[SAMPLE] or a variable such as %%ci)",
+                               what, text);
+        } else {
+            size_t e = i + 1;
+            while (e < n && isalpha((unsigned char)text[e]))
+                e++;
+            rc = add_alias(&b, text + i + 1, e - i - 1, response);
+            i = e;
+        }
+    }
+    if (rc == 0)
+        rc = add_literal(&b, lit, ll);
+    free(lit);
+    if (rc) {
+        config__fmt_free(b.f);
+        return -1;
+    }
+    *out = b.f;
+    return 0;
+}
+
+void config__fmt_free(struct cfg_fmt *f)
+{
+    if (!f)
+        return;
+    for (size_t i = 0; i < f->nparts; i++)
+        free(f->parts[i].text);
+    free(f->parts);
+    free(f);
+}

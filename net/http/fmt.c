@@ -1,0 +1,235 @@
+/* Expanding log-format header values for one message; see fmt.h. */
+#include "net/http/fmt.h"
+
+#include <arpa/inet.h>
+#include <ctype.h>
+#include <netinet/in.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "net/http/parse.h"
+
+struct out {
+    char *p;
+    size_t len, cap;
+    bool overflow;
+};
+
+static void put(struct out *o, const char *s, size_t n)
+{
+    if (o->overflow || n > o->cap - o->len) {
+        o->overflow = true;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += n;
+}
+
+static void put_str(struct out *o, const char *s)
+{
+    if (s)
+        put(o, s, strlen(s));
+}
+
+static void put_uint(struct out *o, unsigned long v, const char *f)
+{
+    char b[24];
+    int n = snprintf(b, sizeof(b), f, v);
+    put(o, b, (size_t)n);
+}
+
+static void put_addr(struct out *o, const struct sockaddr *sa, bool port)
+{
+    if (!sa)
+        return;
+    char b[INET6_ADDRSTRLEN];
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        if (port)
+            put_uint(o, ntohs(in->sin_port), "%lu");
+        else if (inet_ntop(AF_INET, &in->sin_addr, b, sizeof(b)))
+            put_str(o, b);
+    } else if (sa->sa_family == AF_INET6) {
+        const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+        if (port)
+            put_uint(o, ntohs(in6->sin6_port), "%lu");
+        else if (inet_ntop(AF_INET6, &in6->sin6_addr, b, sizeof(b)))
+            put_str(o, b);
+    }
+}
+
+/* The occ-th value (1 the first, -1 the last) of field `name`: a whole field line, or with `split`
+ * one comma-separated element of the lines (HAProxy's hdr() against fhdr()). */
+static bool hdr_value(acl_hdr_next_fn next, void *msg, const char *name, size_t nl, int occ,
+                      bool split, const char **v, size_t *vl)
+{
+    if (!next)
+        return false;
+    const char *line;
+    size_t ll, iter = 0;
+    int want = occ;
+    if (occ < 0) {
+        int total = 0;
+        while (next(msg, name, nl, &iter, &line, &ll)) {
+            if (!split) {
+                total++;
+                continue;
+            }
+            size_t pos = 0;
+            struct http_span tok;
+            while (http_list_next(line, ll, &pos, &tok))
+                total++;
+        }
+        want = total + occ + 1;
+        if (want < 1)
+            return false;
+        iter = 0;
+    }
+    int idx = 0;
+    while (next(msg, name, nl, &iter, &line, &ll)) {
+        if (!split) {
+            if (++idx == want) {
+                *v = line;
+                *vl = ll;
+                return true;
+            }
+            continue;
+        }
+        size_t pos = 0;
+        struct http_span tok;
+        while (http_list_next(line, ll, &pos, &tok)) {
+            if (++idx == want) {
+                *v = line + tok.off;
+                *vl = tok.len;
+                return true;
+            }
+        }
+    }
+    return false;
+}
+
+static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct fmt_ctx *c)
+{
+    const struct acl_ctx *r = c->req;
+    const char *v = NULL;
+    size_t vl = 0;
+    switch (p->sample) {
+    case FMT_LIT:
+        put(o, p->text, p->len);
+        return;
+    case FMT_SRC:
+    case FMT_SRC_PORT:
+        put_addr(o, r ? r->src : NULL, p->sample == FMT_SRC_PORT);
+        return;
+    case FMT_DST:
+    case FMT_DST_PORT: {
+        struct sockaddr_storage ss;
+        socklen_t sl = sizeof(ss);
+        if (c->cli_fd >= 0 && getsockname(c->cli_fd, (struct sockaddr *)&ss, &sl) == 0)
+            put_addr(o, (const struct sockaddr *)&ss, p->sample == FMT_DST_PORT);
+        return;
+    }
+    case FMT_REQ_HDR:
+    case FMT_REQ_FHDR:
+        if (r && hdr_value(r->hdr_next, r->msg, p->text, p->len, p->occ, p->sample == FMT_REQ_HDR,
+                           &v, &vl))
+            put(o, v, vl);
+        return;
+    case FMT_RES_HDR:
+    case FMT_RES_FHDR:
+        if (hdr_value(c->res_hdr_next, c->res_msg, p->text, p->len, p->occ,
+                      p->sample == FMT_RES_HDR, &v, &vl))
+            put(o, v, vl);
+        return;
+    case FMT_METHOD:
+        if (r && r->method)
+            put(o, r->method, r->method_len);
+        return;
+    case FMT_URL:
+        if (r && r->target)
+            put(o, r->target, r->target_len);
+        return;
+    case FMT_PATH:
+        if (r && r->path)
+            put(o, r->path, r->path_len);
+        return;
+    case FMT_QUERY:
+    case FMT_QUERY_Q:
+        if (r && r->query) {
+            if (p->sample == FMT_QUERY_Q)
+                put(o, "?", 1);
+            put(o, r->query, r->query_len);
+        }
+        return;
+    case FMT_REQ_VER:
+    case FMT_HTTP_VER:
+        if (r && r->method && r->method_len) { /* a request was parsed */
+            if (p->sample == FMT_HTTP_VER)
+                put(o, "HTTP/", 5);
+            put(o, r->ver_minor ? "1.1" : "1.0", 3);
+        }
+        return;
+    case FMT_URL_PARAM: {
+        size_t pos = 0;
+        if (r && r->query &&
+            acl_url_param_next(r->query, r->query_len, p->text, p->len, &pos, &v, &vl))
+            put(o, v, vl);
+        return;
+    }
+    case FMT_STATUS:
+        if (c->status > 0)
+            put_uint(o, (unsigned long)c->status, "%lu");
+        return;
+    case FMT_FE_NAME:
+        put_str(o, c->fe_name);
+        return;
+    case FMT_BE_NAME:
+        put_str(o, c->be_name);
+        return;
+    case FMT_SRV_NAME:
+        put_str(o, c->srv_name);
+        return;
+    case FMT_DATE: {
+        struct timespec now;
+        clock_gettime(CLOCK_REALTIME_COARSE, &now);
+        put_uint(o, (unsigned long)now.tv_sec, "%lu");
+        return;
+    }
+    case FMT_TS:
+        if (c->req_wall)
+            put_uint(o, (unsigned long)c->req_wall->tv_sec, "%lu");
+        return;
+    case FMT_MS:
+        if (c->req_wall)
+            put_uint(o, (unsigned long)(c->req_wall->tv_nsec / 1000000), "%03lu");
+        return;
+    }
+}
+
+size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < f->nparts; i++)
+        /* a sample is a slice of a head or a short generated text (address, number, name) */
+        n += f->parts[i].sample == FMT_LIT ? f->parts[i].len : head_len + 80;
+    return n;
+}
+
+ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
+{
+    struct out o = {.p = out, .cap = cap};
+    for (size_t i = 0; i < f->nparts && !o.overflow; i++) {
+        const struct cfg_fmt_part *p = &f->parts[i];
+        size_t start = o.len;
+        put_sample(&o, p, c);
+        if (o.overflow)
+            break;
+        for (const uint8_t *cv = p->conv; *cv; cv++)
+            for (size_t k = start; k < o.len; k++)
+                o.p[k] = (char)(*cv == FMT_CONV_LOWER ? tolower((unsigned char)o.p[k])
+                                                      : toupper((unsigned char)o.p[k]));
+    }
+    return o.overflow ? -1 : (ssize_t)o.len;
+}

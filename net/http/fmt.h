@@ -1,0 +1,33 @@
+/* Expands the log-format header values of http-request / http-response rules (`%[src]`,
+ * `%[req.hdr(host),lower]`, `%ci`, ...; parsed by config/fmt.c) for one message.
+ *
+ * Pure: the caller describes the message in a fmt_ctx (the request as an acl_ctx, the response
+ * through a header iterator) and gets bytes in its own buffer; nothing is allocated. Samples read
+ * the messages as received, before any rule's edits. Any worker thread may call it. */
+#ifndef SLUICE_NET_HTTP_FMT_H
+#define SLUICE_NET_HTTP_FMT_H
+
+#include <stddef.h>
+#include <sys/types.h>
+#include <time.h>
+
+#include "config/model.h"
+#include "net/http/acl.h"
+
+struct fmt_ctx {
+    const struct acl_ctx *req; /* the request; NULL-pointer fields expand to nothing */
+    acl_hdr_next_fn res_hdr_next; /* response fields (http-response rules), else NULL */
+    void *res_msg;                /* passed to res_hdr_next */
+    int status;                   /* response status, 0 before one */
+    const char *fe_name, *be_name, *srv_name; /* NULL expands to nothing */
+    int cli_fd;                       /* for dst/dst_port (getsockname on use), -1 when none */
+    const struct timespec *req_wall;  /* the request's start (%Ts, %ms); may be NULL */
+};
+
+/* Most bytes f can expand to for messages whose heads hold at most head_len bytes. */
+size_t fmt_bound(const struct cfg_fmt *f, size_t head_len);
+
+/* Expand f into out[0..cap): the byte count, or -1 when it does not fit. */
+ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
+
+#endif

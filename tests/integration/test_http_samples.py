@@ -1,0 +1,105 @@
+"""Header values with HAProxy log-format samples: `http-request set-header X-Real-IP %[src]`,
+`%[req.hdr(host),lower]`, `%ci:%cp`, `http-response set-header X-Served-By %s`, ... expanded for
+each request, through a real sluice to a server that echoes what it received."""
+import http.client
+import re
+import time
+
+from harness import check, http_config
+from test_http_route import _echo_server, _hdrs, _seen
+
+
+def test_http_request_header_samples(t):
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "http-request set-header = X-Real-IP %[src]",
+        "http-request set-header = X-Client %ci:%cp",
+        "http-request set-header = X-Dst %[dst]:%[dst_port]",
+        "http-request set-header = X-Host %[req.hdr(host),lower]",
+        "http-request set-header = X-Last %[req.hdr(x-list)]",
+        "http-request set-header = X-First-Line %[req.fhdr(x-list,1)]",
+        "http-request set-header = X-Req \"%HM %HP %[query] %HV id=%[url_param(id)]\"",
+        "http-request set-header = X-Names %f/%b",
+        "http-request set-header = X-Request-Start t=%Ts%ms",
+        "http-request add-header = X-None <%[req.hdr(x-none)]>",
+        "http-request set-header = X-Pct 100%%",
+        "http-request set-header = X-Api %[path] if { path_beg /api }",
+    ], name="www"))
+    for path, api in (("/api/v1?id=42&k=v", True), ("/other?id=7", False)):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+        c.connect()
+        cport = c.sock.getsockname()[1]
+        c.putrequest("GET", path, skip_host=True)
+        c.putheader("Host", "WWW.Example.COM:8080")
+        c.putheader("X-List", "a, b")
+        c.putheader("X-List", "c")
+        c.putheader("X-Real-IP", "10.9.9.9")  # a client's forged value is replaced
+        c.endheaders()
+        before = time.time()
+        r = c.getresponse()
+        seen = _seen(r.read())
+        c.close()
+        check(r.status == 200, f"status {r.status}")
+        check(_hdrs(seen, "x-real-ip") == ["127.0.0.1"], f"%[src]: {_hdrs(seen, 'x-real-ip')}")
+        check(_hdrs(seen, "x-client") == [f"127.0.0.1:{cport}"],
+              f"%ci:%cp: {_hdrs(seen, 'x-client')} (client port {cport})")
+        check(_hdrs(seen, "x-dst") == [f"127.0.0.1:{port}"], f"%[dst]: {_hdrs(seen, 'x-dst')}")
+        check(_hdrs(seen, "x-host") == ["www.example.com:8080"],
+              f"%[req.hdr(host),lower]: {_hdrs(seen, 'x-host')}")
+        check(_hdrs(seen, "x-last") == ["c"], f"%[req.hdr(x-list)]: {_hdrs(seen, 'x-last')}")
+        check(_hdrs(seen, "x-first-line") == ["a, b"],
+              f"%[req.fhdr(x-list,1)]: {_hdrs(seen, 'x-first-line')}")
+        p, q = path.split("?")
+        qid = q.split("&")[0].split("=")[1]
+        check(_hdrs(seen, "x-req") == [f"GET {p} {q} HTTP/1.1 id={qid}"],
+              f"request samples: {_hdrs(seen, 'x-req')}")
+        check(_hdrs(seen, "x-names") == ["www/app"], f"%f/%b: {_hdrs(seen, 'x-names')}")
+        start = _hdrs(seen, "x-request-start")
+        check(len(start) == 1 and re.fullmatch(r"t=\d{13}", start[0]) is not None,
+              f"t=%Ts%ms: {start}")
+        ms = int(start[0][2:])
+        check(abs(ms / 1000 - before) < 5, f"t=%Ts%ms is {ms}, now {before:.3f}")
+        check(_hdrs(seen, "x-none") == ["<>"], f"an absent field: {_hdrs(seen, 'x-none')}")
+        check(_hdrs(seen, "x-pct") == ["100%"], f"%%: {_hdrs(seen, 'x-pct')}")
+        check(_hdrs(seen, "x-api") == ([p] if api else []),
+              f"conditional sample rule on {path}: {_hdrs(seen, 'x-api')}")
+
+
+def test_http_response_header_samples(t):
+    srv = _echo_server(t, name="py", resp_fields=[("Server", "PyServer/1.0")])
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [
+        f"s1 {srv.addr}",
+        "http-response set-header = X-Served-By %s",
+        "http-response set-header = X-Status \"%[status] %ST\"",
+        "http-response set-header = X-Srv-Software %[res.hdr(server),lower]",
+        "http-response set-header = X-Echo-Server %[hdr(x-server)]",
+        "http-response set-header = X-For \"%[method] %[path] from %[src]\"",
+    ]}))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    for i in range(2):  # on one keep-alive connection
+        c.request("GET", f"/r{i}?a=1")
+        r = c.getresponse()
+        r.read()
+        fields = r.getheaders()
+        check(r.status == 200, f"status {r.status}")
+        check(_hdrs(fields, "x-served-by") == ["s1"], f"%s: {_hdrs(fields, 'x-served-by')}")
+        check(_hdrs(fields, "x-status") == ["200 200"], f"%[status] %ST: {fields}")
+        check(_hdrs(fields, "x-srv-software") == ["pyserver/1.0"],
+              f"%[res.hdr(server),lower]: {_hdrs(fields, 'x-srv-software')}")
+        check(_hdrs(fields, "x-echo-server") == ["py"],
+              f"%[hdr(x-server)] in a response rule: {_hdrs(fields, 'x-echo-server')}")
+        check(_hdrs(fields, "x-for") == [f"GET /r{i} from 127.0.0.1"],
+              f"request samples in a response rule: {_hdrs(fields, 'x-for')}")
+    c.close()
+
+
+def test_http_header_sample_errors_named(t):
+    port = t.free_port()
+    cfg = http_config(port, {"app": ["s1 127.0.0.1:9"]}, frontend=[
+        "http-request set-header = X-Srv %s"])
+    res = t.run(["-c", "-f", t.write("bad.ini", cfg)])
+    check(res.returncode != 0, "a config with %s in an http-request rule was accepted")
+    check(re.search(r"bad\.ini:\d+: '%s' in header value '%s' is known only once the server "
+                    r"answered", res.stderr) is not None, f"message: {res.stderr!r}")

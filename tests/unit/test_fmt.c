@@ -1,0 +1,255 @@
+/* Unit tests of net/http/fmt.c and config/fmt.c: log-format header values (`%[src]`, `%ci`,
+ * `%[req.hdr(host),lower]`, ...) written as config lines, loaded by config/ and expanded against
+ * messages described by hand. */
+#include "config/model.h"
+#include "net/http/fmt.h"
+
+#include "h2i.h"
+
+#include <CUnit/CUnit.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+/* A message's fields as "Name: value" lines. */
+struct fields {
+    const char *l[8];
+};
+
+static bool fields_next(void *msg, const char *lname, size_t lname_len, size_t *iter,
+                        const char **v, size_t *vlen)
+{
+    const struct fields *f = msg;
+    while (*iter < 8 && f->l[*iter]) {
+        const char *h = f->l[(*iter)++];
+        const char *colon = strchr(h, ':');
+        if ((size_t)(colon - h) != lname_len || strncasecmp(h, lname, lname_len) != 0)
+            continue;
+        const char *s = colon + 1;
+        while (*s == ' ')
+            s++;
+        *v = s;
+        *vlen = strlen(s);
+        return true;
+    }
+    return false;
+}
+
+static const struct fields req_fields = {{
+    "Host: WWW.Example.COM",
+    "X-List: a, b",
+    "X-List: c",
+    "X-Empty: ",
+}};
+static const struct fields res_fields = {{"Server: Py/1.0", "Set-Cookie: a=1", "Set-Cookie: b=2"}};
+
+/* Load `rule` (an http-request or http-response header rule) in a frontend and expand its value
+ * against a fixed request (GET /p/x?id=7&k=v HTTP/1.1 from 192.0.2.1:5555) and, for response
+ * rules, a 201 response from server s1. Returns the expansion (static) or NULL on a load error,
+ * with the error in err. */
+static char err[512];
+static const char *expand(const char *rule, size_t cap)
+{
+    static char out[512];
+    char text[2048];
+    snprintf(text, sizeof(text),
+             "[frontend f]\nmode = http\nbind = :80\ndefault_backend = b\n%s\n"
+             "[backend b]\nmode = http\nserver = s1 127.0.0.1:1\n",
+             rule);
+    struct config *cfg;
+    err[0] = '\0';
+    if (config_load_string("t.ini", text, &cfg, err, sizeof(err)) != 0)
+        return NULL;
+    const struct cfg_http *h = &cfg->proxies[0].http;
+    bool response = h->nresp_rules > 0;
+    const struct cfg_http_rule *r = response ? &h->resp_rules[0] : &h->req_rules[0];
+    struct sockaddr_in src = {.sin_family = AF_INET, .sin_port = htons(5555)};
+    inet_pton(AF_INET, "192.0.2.1", &src.sin_addr);
+    static const char target[] = "/p/x?id=7&k=v";
+    struct acl_ctx req = {
+        .method = "GET",
+        .method_len = 3,
+        .target = target,
+        .target_len = strlen(target),
+        .path = target,
+        .path_len = 4,
+        .query = target + 5,
+        .query_len = strlen(target + 5),
+        .ver_minor = 1,
+        .hdr_next = fields_next,
+        .msg = (void *)&req_fields,
+        .src = (const struct sockaddr *)&src,
+    };
+    struct timespec wall = {.tv_sec = 1700000000, .tv_nsec = 42 * 1000000 + 999};
+    struct fmt_ctx c = {
+        .req = &req, .fe_name = "f", .be_name = "b", .cli_fd = -1, .req_wall = &wall};
+    if (response) {
+        c.res_hdr_next = fields_next;
+        c.res_msg = (void *)&res_fields;
+        c.status = 201;
+        c.srv_name = "s1";
+    }
+    const char *ret = out;
+    if (!r->fmt) { /* a literal value */
+        snprintf(out, sizeof(out), "%s", r->value ? r->value : "");
+    } else {
+        CU_ASSERT(fmt_bound(r->fmt, 200) >= 40);
+        ssize_t n = fmt_expand(r->fmt, &c, out, cap < sizeof(out) ? cap : sizeof(out) - 1);
+        if (n < 0)
+            ret = "<overflow>";
+        else
+            out[n] = '\0';
+    }
+    config_free(cfg);
+    return ret;
+}
+
+static void check(const char *rule, const char *want, int line)
+{
+    const char *got = expand(rule, 511);
+    if (!got || strcmp(got, want) != 0)
+        fprintf(stderr, "\nline %d: '%s': got '%s' (%s), wanted '%s'\n", line, rule,
+                got ? got : "(load error)", err, want);
+    CU_ASSERT_PTR_NOT_NULL(got);
+    if (got)
+        CU_ASSERT_STRING_EQUAL(got, want);
+}
+#define CHECK(rule, want) check(rule, want, __LINE__)
+#define REQ               "http-request set-header = X-T "
+#define RES               "http-response set-header = X-T "
+
+static void test_request_samples(void)
+{
+    CHECK(REQ "%[src]", "192.0.2.1");
+    CHECK(REQ "%ci:%cp", "192.0.2.1:5555");
+    CHECK(REQ "%[src_port]", "5555");
+    CHECK(REQ "%[req.hdr(host)]", "WWW.Example.COM");
+    CHECK(REQ "%[req.hdr(host),lower]", "www.example.com");
+    CHECK(REQ "%[hdr(Host),upper]", "WWW.EXAMPLE.COM");
+    CHECK(REQ "%[req.hdr(x-list)]", "c");       /* the last comma-separated value */
+    CHECK(REQ "%[req.hdr(x-list,1)]", "a");     /* the first */
+    CHECK(REQ "%[req.hdr(x-list,2)]", "b");     /* values across lines */
+    CHECK(REQ "%[req.hdr(x-list,-2)]", "b");    /* from the end */
+    CHECK(REQ "%[req.hdr(x-list,4)]", "");      /* no such occurrence */
+    CHECK(REQ "%[req.fhdr(x-list,1)]", "a, b"); /* whole lines */
+    CHECK(REQ "%[req.fhdr(x-list)]", "c");
+    CHECK(REQ "%[req.hdr(x-none)]", "");
+    CHECK(REQ "%[req.hdr(x-empty)]", "");
+    CHECK(REQ "\"%[method] %[url] %[path] %[query]\"", "GET /p/x?id=7&k=v /p/x id=7&k=v");
+    CHECK(REQ "\"%HM %HU %HP%HQ %HV\"", "GET /p/x?id=7&k=v /p/x?id=7&k=v HTTP/1.1");
+    CHECK(REQ "%[req.ver]", "1.1");
+    CHECK(REQ "%[url_param(k)]%[urlp(id)]%[url_param(zz)]", "v7");
+    CHECK(REQ "\"%f/%b %[fe_name]/%[be_name]\"", "f/b f/b");
+    CHECK(REQ "t=%Ts%ms", "t=1700000000042");
+    CHECK(REQ "100%%", "100%"); /* literal only: no samples */
+    CHECK(REQ "%%[src]", "%[src]");
+    CHECK(REQ "\"a %[src] b\"", "a 192.0.2.1 b");
+    CHECK(REQ "%[dst]", ""); /* no socket in this test */
+}
+
+static void test_response_samples(void)
+{
+    CHECK(RES "\"%[status] %ST\"", "201 201");
+    CHECK(RES "\"%s %[srv_name]\"", "s1 s1");
+    CHECK(RES "%[res.hdr(server),lower]", "py/1.0");
+    CHECK(RES "%[hdr(set-cookie)]", "b=2"); /* hdr() in a response rule: the response's */
+    CHECK(RES "%[res.fhdr(set-cookie,1)]", "a=1");
+    CHECK(RES "\"%[req.hdr(host)] %[path]\"", "WWW.Example.COM /p/x"); /* the request too */
+}
+
+static void test_overflow(void)
+{
+    const char *got = expand(REQ "%[req.hdr(host)]", 10);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, "<overflow>");
+    got = expand(REQ "%[req.hdr(host)]", 15);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(got);
+    CU_ASSERT_STRING_EQUAL(got, "WWW.Example.COM");
+}
+
+static void test_errors(void)
+{
+    static const struct {
+        const char *rule, *msg;
+    } cases[] = {
+        {REQ "%[nope]", "t.ini:5: unknown sample 'nope' in header value '%[nope]' (expected src,"},
+        {REQ "%[src", "t.ini:5: '%[' without a closing ']' in header value '%[src'"},
+        {REQ "%[req.hdr]", "t.ini:5: sample 'req.hdr' needs an argument"},
+        {REQ "%[src(x)]", "t.ini:5: sample 'src' takes no argument"},
+        {REQ "\"%[req.hdr(a b)]\"", "t.ini:5: invalid character ' ' in 'req.hdr()'"},
+        {REQ "%[req.hdr(x,0)]", "t.ini:5: invalid occurrence in 'req.hdr(x,0)'"},
+        {REQ "%[req.hdr(x,z)]", "t.ini:5: invalid occurrence in 'req.hdr(x,z)'"},
+        {REQ "%[req.hdr(x),base64]", "t.ini:5: unknown converter 'base64' in header value"},
+        {REQ "%[src,lower,lower,lower,lower]", "t.ini:5: too many converters after 'src'"},
+        {REQ "%[url_param(a=b)]", "t.ini:5: invalid character '=' in 'url_param()'"},
+        {REQ "%[status]", "t.ini:5: sample 'status' in header value '%[status]' is known only "
+                          "once the server answered (expected it in an http-response rule)"},
+        {REQ "%[res.hdr(server)]", "t.ini:5: sample 'res.hdr' in header value"},
+        {REQ "%s", "t.ini:5: '%s' in header value '%s' is known only once the server answered"},
+        {REQ "%zz", "t.ini:5: unknown log-format variable '%zz' in header value '%zz' (expected "
+                    "%ci, %cp,"},
+        {REQ "50%", "t.ini:5: unknown log-format variable '%' in header value '50%'"},
+        {REQ "%{+Q}[src]", "t.ini:5: log-format flags ('%{...}') in header value"},
+        {REQ "%[src]x)", NULL}, /* a ')' outside a sample is text */
+    };
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+        const char *got = expand(cases[i].rule, 511);
+        if (!cases[i].msg) {
+            CU_ASSERT_PTR_NOT_NULL(got);
+            continue;
+        }
+        bool ok = !got && strncmp(err, cases[i].msg, strlen(cases[i].msg)) == 0;
+        if (!ok)
+            fprintf(stderr, "\n'%s': got '%s', wanted '%s...'\n", cases[i].rule,
+                    got ? "(loaded)" : err, cases[i].msg);
+        CU_ASSERT(ok);
+    }
+}
+
+/* scripts/haproxy2ini carries samples in set-header/add-header values, and reports them
+ * anywhere else. */
+static void test_haproxy2ini(void)
+{
+    struct h2i r;
+    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "frontend web\n"                                 /* 1 */
+                                      "    mode http\n"                                /* 2 */
+                                      "    bind :8081\n"                               /* 3 */
+                                      "    http-request set-header X-Real-IP %[src]\n" /* 4 */
+                                      "    http-response add-header X-By %s\n"         /* 5 */
+                                      "    http-request redirect location %[url]\n"    /* 6 */
+                                      "    http-request set-header X-Q %{+Q}[src]\n"   /* 7 */
+                                      "    default_backend h\n"                        /* 8 */
+                                      "backend h\n"                                    /* 9 */
+                                      "    mode http\n"                                /* 10 */
+                                      "    server h1 10.0.0.2:80\n"),                  /* 11 */
+                          0);
+    CU_ASSERT_EQUAL(r.status, 1); /* lines 6 and 7 were left out */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request set-header = X-Real-IP %[src]"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-response add-header = X-By %s"));
+    CU_ASSERT_FALSE(h2i_left_out(&r, 4));
+    CU_ASSERT_FALSE(h2i_left_out(&r, 5));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 6));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 7));
+    struct config *cfg; /* and sluice loads what it wrote */
+    int rc = config_load_string("t.ini", r.ini, &cfg, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    config_free(cfg);
+}
+
+int suite_fmt(void)
+{
+    CU_pSuite s = CU_add_suite("fmt", NULL, NULL);
+    if (!s)
+        return CU_get_error();
+    CU_add_test(s, "request_samples", test_request_samples);
+    CU_add_test(s, "response_samples", test_response_samples);
+    CU_add_test(s, "overflow", test_overflow);
+    CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
+    return CU_get_error();
+}
