@@ -192,6 +192,7 @@ CONFIG__KW(errorfile);
 CONFIG__KW(cookie);
 CONFIG__KW(retry_on);
 CONFIG__KW(stats);
+CONFIG__KW(monitor_uri);
 
 /* Forward-proxy keywords (kw_fwd.c): [resolvers] and [userlist] sections, proxy options. */
 CONFIG__KW(nameserver);

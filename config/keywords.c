@@ -1189,6 +1189,10 @@ const struct cfg_keyword config__keywords[] = {
      "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
      "http-request rules).",
      "stats realm = sluice"},
+    {"monitor-uri", SEC_D | SEC_F | SEC_L, false, config__kw_monitor_uri, "<uri>", "none",
+     "Answer requests for exactly this URI with 200 OK, without forwarding or logging them, "
+     "for an outer load balancer's health checks (mode http).",
+     "monitor-uri = /healthz"},
     /* [resolvers NAME] */
     {"nameserver", SEC_R, false, config__kw_nameserver, "<name> <ip>[:<port>]",
      "none (a section needs one or parse-resolv-conf)",

@@ -762,6 +762,23 @@ int config__kw_retry_on(struct cfg_parser *st, const struct cfg_keyword *kw, int
     return 0;
 }
 
+/* A URI given to `stats uri` or `monitor-uri`: a path without blanks or control characters. */
+static int copy_uri(struct cfg_parser *st, const char *what, const char *u, char *dst, size_t size)
+{
+    if (u[0] != '/')
+        return config__error(st, "%s '%s' must begin with '/' (expected e.g. /stats)", what, u);
+    for (const char *c = u; *c; c++)
+        if ((unsigned char)*c <= ' ' || *c == 0x7f)
+            return config__error(st,
+                                 "invalid character in %s '%s' (expected a path without spaces "
+                                 "or control characters)",
+                                 what, u);
+    if (!config__copy(dst, size, u))
+        return config__error(st, "%s '%s' is too long (expected at most %zu characters)", what, u,
+                             size - 1);
+    return 0;
+}
+
 /* `stats enable | uri PREFIX | refresh TIME | hide-version | realm REALM` */
 int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                      bool neg)
@@ -785,22 +802,20 @@ int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
                                  "characters)",
                                  argv[0], sizeof(s->realm) - 1);
     } else { /* uri */
-        const char *u = argv[0];
-        if (u[0] != '/')
-            return config__error(st, "stats uri '%s' must begin with '/' (expected e.g. /stats)",
-                                 u);
-        for (const char *c = u; *c; c++)
-            if ((unsigned char)*c <= ' ' || *c == 0x7f)
-                return config__error(st,
-                                     "invalid character in stats uri '%s' (expected a path "
-                                     "without spaces or control characters)",
-                                     u);
-        if (!config__copy(s->uri, sizeof(s->uri), u))
-            return config__error(st,
-                                 "stats uri '%s' is too long (expected at most %zu "
-                                 "characters)",
-                                 u, sizeof(s->uri) - 1);
+        if (copy_uri(st, "stats uri", argv[0], s->uri, sizeof(s->uri)))
+            return -1;
         s->enabled = true; /* as HAProxy: a stats URI enables the page */
     }
     return 0;
+}
+
+/* `monitor-uri URI` */
+int config__kw_monitor_uri(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                           char **argv, bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, 1))
+        return -1;
+    return copy_uri(st, "monitor-uri", argv[0], http(st)->monitor_uri,
+                    sizeof(http(st)->monitor_uri));
 }

@@ -236,7 +236,9 @@ struct cfg_http {
     unsigned retry_on;
     /* statistics page (inherited from [defaults], as HAProxy) */
     struct cfg_stats stats;
-    bool has_service; /* some http-request use-service rule: the proxy answers by itself */
+    char monitor_uri[256]; /* `monitor-uri`: answered 200 by sluice, neither forwarded nor logged;
+                              "" when none */
+    bool has_service;      /* some http-request use-service rule: the proxy answers by itself */
 
     /* forward proxy (`option http_proxy`, frontend/listen; see docs/forward-proxy.md) */
     bool http_proxy;

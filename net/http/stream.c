@@ -1059,6 +1059,26 @@ static bool auth_gate(struct hs *h, const struct http_msg *m, struct acl_ctx *ct
     return true;
 }
 
+/* `monitor-uri`: an outer load balancer's health check, answered here before any rule, neither
+ * forwarded nor logged (HAProxy). The URI must equal the request's path and query exactly. */
+static bool monitor_request(struct hs *h, const struct http_msg *m)
+{
+    const char *uri = h->fe->cfg->http.monitor_uri;
+    size_t ul = strlen(uri);
+    if (!ul || m->path.len != ul || memcmp(h->rbuf + m->path.off, uri, ul) != 0)
+        return false;
+    static const char ok[] = "HTTP/1.1 200 OK\r\n"
+                             "content-length: 58\r\n"
+                             "cache-control: no-cache\r\n"
+                             "content-type: text/html\r\n"
+                             "connection: close\r\n"
+                             "\r\n"
+                             "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
+    h->logged = true;
+    http__send_local(h, 200, ok, sizeof(ok) - 1);
+    return true;
+}
+
 /* A complete request head is at the start of rbuf. */
 static void process_request(struct hs *h, const struct http_msg *m)
 {
@@ -1077,6 +1097,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
      * `connection: close` so that a keep-alive client reconnects, to the new generation. */
     h->cli_keep = !h->cli_asked_close && !fp->http.httpclose &&
                   atomic_load_explicit(&h->w->rt->state, memory_order_relaxed) == RT_RUNNING;
+    if (monitor_request(h, m))
+        return;
     if (fp->http.httplog || fp->http.log_format == CFG_LOGF_SQUID) {
         size_t l = m->start.len < HS_LOGLINE_MAX ? m->start.len : HS_LOGLINE_MAX;
         free(h->logline);

@@ -1289,6 +1289,11 @@ static void test_http_errors(void)
          "t.ini:8: invalid character ':' in header name 'X:A'"},
         {HTTP_BASE "http-request set-header = X-A \"a\\r\\nb\"\n",
          "t.ini:8: header value 'a\r\nb' contains a CR or LF"},
+        {HTTP_FE "monitor-uri = healthz\n",
+         "t.ini:8: monitor-uri 'healthz' must begin with '/' (expected e.g. /stats)"},
+        {HTTP_FE "monitor-uri = \"/a b\"\n", "t.ini:8: invalid character in monitor-uri '/a b'"},
+        {HTTP_BASE "monitor-uri = /up\n",
+         "t.ini:8: 'monitor-uri' is not allowed in a [backend] section"},
         {HTTP_BASE "http-request set-header = X-A %[nope]\n",
          "t.ini:8: unknown sample 'nope' in header value '%[nope]'"},
         {HTTP_BASE "http-request del-header = \n", "t.ini:8: 'http-request del-header' needs a "
