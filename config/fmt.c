@@ -14,7 +14,7 @@
 #define FETCH_EXPECT                                                                               \
     "src, src_port, dst, dst_port, req.hdr(NAME), req.fhdr(NAME), res.hdr(NAME), "                 \
     "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
-    "urlp(NAME), status, fe_name, be_name, srv_name or date"
+    "urlp(NAME), status, fe_name, be_name, srv_name, date or uuid"
 #define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts or %ms"
 
 enum fetch_arg { ARG_NONE = 0, ARG_NAME, ARG_HDR };
@@ -36,6 +36,7 @@ static const struct {
     {"urlp", FMT_URL_PARAM, ARG_NAME, false},   {"status", FMT_STATUS, ARG_NONE, true},
     {"fe_name", FMT_FE_NAME, ARG_NONE, false},  {"be_name", FMT_BE_NAME, ARG_NONE, false},
     {"srv_name", FMT_SRV_NAME, ARG_NONE, true}, {"date", FMT_DATE, ARG_NONE, false},
+    {"uuid", FMT_UUID, ARG_NONE, false},
 };
 
 /* HAProxy's log-format variables (`%` and letters) that name one of the samples above. */

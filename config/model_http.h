@@ -120,6 +120,7 @@ enum fmt_sample {
     FMT_BE_NAME,   /* %[be_name], %b */
     FMT_SRV_NAME,  /* %[srv_name], %s (http-response only) */
     FMT_DATE,      /* %[date]: now, Unix seconds */
+    FMT_UUID,      /* %[uuid]: a random (version 4) UUID per expansion */
     FMT_TS,        /* %Ts: the request's start, Unix seconds */
     FMT_MS,        /* %ms: its milliseconds, 3 digits */
 };

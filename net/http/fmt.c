@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/socket.h>
 
 #include "net/http/parse.h"
@@ -110,6 +111,36 @@ static bool hdr_value(acl_hdr_next_fn next, void *msg, const char *name, size_t 
     return false;
 }
 
+/* A version 4 UUID (RFC 9562): 122 random bits from a per-thread xorshift128+ seeded by the
+ * kernel, which is fast and unpredictable enough for request IDs (not for secrets). */
+static void put_uuid(struct out *o)
+{
+    static _Thread_local uint64_t s[2];
+    if (!s[0] && !s[1]) {
+        if (getrandom(s, sizeof(s), GRND_NONBLOCK) != sizeof(s) || (!s[0] && !s[1])) {
+            struct timespec t;
+            clock_gettime(CLOCK_MONOTONIC, &t);
+            s[0] = (uint64_t)t.tv_nsec ^ 0x9e3779b97f4a7c15ULL;
+            s[1] = (uint64_t)(uintptr_t)o ^ (uint64_t)t.tv_sec;
+        }
+    }
+    uint64_t v[2];
+    for (int i = 0; i < 2; i++) {
+        uint64_t a = s[0], b = s[1];
+        s[0] = b;
+        a ^= a << 23;
+        s[1] = a ^ b ^ (a >> 17) ^ (b >> 26);
+        v[i] = s[1] + b;
+    }
+    v[0] = (v[0] & ~0xF000ULL) | 0x4000ULL;                        /* version 4 */
+    v[1] = (v[1] & 0x3FFFFFFFFFFFFFFFULL) | 0x8000000000000000ULL; /* variant 10 */
+    char b[40];
+    int n = snprintf(b, sizeof(b), "%08x-%04x-%04x-%04x-%012llx", (unsigned)(v[0] >> 32),
+                     (unsigned)(v[0] >> 16) & 0xFFFF, (unsigned)v[0] & 0xFFFF,
+                     (unsigned)(v[1] >> 48), (unsigned long long)(v[1] & 0xFFFFFFFFFFFFULL));
+    put(o, b, (size_t)n);
+}
+
 static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct fmt_ctx *c)
 {
     const struct acl_ctx *r = c->req;
@@ -197,6 +228,9 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
         put_uint(o, (unsigned long)now.tv_sec, "%lu");
         return;
     }
+    case FMT_UUID:
+        put_uuid(o);
+        return;
     case FMT_TS:
         if (c->req_wall)
             put_uint(o, (unsigned long)c->req_wall->tv_sec, "%lu");

@@ -25,7 +25,9 @@ def test_http_request_header_samples(t):
         "http-request add-header = X-None <%[req.hdr(x-none)]>",
         "http-request set-header = X-Pct 100%%",
         "http-request set-header = X-Api %[path] if { path_beg /api }",
+        "http-request set-header = X-Request-ID %[uuid]",
     ], name="www"))
+    ids = []
     for path, api in (("/api/v1?id=42&k=v", True), ("/other?id=7", False)):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
         c.connect()
@@ -64,6 +66,10 @@ def test_http_request_header_samples(t):
         check(_hdrs(seen, "x-pct") == ["100%"], f"%%: {_hdrs(seen, 'x-pct')}")
         check(_hdrs(seen, "x-api") == ([p] if api else []),
               f"conditional sample rule on {path}: {_hdrs(seen, 'x-api')}")
+        ids += _hdrs(seen, "x-request-id")
+    check(len(ids) == 2 and ids[0] != ids[1] and all(
+        re.fullmatch(r"[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}", i)
+        for i in ids), f"%[uuid]: {ids}")
 
 
 def test_http_response_header_samples(t):

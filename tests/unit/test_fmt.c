@@ -148,6 +148,17 @@ static void test_request_samples(void)
     CHECK(REQ "%%[src]", "%[src]");
     CHECK(REQ "\"a %[src] b\"", "a 192.0.2.1 b");
     CHECK(REQ "%[dst]", ""); /* no socket in this test */
+    char a[64], b[64];
+    snprintf(a, sizeof(a), "%s", expand(REQ "%[uuid]", 511));
+    snprintf(b, sizeof(b), "%s", expand(REQ "%[uuid]", 511));
+    for (const char *u = a; u; u = u == a ? b : NULL) {
+        bool ok = strlen(u) == 36 && u[8] == '-' && u[13] == '-' && u[14] == '4' && u[18] == '-' &&
+                  strchr("89ab", u[19]) && u[23] == '-' && strspn(u, "0123456789abcdef-") == 36;
+        if (!ok)
+            fprintf(stderr, "\n%%[uuid] gave '%s'\n", u);
+        CU_ASSERT(ok);
+    }
+    CU_ASSERT_STRING_NOT_EQUAL(a, b); /* one per expansion */
 }
 
 static void test_response_samples(void)
