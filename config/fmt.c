@@ -72,6 +72,8 @@ static struct cfg_fmt_part *add_part(struct fmt_build *b, enum fmt_sample s)
     memset(p, 0, sizeof(*p));
     p->sample = s;
     p->occ = -1;
+    if (s == FMT_DST || s == FMT_DST_PORT)
+        f->uses_dst = true;
     return p;
 }
 
@@ -132,21 +134,19 @@ static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kin
                              fetch, b->what, b->text, fetch);
     char occ[16];
     size_t ol = alen - nl - 1;
-    char *end;
+    char *end = occ;
     long v = 0;
     if (ol > 0 && ol < sizeof(occ)) {
         memcpy(occ, comma + 1, ol);
         occ[ol] = '\0';
         v = strtol(occ, &end, 10);
-        if (*end)
-            v = 0;
     }
-    if (v == 0 || v < -1024 || v > 1024)
+    if (end == occ || *end || v < -1024 || v > 1024)
         return config__error(b->st,
-                             "invalid occurrence in '%s(%.*s)' of %s '%s' (expected a non-zero "
-                             "number from -1024 to 1024: 1 is the first, -1 the last)",
+                             "invalid occurrence in '%s(%.*s)' of %s '%s' (expected a number "
+                             "from -1024 to 1024: 1 is the first, -1 or 0 the last)",
                              fetch, (int)alen, a, b->what, b->text);
-    p->occ = (int)v;
+    p->occ = v == 0 ? -1 : (int)v; /* HAProxy: 0 is the last occurrence too */
     return 0;
 }
 
@@ -240,7 +240,10 @@ static int add_alias(struct fmt_build *b, const char *s, size_t len, bool respon
     return config__error(b->st,
                          "unknown log-format variable '%%%.*s' in %s '%s' (expected %s, "
                          "%%[SAMPLE] or %%%% for a '%%')",
-                         (int)len, s, b->what, b->text, ALIAS_EXPECT);
+                         (int)(len    ? len
+                               : s[0] ? 1
+                                      : 0),
+                         s, b->what, b->text, ALIAS_EXPECT);
 }
 
 bool config__fmt_has_samples(const char *text)
@@ -272,6 +275,13 @@ int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text,
         char c = text[i];
         if (c == '\r' || c == '\n') {
             rc = config__error(st, "%s '%s' contains a CR or LF (expected one line)", what, text);
+            break;
+        }
+        if (((unsigned char)c < ' ' && c != '\t') || c == 0x7f) {
+            rc = config__error(st,
+                               "%s '%s' contains a control character (expected printable text; "
+                               "a field value may hold tabs)",
+                               what, text);
             break;
         }
         if (c != '%') {

@@ -67,6 +67,14 @@ static char *literal_value(struct cfg_parser *st, const char *what, const char *
             config__error(st, "%s '%s' contains a CR or LF (expected one line)", what, text);
             return NULL;
         }
+        if (((unsigned char)*c < ' ' && *c != '\t') || *c == 0x7f) {
+            free(out);
+            config__error(st,
+                          "%s '%s' contains a control character (expected printable text; a "
+                          "field value may hold tabs)",
+                          what, text);
+            return NULL;
+        }
         if (*c == '%') {
             if (c[1] == '%') {
                 *o++ = '%';
@@ -175,6 +183,20 @@ static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule 
     struct cfg_http *h = http(st);
     struct cfg_http_rule **arr = response ? &h->resp_rules : &h->req_rules;
     size_t *n = response ? &h->nresp_rules : &h->nreq_rules;
+    if (r->action == HTTP_ACT_SET_HEADER || r->action == HTTP_ACT_ADD_HEADER ||
+        r->action == HTTP_ACT_DEL_HEADER || r->action == HTTP_ACT_SET_STATUS) {
+        size_t edits = 0;
+        for (size_t i = 0; i < *n; i++)
+            edits += (*arr)[i].action == HTTP_ACT_SET_HEADER ||
+                     (*arr)[i].action == HTTP_ACT_ADD_HEADER ||
+                     (*arr)[i].action == HTTP_ACT_DEL_HEADER ||
+                     (*arr)[i].action == HTTP_ACT_SET_STATUS;
+        if (edits >= CFG_HTTP_EDITS_MAX)
+            return config__error(st,
+                                 "too many header rules in this section's %s rules (expected at "
+                                 "most %d set-header, add-header, del-header and set-status)",
+                                 response ? "http-response" : "http-request", CFG_HTTP_EDITS_MAX);
+    }
     struct cfg_http_rule *na = realloc(*arr, (*n + 1) * sizeof(*na));
     if (!na)
         return config__error(st, "out of memory");

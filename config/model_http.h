@@ -138,6 +138,7 @@ struct cfg_fmt_part {
 struct cfg_fmt {
     struct cfg_fmt_part *parts; /* owned */
     size_t nparts;
+    bool uses_dst; /* a dst/dst_port sample: the expander needs the local address */
 };
 
 enum http_rule_action {
@@ -152,6 +153,10 @@ enum http_rule_action {
     HTTP_ACT_AUTH,        /* auth [realm R]: 407 in forward mode, 401 otherwise (value: realm) */
     HTTP_ACT_USE_SERVICE, /* use-service NAME (value): only prometheus-exporter exists */
 };
+
+/* Header edits (set-header, add-header, del-header, set-status) one section's http-request or
+ * http-response rules may hold: a message collects them from its frontend and its backend. */
+#define CFG_HTTP_EDITS_MAX 32
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
 

@@ -155,13 +155,9 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
         put_addr(o, r ? r->src : NULL, p->sample == FMT_SRC_PORT);
         return;
     case FMT_DST:
-    case FMT_DST_PORT: {
-        struct sockaddr_storage ss;
-        socklen_t sl = sizeof(ss);
-        if (c->cli_fd >= 0 && getsockname(c->cli_fd, (struct sockaddr *)&ss, &sl) == 0)
-            put_addr(o, (const struct sockaddr *)&ss, p->sample == FMT_DST_PORT);
+    case FMT_DST_PORT:
+        put_addr(o, c->dst, p->sample == FMT_DST_PORT);
         return;
-    }
     case FMT_REQ_HDR:
     case FMT_REQ_FHDR:
         if (r && hdr_value(r->hdr_next, r->msg, p->text, p->len, p->occ, p->sample == FMT_REQ_HDR,

@@ -20,7 +20,7 @@ struct fmt_ctx {
     void *res_msg;                /* passed to res_hdr_next */
     int status;                   /* response status, 0 before one */
     const char *fe_name, *be_name, *srv_name; /* NULL expands to nothing */
-    int cli_fd;                       /* for dst/dst_port (getsockname on use), -1 when none */
+    const struct sockaddr *dst; /* where the client connected (dst, dst_port); may be NULL */
     const struct timespec *req_wall;  /* the request's start (%Ts, %ms); may be NULL */
 };
 

@@ -101,6 +101,19 @@ void http__cli_addr(struct hs *h)
     h->have_cli_addr = true;
 }
 
+/* The address the client connected to: the PROXY header's destination after accept-proxy,
+ * else the socket's local address (one getsockname per connection, when first asked). */
+static const struct sockaddr *dst_addr(struct hs *h)
+{
+    if (!h->have_dst_addr) {
+        socklen_t l = sizeof(h->dst_addr);
+        if (getsockname(h->cli.fd, &h->dst_addr.sa, &l) < 0)
+            h->dst_addr.sa.sa_family = AF_UNSPEC;
+        h->have_dst_addr = true;
+    }
+    return &h->dst_addr.sa;
+}
+
 static bool buf_get(struct hs *h, char **b)
 {
     if (!*b)
@@ -603,11 +616,9 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     c->src = &h->cli_addr.sa;
     if (!h->have_dst_port && config_uses_dst_port(h->w->rt->cfg)) {
         /* once per connection, and only when some ACL tests dst_port */
-        union peer_addr local;
-        socklen_t ll = sizeof(local);
-        if (getsockname(h->cli.fd, &local.sa, &ll) == 0)
-            h->dst_port =
-                ntohs(local.sa.sa_family == AF_INET6 ? local.in6.sin6_port : local.in.sin_port);
+        const union peer_addr *d = (const union peer_addr *)dst_addr(h);
+        if (d->sa.sa_family == AF_INET || d->sa.sa_family == AF_INET6)
+            h->dst_port = ntohs(d->sa.sa_family == AF_INET6 ? d->in6.sin6_port : d->in.sin_port);
         h->have_dst_port = true;
     }
     c->dst_port = h->dst_port;
@@ -694,8 +705,12 @@ static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ct
     fc->req = e->ctx;
     fc->fe_name = h->fe->cfg->name;
     fc->be_name = be_cfg(h)->name;
-    fc->cli_fd = h->cli.fd;
     fc->req_wall = &h->req_wall;
+    for (unsigned i = 0; i < e->n; i++)
+        if (e->rule[i]->fmt && e->rule[i]->fmt->uses_dst) {
+            fc->dst = dst_addr(h);
+            break;
+        }
 }
 
 static void client_ip(struct hs *h, char *buf, size_t len)
@@ -791,12 +806,13 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
         case HTTP_ACT_SET_HEADER:
         case HTTP_ACT_ADD_HEADER:
         case HTTP_ACT_DEL_HEADER:
-            if (e->n < sizeof(e->rule) / sizeof(e->rule[0]))
-                e->rule[e->n++] = r;
-            break;
         case HTTP_ACT_SET_STATUS:
-            if (e->n < sizeof(e->rule) / sizeof(e->rule[0]))
+            /* Dropping an edit could forward what a rule removes (a forged X-Real-IP): more
+             * than fit fails the message instead. A section holds at most HDR_EDITS_MAX. */
+            if (e->n < HDR_EDITS_MAX)
                 e->rule[e->n++] = r;
+            else
+                e->overflow = true;
             break;
         default:
             return r;
@@ -916,11 +932,17 @@ static void out_cookie_without(struct out *o, const char *v, size_t vl, const ch
 int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
 {
     const struct cfg_http *fh = fe_http(h), *bh = &be_cfg(h)->http;
+    if (e->overflow)
+        return -1;
     size_t cap = m->head_len + 1024;
     for (unsigned i = 0; i < e->n; i++)
         cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
                (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) +
                (e->rule[i]->fmt ? fmt_bound(e->rule[i]->fmt, m->head_len) : 0) + 8;
+    /* A rewritten head larger than tune.bufsize is refused (500), as the client's would be:
+     * samples copy request fields, so without a bound the client would choose the size. */
+    if (cap > h->w->bufsize)
+        cap = h->w->bufsize;
     struct fmt_ctx fc;
     edits_fmt_ctx(h, e, &fc);
     free(h->obuf);
@@ -1448,6 +1470,8 @@ static void forward_request_body(struct hs *h)
 static int build_response(struct hs *h, const struct http_msg *m, const struct hdr_edits *e,
                           struct out *o)
 {
+    if (e->overflow)
+        return -1;
     const char *b = h->sbuf;
     char line[320];
     int status = m->status;
@@ -1484,7 +1508,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     struct hdr_src res = {.buf = b, .m = m};
     fc.res_hdr_next = src_hdr_next;
     fc.res_msg = &res;
-    fc.status = m->status;
+    fc.status = status; /* after set-status, as HAProxy's later rules would see it */
     fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
     out_edits(o, e, &fc);
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
@@ -1995,6 +2019,8 @@ static void read_proxy_header(struct hs *h)
     if (!info.local) {
         memcpy(&h->cli_addr, &info.src, sizeof(h->cli_addr));
         h->have_cli_addr = true;
+        memcpy(&h->dst_addr, &info.dst, sizeof(h->dst_addr));
+        h->have_dst_addr = true;
     }
     h->state = HS_REQ_WAIT;
     h->cs.readable = true; /* the request may have come with the header */

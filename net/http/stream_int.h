@@ -71,6 +71,7 @@ struct hs {
     bool first; /* first request on this client connection */
     bool have_cli_addr;
     bool have_dst_port;
+    bool have_dst_addr;
     uint16_t dst_port;
     bool local_reply; /* answered by sluice itself */
     bool st_req;      /* statistics: a request started and is not counted yet */
@@ -86,6 +87,7 @@ struct hs {
     struct timespec req_wall;
     char *logline; /* owned: request line for httplog */
     union peer_addr cli_addr;
+    union peer_addr dst_addr; /* where the client connected (the PROXY header's destination) */
 
     /* authentication of the current request */
     uint8_t auth_state;    /* 0: not checked yet, 1: checked (auth_user says the outcome) */
@@ -109,9 +111,11 @@ struct fwd {
     uint64_t bytes_in;       /* bytes received from the client (request and tunnel) */
 };
 
+#define HDR_EDITS_MAX (2 * CFG_HTTP_EDITS_MAX) /* a frontend's and a backend's */
 struct hdr_edits {
-    const struct cfg_http_rule *rule[32];
+    const struct cfg_http_rule *rule[HDR_EDITS_MAX];
     unsigned n;
+    bool overflow; /* more edits applied than rule[] holds: the message must not go out */
     const struct acl_ctx *ctx; /* the message the rules ran on: for values with samples */
 };
 

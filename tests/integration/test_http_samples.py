@@ -5,7 +5,7 @@ import http.client
 import re
 import time
 
-from harness import check, http_config
+from harness import check, http_config, recv_until_eof
 from test_http_route import _echo_server, _hdrs, _seen
 
 
@@ -109,3 +109,50 @@ def test_http_header_sample_errors_named(t):
     check(res.returncode != 0, "a config with %s in an http-request rule was accepted")
     check(re.search(r"bad\.ini:\d+: '%s' in header value '%s' is known only once the server "
                     r"answered", res.stderr) is not None, f"message: {res.stderr!r}")
+
+
+def test_http_header_samples_behind_accept_proxy(t):
+    # Behind a balancer that speaks the PROXY protocol, src and dst are the header's addresses
+    # (HAProxy's), and dst_port ACLs test the header's port too.
+    srv = _echo_server(t)
+    port = t.free_port()
+    text = http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "http-request set-header = X-Src %ci:%cp",
+        "http-request set-header = X-Dst %[dst]:%[dst_port]",
+        "http-request set-header = X-Tls yes if { dst_port 8443 }",
+    ])
+    t.sluice(text.replace(f"bind = 127.0.0.1:{port}", f"bind = 127.0.0.1:{port} accept-proxy"))
+    s = t.connect(port)
+    s.sendall(b"PROXY TCP4 192.0.2.7 198.51.100.9 5555 8443\r\n"
+              b"GET /p HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    raw = recv_until_eof(s, t.timeout(5))[0]
+    check(raw.startswith(b"HTTP/1.1 200"), f"response: {raw[:200]!r}")
+    seen = _seen(raw.split(b"\r\n\r\n", 1)[1])
+    check(_hdrs(seen, "x-src") == ["192.0.2.7:5555"], f"%ci:%cp: {_hdrs(seen, 'x-src')}")
+    check(_hdrs(seen, "x-dst") == ["198.51.100.9:8443"], f"%[dst]: {_hdrs(seen, 'x-dst')}")
+    check(_hdrs(seen, "x-tls") == ["yes"], f"dst_port ACL behind PROXY: {seen}")
+
+
+def test_http_header_samples_oversized_rewrite(t):
+    # Samples copy request fields, so a client could make the rebuilt head as large as it likes:
+    # past tune.bufsize the request is answered 500 and nothing reaches the server.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "http-request set-header = X-Copy \"%[req.hdr(x-big)] %[req.hdr(x-big)] "
+        "%[req.hdr(x-big)] %[req.hdr(x-big)]\"",
+    ]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/big", headers={"X-Big": "b" * 6000})  # a 6 KB head, 24 KB rewritten
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    check(r.status == 500, f"oversized rewrite answered {r.status}")
+    check(srv.requests == 0, f"the server saw {srv.requests} request(s)")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/small", headers={"X-Big": "b" * 1000})
+    r = c.getresponse()
+    seen = _seen(r.read())
+    c.close()
+    check(r.status == 200 and _hdrs(seen, "x-copy") == [" ".join(["b" * 1000] * 4)],
+          f"a rewrite that fits: {r.status}")

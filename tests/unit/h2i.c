@@ -49,9 +49,19 @@ int h2i_run(struct h2i *r, const char *haproxy_cfg)
     return rc;
 }
 
+static bool reports(const struct h2i *r, int line, const char *what)
+{
+    char want[96];
+    snprintf(want, sizeof(want), "%s:%d: %s", r->in, line, what);
+    return strstr(r->report, want) != NULL;
+}
+
 bool h2i_left_out(const struct h2i *r, int line)
 {
-    char want[80];
-    snprintf(want, sizeof(want), "%s:%d: unsupported", r->in, line);
-    return strstr(r->report, want) != NULL;
+    return reports(r, line, "unsupported");
+}
+
+bool h2i_mentions(const struct h2i *r, int line)
+{
+    return reports(r, line, "");
 }

@@ -17,5 +17,7 @@ int h2i_run(struct h2i *r, const char *haproxy_cfg);
 
 /* Whether the report says input line `line` was left out. */
 bool h2i_left_out(const struct h2i *r, int line);
+/* Whether the report says anything about input line `line`. */
+bool h2i_mentions(const struct h2i *r, int line);
 
 #endif

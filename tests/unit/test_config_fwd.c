@@ -746,7 +746,7 @@ static void test_haproxy2ini(void)
     static const int lines[] = {3, 7, 14};
     for (size_t i = 0; i < 3; i++)
         CU_ASSERT_TRUE(h2i_left_out(&r, lines[i]));
-    CU_ASSERT_FALSE(h2i_left_out(&r, 6));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 6));
 }
 
 int suite_config_fwd(void)

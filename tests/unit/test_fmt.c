@@ -84,8 +84,7 @@ static const char *expand(const char *rule, size_t cap)
         .src = (const struct sockaddr *)&src,
     };
     struct timespec wall = {.tv_sec = 1700000000, .tv_nsec = 42 * 1000000 + 999};
-    struct fmt_ctx c = {
-        .req = &req, .fe_name = "f", .be_name = "b", .cli_fd = -1, .req_wall = &wall};
+    struct fmt_ctx c = {.req = &req, .fe_name = "f", .be_name = "b", .req_wall = &wall};
     if (response) {
         c.res_hdr_next = fields_next;
         c.res_msg = (void *)&res_fields;
@@ -136,6 +135,7 @@ static void test_request_samples(void)
     CHECK(REQ "%[req.hdr(x-list,4)]", "");      /* no such occurrence */
     CHECK(REQ "%[req.fhdr(x-list,1)]", "a, b"); /* whole lines */
     CHECK(REQ "%[req.fhdr(x-list)]", "c");
+    CHECK(REQ "%[req.hdr(x-list,0)]", "c"); /* HAProxy: 0 is the last too */
     CHECK(REQ "%[req.hdr(x-none)]", "");
     CHECK(REQ "%[req.hdr(x-empty)]", "");
     CHECK(REQ "\"%[method] %[url] %[path] %[query]\"", "GET /p/x?id=7&k=v /p/x id=7&k=v");
@@ -191,7 +191,12 @@ static void test_errors(void)
         {REQ "%[req.hdr]", "t.ini:5: sample 'req.hdr' needs an argument"},
         {REQ "%[src(x)]", "t.ini:5: sample 'src' takes no argument"},
         {REQ "\"%[req.hdr(a b)]\"", "t.ini:5: invalid character ' ' in 'req.hdr()'"},
-        {REQ "%[req.hdr(x,0)]", "t.ini:5: invalid occurrence in 'req.hdr(x,0)'"},
+        {REQ "%[req.hdr(x,2000)]", "t.ini:5: invalid occurrence in 'req.hdr(x,2000)'"},
+        {REQ "%[req.hdr(x,)]", "t.ini:5: invalid occurrence in 'req.hdr(x,)'"},
+        {REQ "\"a\\x01%[src]\"",
+         "t.ini:5: header value 'a\x01%[src]' contains a control character"},
+        {REQ "\"a\\x01\"", "t.ini:5: header value 'a\x01' contains a control character"},
+        {REQ "%1", "t.ini:5: unknown log-format variable '%1' in header value '%1'"},
         {REQ "%[req.hdr(x,z)]", "t.ini:5: invalid occurrence in 'req.hdr(x,z)'"},
         {REQ "%[req.hdr(x),base64]", "t.ini:5: unknown converter 'base64' in header value"},
         {REQ "%[src,lower,lower,lower,lower]", "t.ini:5: too many converters after 'src'"},
@@ -220,6 +225,29 @@ static void test_errors(void)
     }
 }
 
+/* A section holds at most CFG_HTTP_EDITS_MAX header rules per list: a message collects the
+ * frontend's and the backend's, and none may be dropped (a dropped del-header would forward what
+ * it should remove). */
+static void test_edits_limit(void)
+{
+    char rules[8192] = "";
+    size_t n = 0;
+    for (int i = 0; i < CFG_HTTP_EDITS_MAX; i++)
+        n += (size_t)snprintf(rules + n, sizeof(rules) - n,
+                              "http-request set-header = X-%d %%[src]\n", i);
+    CU_ASSERT_PTR_NOT_NULL(expand(rules, 511));
+    snprintf(rules + n, sizeof(rules) - n, "http-request del-header = X-Admin\n");
+    CU_ASSERT_PTR_NULL(expand(rules, 511));
+    char want[160];
+    snprintf(want, sizeof(want),
+             "t.ini:%d: too many header rules in this section's http-request rules (expected at "
+             "most %d",
+             5 + CFG_HTTP_EDITS_MAX, CFG_HTTP_EDITS_MAX);
+    if (strncmp(err, want, strlen(want)) != 0)
+        fprintf(stderr, "\ngot '%s'\nwanted '%s...'\n", err, want);
+    CU_ASSERT_NSTRING_EQUAL(err, want, strlen(want));
+}
+
 /* scripts/haproxy2ini carries samples in set-header/add-header values, and reports them
  * anywhere else. */
 static void test_haproxy2ini(void)
@@ -240,8 +268,8 @@ static void test_haproxy2ini(void)
     CU_ASSERT_EQUAL(r.status, 1); /* lines 6 and 7 were left out */
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request set-header = X-Real-IP %[src]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-response add-header = X-By %s"));
-    CU_ASSERT_FALSE(h2i_left_out(&r, 4));
-    CU_ASSERT_FALSE(h2i_left_out(&r, 5));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 4));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 5));
     CU_ASSERT_TRUE(h2i_left_out(&r, 6));
     CU_ASSERT_TRUE(h2i_left_out(&r, 7));
     struct config *cfg; /* and sluice loads what it wrote */
@@ -261,6 +289,7 @@ int suite_fmt(void)
     CU_add_test(s, "response_samples", test_response_samples);
     CU_add_test(s, "overflow", test_overflow);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "edits_limit", test_edits_limit);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
