@@ -794,15 +794,26 @@ void config__acl_free(struct cfg_acl *a)
     a->nvalues = 0;
 }
 
+void config__http_rule_free(struct cfg_http_rule *r)
+{
+    if (!r)
+        return;
+    free(r->name);
+    free(r->value);
+    free(r->content_type);
+    if (r->re)
+        pcre2_code_free(r->re);
+    config__fmt_free(r->fmt);
+    config__cond_free(&r->cond);
+    r->name = r->value = r->content_type = NULL;
+    r->re = NULL;
+    r->fmt = NULL;
+}
+
 static void rules_free(struct cfg_http_rule *r, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        free(r[i].name);
-        free(r[i].value);
-        free(r[i].content_type);
-        config__fmt_free(r[i].fmt);
-        config__cond_free(&r[i].cond);
-    }
+    for (size_t i = 0; i < n; i++)
+        config__http_rule_free(&r[i]);
     free(r);
 }
 

@@ -156,6 +156,8 @@ int config__cond_relink(struct cfg_http *h, struct cfg_cond *c);
 
 /* Free what a condition, an ACL entry, or a whole cfg_http owns; the structs themselves stay. */
 void config__cond_free(struct cfg_cond *c);
+/* Free what one http-request/http-response rule owns (not the rule itself); accepts NULL. */
+void config__http_rule_free(struct cfg_http_rule *r);
 
 /* ---- log-format header values (fmt.c) ---- */
 

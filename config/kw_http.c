@@ -5,6 +5,8 @@
 #include <ctype.h>
 #include <errno.h>
 #include <limits.h>
+#define PCRE2_CODE_UNIT_WIDTH 8
+#include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -178,24 +180,29 @@ int config__kw_use_backend(struct cfg_parser *st, const struct cfg_keyword *kw, 
 
 /* ---- http-request / http-response ---------------------------------------------------------- */
 
+/* Whether a rule edits header fields (or the status line) when the message is rebuilt: such
+ * edits are collected per message, at most CFG_HTTP_EDITS_MAX of them. */
+static bool is_header_edit(enum http_rule_action a)
+{
+    return a == HTTP_ACT_SET_HEADER || a == HTTP_ACT_ADD_HEADER || a == HTTP_ACT_DEL_HEADER ||
+           a == HTTP_ACT_REPLACE_HEADER || a == HTTP_ACT_REPLACE_VALUE || a == HTTP_ACT_SET_STATUS;
+}
+
 static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule *r)
 {
     struct cfg_http *h = http(st);
     struct cfg_http_rule **arr = response ? &h->resp_rules : &h->req_rules;
     size_t *n = response ? &h->nresp_rules : &h->nreq_rules;
-    if (r->action == HTTP_ACT_SET_HEADER || r->action == HTTP_ACT_ADD_HEADER ||
-        r->action == HTTP_ACT_DEL_HEADER || r->action == HTTP_ACT_SET_STATUS) {
-        size_t edits = 0;
+    if (is_header_edit(r->action)) {
+        size_t edits = 1;
         for (size_t i = 0; i < *n; i++)
-            edits += (*arr)[i].action == HTTP_ACT_SET_HEADER ||
-                     (*arr)[i].action == HTTP_ACT_ADD_HEADER ||
-                     (*arr)[i].action == HTTP_ACT_DEL_HEADER ||
-                     (*arr)[i].action == HTTP_ACT_SET_STATUS;
-        if (edits >= CFG_HTTP_EDITS_MAX)
+            edits += is_header_edit((*arr)[i].action);
+        if (edits > CFG_HTTP_EDITS_MAX)
             return config__error(st,
-                                 "too many header rules in this section's %s rules (expected at "
-                                 "most %d set-header, add-header, del-header and set-status)",
-                                 response ? "http-response" : "http-request", CFG_HTTP_EDITS_MAX);
+                                 "too many header rules in this section (expected at most %d "
+                                 "set-header, add-header, del-header, replace-header, "
+                                 "replace-value and set-status rules per %s list)",
+                                 CFG_HTTP_EDITS_MAX, response ? "http-response" : "http-request");
     }
     struct cfg_http_rule *na = realloc(*arr, (*n + 1) * sizeof(*na));
     if (!na)
@@ -203,15 +210,6 @@ static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule 
     *arr = na;
     na[(*n)++] = *r;
     return 0;
-}
-
-static void rule_free(struct cfg_http_rule *r)
-{
-    free(r->name);
-    free(r->value);
-    free(r->content_type);
-    config__fmt_free(r->fmt);
-    config__cond_free(&r->cond);
 }
 
 /* Read a whole file (at most ERRORFILE_MAX bytes) into *data and *len. */
@@ -271,6 +269,179 @@ static int header_rule(struct cfg_parser *st, const char *rule, enum http_rule_a
         r->value_len = strlen(r->value);
     }
     return rule_cond(st, rule, argc - need, argv + need, &r->cond);
+}
+
+/* ---- regex rewrites: replace-header, replace-value, replace-path, set-path, set-query ------- */
+
+/* A rewrite's MATCH-REGEX, compiled (case-sensitive, as HAProxy) with JIT when available; *groups
+ * gets its number of capture groups. */
+static int rewrite_regex(struct cfg_parser *st, const char *rule, const char *text, void **re,
+                         int *groups)
+{
+    int ec;
+    PCRE2_SIZE off;
+    pcre2_code *c = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
+    if (!c) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        return config__error(st,
+                             "invalid regex '%s' in '%s' at offset %zu: %s (expected a PCRE2 "
+                             "regular expression)",
+                             text, rule, (size_t)off, (const char *)msg);
+    }
+    (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    uint32_t n = 0;
+    pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &n);
+    *re = c;
+    *groups = (int)n;
+    return 0;
+}
+
+/* A byte that a rewrite may write into a path (`path`) or a header value: a path takes visible
+ * ASCII but '?' and '#' (the query is not part of it); a value anything but control characters
+ * (HTAB aside), as the parser accepts from a client or server. */
+static bool rewrite_byte_ok(unsigned char c, bool path)
+{
+    if (path)
+        return c > ' ' && c < 0x7f && c != '?' && c != '#';
+    return c == '\t' || (c >= ' ' && c != 0x7f);
+}
+
+static int hexdigit(char c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c = (char)tolower((unsigned char)c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* The REPLACE argument of a regex rewrite: a literal value (see literal_value), in which, as in
+ * HAProxy's exp_replace(), \0 to \9 stand for the whole match and its groups, \xHH for a byte
+ * and \C for the character C. Checks at load time what HAProxy would find out per request:
+ * that every back-reference names a group of the regex (which has `groups`), that no escape is
+ * cut short, and that the literal bytes belong in a path or a header value. The checked text is
+ * kept as it is: the worker expands it (http_rw_expand). Returns a new string or NULL after an
+ * error. */
+static char *replace_template(struct cfg_parser *st, const char *rule, const char *text, int groups,
+                              bool path)
+{
+    char *v = literal_value(st, "replacement", text);
+    if (!v)
+        return NULL;
+    const char *what = path ? "in a path: visible ASCII but '?' and '#'"
+                            : "in a header value: no control characters";
+    for (const char *c = v; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+        if (*c == '\\') {
+            c++;
+            if (!*c) {
+                config__error(st,
+                              "replacement '%s' in '%s' ends with a lone backslash (expected "
+                              "\\0 to \\9, \\xHH or \\C after it, \\\\ for a backslash)",
+                              text, rule);
+                goto bad;
+            }
+            if (isdigit((unsigned char)*c)) {
+                if (*c - '0' > groups) {
+                    config__error(st,
+                                  "replacement '%s' in '%s' refers to group \\%c but the regex "
+                                  "has %d group%s (expected \\0 to \\%d)",
+                                  text, rule, *c, groups, groups == 1 ? "" : "s",
+                                  groups < 9 ? groups : 9);
+                    goto bad;
+                }
+                continue;
+            }
+            if (*c == 'x') {
+                int hi = hexdigit(c[1]), lo = hi < 0 ? -1 : hexdigit(c[2]);
+                if (hi < 0 || lo < 0) {
+                    config__error(st,
+                                  "invalid \\x escape in replacement '%s' in '%s' (expected "
+                                  "\\xHH with two hex digits)",
+                                  text, rule);
+                    goto bad;
+                }
+                b = (unsigned char)(hi * 16 + lo);
+                c += 2;
+            } else {
+                b = (unsigned char)*c;
+            }
+        }
+        if (!rewrite_byte_ok(b, path)) {
+            config__error(
+                st,
+                "replacement '%s' in '%s' would write byte 0x%02x (expected only bytes allowed "
+                "%s)",
+                text, rule, b, what);
+            goto bad;
+        }
+    }
+    return v;
+bad:
+    free(v);
+    return NULL;
+}
+
+/* `replace-header NAME REGEX REPLACE`, `replace-value NAME REGEX REPLACE`,
+ * `replace-path REGEX REPLACE`, then an optional condition. */
+static int replace_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                        struct cfg_http_rule *r)
+{
+    bool hdr = r->action != HTTP_ACT_REPLACE_PATH;
+    int need = hdr ? 3 : 2;
+    for (int i = 0; i < need; i++)
+        if (i >= argc || is_cond_word(argv[i]))
+            return config__error(st, "'%s' needs %s (expected '%s %s [if|unless COND]')", rule,
+                                 hdr ? "a header name, a regex and a replacement"
+                                     : "a regex and a replacement",
+                                 rule, hdr ? "NAME MATCH-REGEX REPLACE" : "MATCH-REGEX REPLACE");
+    if (hdr) {
+        if (check_header_name(st, argv[0]))
+            return -1;
+        r->name = strdup(argv[0]);
+        if (!r->name)
+            return config__error(st, "out of memory");
+    }
+    int groups = 0;
+    if (rewrite_regex(st, rule, argv[need - 2], &r->re, &groups))
+        return -1;
+    r->value = replace_template(st, rule, argv[need - 1], groups, !hdr);
+    if (!r->value)
+        return -1;
+    r->value_len = strlen(r->value);
+    return rule_cond(st, rule, argc - need, argv + need, &r->cond);
+}
+
+/* `set-path PATH` or `set-query QUERY`, then an optional condition. */
+static int set_target_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                           struct cfg_http_rule *r)
+{
+    bool path = r->action == HTTP_ACT_SET_PATH;
+    if (argc < 1 || is_cond_word(argv[0]))
+        return config__error(st, "'%s' needs a value (expected '%s %s [if|unless COND]')", rule,
+                             rule, path ? "PATH" : "QUERY");
+    r->value = literal_value(st, path ? "path" : "query", argv[0]);
+    if (!r->value)
+        return -1;
+    r->value_len = strlen(r->value);
+    if (path && r->value[0] != '/')
+        return config__error(st,
+                             "path '%s' in '%s' does not start with '/' (expected a path like "
+                             "/app/index.html)",
+                             argv[0], rule);
+    for (const char *c = r->value; *c; c++) {
+        unsigned char b = (unsigned char)*c;
+        /* a query may hold '?' (RFC 3986 §3.4) */
+        if (!rewrite_byte_ok(b, true) && !(!path && b == '?'))
+            return config__error(st,
+                                 "invalid character 0x%02x in %s '%s' of '%s' (expected visible "
+                                 "ASCII without spaces%s)",
+                                 b, path ? "path" : "query", argv[0], rule,
+                                 path ? ", '?' or '#'; the query string is kept, set-query "
+                                        "changes it"
+                                      : " or '#'");
+    }
+    return rule_cond(st, rule, argc - 1, argv + 1, &r->cond);
 }
 
 static int status_arg(struct cfg_parser *st, const char *rule, const char *opt, int *i, int argc,
@@ -476,6 +647,15 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     } else if (strcmp(action, "del-header") == 0) {
         r.action = HTTP_ACT_DEL_HEADER;
         rc = header_rule(st, kw->name, r.action, argc, argv, &r);
+    } else if (strcmp(action, "replace-header") == 0 || strcmp(action, "replace-value") == 0 ||
+               strcmp(action, "replace-path") == 0) {
+        r.action = action[8] == 'h'   ? HTTP_ACT_REPLACE_HEADER
+                   : action[8] == 'v' ? HTTP_ACT_REPLACE_VALUE
+                                      : HTTP_ACT_REPLACE_PATH;
+        rc = replace_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "set-path") == 0 || strcmp(action, "set-query") == 0) {
+        r.action = action[4] == 'p' ? HTTP_ACT_SET_PATH : HTTP_ACT_SET_QUERY;
+        rc = set_target_rule(st, kw->name, argc, argv, &r);
     } else if (strcmp(action, "use-service") == 0) {
         r.action = HTTP_ACT_USE_SERVICE;
         if (argc < 1 || is_cond_word(argv[0]))
@@ -510,7 +690,7 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     if (rc == 0)
         rc = push_rule(st, response, &r);
     if (rc != 0)
-        rule_free(&r);
+        config__http_rule_free(&r);
     return rc;
 }
 

@@ -152,11 +152,23 @@ enum http_rule_action {
     HTTP_ACT_SET_STATUS,  /* http-response only */
     HTTP_ACT_AUTH,        /* auth [realm R]: 407 in forward mode, 401 otherwise (value: realm) */
     HTTP_ACT_USE_SERVICE, /* use-service NAME (value): only prometheus-exporter exists */
+    /* regex rewrites (HAProxy's): `re` matches, `value` is the replacement, in which \0 to \9
+       stand for the match and its groups, \xHH for a byte and \C for a character C */
+    HTTP_ACT_REPLACE_HEADER, /* name re value: a field line whose value re matches (a
+                                search, not anchored) is replaced whole */
+    HTTP_ACT_REPLACE_VALUE,  /* name re value: the same per comma-separated element */
+    HTTP_ACT_SET_PATH,       /* value: the path of the request target (query kept); request */
+    HTTP_ACT_REPLACE_PATH,   /* re value: the path, when re matches it; request */
+    HTTP_ACT_SET_QUERY,      /* value: the query string (without '?'); request */
 };
 
-/* Header edits (set-header, add-header, del-header, set-status) one section's http-request or
- * http-response rules may hold: a message collects them from its frontend and its backend. */
+/* The most header edits (set/add/del/replace-header/replace-value, set-status) one section's
+ * http-request or http-response rules may hold: a message collects those of its frontend and
+ * its backend (more would answer 500 / 502 rather than forward a message without an edit the
+ * operator asked for, so a section may not hold more). */
 #define CFG_HTTP_EDITS_MAX 32
+/* Back-references a rewrite's replacement may use: \0 (the whole match) to \9. */
+#define CFG_HTTP_REGEX_GROUPS 10
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
 
@@ -171,6 +183,7 @@ struct cfg_http_rule {
     char *content_type;  /* owned: return content-type */
     int status;          /* deny_status, redirect code (302), return status, set-status */
     enum http_redirect_type redirect;
+    void *re; /* owned pcre2_code * of replace-header, replace-value, replace-path, else NULL */
     struct cfg_cond cond;
     int line;
 };

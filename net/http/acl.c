@@ -404,7 +404,8 @@ bool acl_cond_eval(const struct cfg_http *h, const struct cfg_cond *c, const str
 
 void *acl_worker_match_data_new(void)
 {
-    return pcre2_match_data_create(1, NULL);
+    /* pairs for \0 to \9: regex rewrites (rewrite.h) share it; ACLs need only the first */
+    return pcre2_match_data_create(CFG_HTTP_REGEX_GROUPS, NULL);
 }
 
 void acl_worker_match_data_free(void *md)

@@ -66,9 +66,10 @@ bool acl_url_param_next(const char *query, size_t query_len, const char *name, s
 /* Does address sa fall in network net? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
 bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa);
 
-/* Per-worker regex scratch: a pcre2_match_data that fits every regex of the config. Returns NULL
- * on allocation failure. Create once per worker at start, free at exit (accepts NULL). Without
- * one (ctx->match_data NULL) a regex match allocates its own, which is slow. */
+/* Per-worker regex scratch: a pcre2_match_data with CFG_HTTP_REGEX_GROUPS pairs, which ACLs and
+ * regex rewrites (rewrite.h) share. Returns NULL on allocation failure. Create once per worker at
+ * start, free at exit (accepts NULL). Without one (ctx->match_data NULL) a regex match allocates
+ * its own, which is slow. */
 void *acl_worker_match_data_new(void);
 void acl_worker_match_data_free(void *md);
 

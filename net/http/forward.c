@@ -354,11 +354,16 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
         http__reply_text(h, 403, "CONNECT is allowed to port 443 only");
         return;
     }
-    struct hdr_edits edits = {.n = 0};
+    struct hdr_edits edits = {.target_ok = !f->connect};
     const struct cfg_http_rule *term =
         http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, ctx, &edits);
+    if (edits.failed) {
+        http__set_term(h, 'P', 'R');
+        http__reply_error(h, 500);
+        return;
+    }
     if (term && term->action != HTTP_ACT_ALLOW) {
-        http__reply_rule(h, term, m);
+        http__reply_rule(h, term, m, &edits);
         return;
     }
     h->retries_left = 0;

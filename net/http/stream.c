@@ -29,6 +29,7 @@
 #include "net/http/fmt.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
+#include "net/http/rewrite.h"
 #include "net/http/stats_page.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
@@ -39,6 +40,11 @@
 static _Thread_local struct http_msg tl_msg;
 /* The request re-parsed for http-response rules while tl_msg holds the response. */
 static _Thread_local struct http_msg tl_req_msg;
+/* Request targets rewritten by set-path / replace-path / set-query: a rewrite reads the current
+ * target (the client's, in rbuf, or an earlier rewrite's, in one of these) and writes the other.
+ * The request is built in the same call, so nothing needs them longer (see struct hdr_edits). A
+ * rewritten target is at most as long as a target the parser accepts. */
+static _Thread_local char tl_target[2][HTTP_TARGET_MAX];
 
 _Static_assert(HTTP_MAX_HDRS_CAP >= CFG_MAXHDR_MAX, "the parse index holds tune.http.maxhdr's max");
 
@@ -632,10 +638,11 @@ static bool name_eq(const char *a, size_t al, const char *b)
     return strlen(b) == al && strncasecmp(a, b, al) == 0;
 }
 
-/* Whether header `name` is removed or replaced by an edit. */
-static bool edits_drop(const struct hdr_edits *e, const char *name, size_t len)
+/* Whether an edit from index `from` on removes the fields named `name` that exist before it:
+ * the message's own fields (from 0), or one that edit from - 1 added. */
+static bool edits_drop(const struct hdr_edits *e, unsigned from, const char *name, size_t len)
 {
-    for (unsigned i = 0; i < e->n; i++) {
+    for (unsigned i = from; i < e->n; i++) {
         const struct cfg_http_rule *r = e->rule[i];
         if ((r->action == HTTP_ACT_DEL_HEADER || r->action == HTTP_ACT_SET_HEADER) &&
             name_eq(name, len, r->name))
@@ -648,7 +655,8 @@ static bool edits_drop(const struct hdr_edits *e, const char *name, size_t len)
 struct out {
     char *p;
     size_t len, cap;
-    bool overflow;
+    bool overflow; /* something did not fit */
+    bool invalid;  /* a rewrite would have written a malformed field value */
 };
 
 static void out_put(struct out *o, const char *s, size_t n)
@@ -674,25 +682,80 @@ static void out_hdr(struct out *o, const char *name, size_t nl, const char *val,
     out_put(o, "\r\n", 2);
 }
 
-static void out_edits(struct out *o, const struct hdr_edits *e, const struct fmt_ctx *fc)
+/* Run the replace-header / replace-value edits of field `name` from index `from` on (all of them
+ * for the message's own fields, those after the edit that added the field otherwise) over the
+ * value o holds from `start`, in order: each edit reads the previous result and writes its own
+ * after it in o, then moves it back to where the value starts. */
+static void replace_value(struct out *o, const struct hdr_edits *e, unsigned from, const char *name,
+                          size_t nl, size_t start, void *md)
+{
+    size_t cur = o->len - start;
+    for (unsigned i = from; i < e->n && e->has_replace && !o->overflow && !o->invalid; i++) {
+        const struct cfg_http_rule *r = e->rule[i];
+        if ((r->action != HTTP_ACT_REPLACE_HEADER && r->action != HTTP_ACT_REPLACE_VALUE) ||
+            !name_eq(name, nl, r->name))
+            continue;
+        char *at = o->p + start;
+        int n = http_rw_value(r, at, cur, at + cur, o->cap - start - cur, md);
+        if (n < 0) {
+            if (n == -EINVAL)
+                o->invalid = true;
+            else
+                o->overflow = true;
+            return;
+        }
+        memmove(at, at + cur, (size_t)n);
+        cur = (size_t)n;
+        o->len = start + cur;
+    }
+}
+
+/* A field value, through the replace edits of its name from index `from` on. */
+static void out_value(struct out *o, const struct hdr_edits *e, unsigned from, const char *name,
+                      size_t nl, const char *v, size_t vl, void *md)
+{
+    size_t start = o->len;
+    out_put(o, v, vl);
+    if (!o->overflow)
+        replace_value(o, e, from, name, nl, start, md);
+}
+
+/* One field of the message: its name, then its value through the replace edits. */
+static void out_field(struct out *o, const struct hdr_edits *e, const char *name, size_t nl,
+                      const char *v, size_t vl, void *md)
+{
+    out_put(o, name, nl);
+    out_put(o, ": ", 2);
+    out_value(o, e, 0, name, nl, v, vl, md);
+    out_put(o, "\r\n", 2);
+}
+
+/* The fields that set-header and add-header edits add, unless a later set-header or del-header
+ * of the same name removes them again (HAProxy applies each rule at once), through the replace
+ * edits that follow them. Values with samples are expanded from fc's messages. */
+static void out_edits(struct out *o, const struct hdr_edits *e, void *md, const struct fmt_ctx *fc)
 {
     for (unsigned i = 0; i < e->n; i++) {
         const struct cfg_http_rule *r = e->rule[i];
         if (r->action != HTTP_ACT_SET_HEADER && r->action != HTTP_ACT_ADD_HEADER)
             continue;
-        if (!r->fmt) {
-            out_hdr(o, r->name, strlen(r->name), r->value ? r->value : "",
-                    r->value ? strlen(r->value) : 0);
+        size_t nl = strlen(r->name);
+        if (edits_drop(e, i + 1, r->name, nl))
             continue;
-        }
-        out_put(o, r->name, strlen(r->name));
+        out_put(o, r->name, nl);
         out_put(o, ": ", 2);
-        if (!o->overflow) {
+        if (!r->fmt) {
+            out_value(o, e, i + 1, r->name, nl, r->value ? r->value : "",
+                      r->value ? r->value_len : 0, md);
+        } else if (!o->overflow) {
+            size_t start = o->len;
             ssize_t n = fmt_expand(r->fmt, fc, o->p + o->len, o->cap - o->len);
-            if (n < 0)
+            if (n < 0) {
                 o->overflow = true;
-            else
+            } else {
                 o->len += (size_t)n;
+                replace_value(o, e, i + 1, r->name, nl, start, md);
+            }
         }
         out_put(o, "\r\n", 2);
     }
@@ -791,11 +854,40 @@ static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struc
     }
 }
 
-/* Apply rules of a list; stops at the first allow/deny/redirect/return. Returns the terminal
- * rule, or NULL; header edits are collected. */
+/* set-path, replace-path or set-query: the new target goes to the thread-local buffer that does
+ * not hold the current one, and the ACL context follows it. Returns false when the rewrite would
+ * be malformed or too long. */
+static bool rewrite_target(const struct cfg_http_rule *r, struct acl_ctx *c, struct hdr_edits *e)
+{
+    struct http_rw_target t = {
+        .target = c->target,
+        .len = c->target_len,
+        .path_off = (size_t)(c->path - c->target),
+        .path_len = c->path_len,
+        .asterisk = c->target_len == 1 && c->target[0] == '*',
+    };
+    char *dst = tl_target[c->target == tl_target[0] ? 1 : 0];
+    int n = http_rw_target(r, &t, dst, sizeof(tl_target[0]), c->match_data);
+    if (n == -ENOENT)
+        return true; /* nothing to change */
+    if (n < 0)
+        return false;
+    e->target = c->target = dst;
+    e->target_len = c->target_len = (size_t)n;
+    e->path_off = t.path_off;
+    const char *p = dst + t.path_off;
+    size_t pl = (size_t)n - t.path_off;
+    const char *q = memchr(p, '?', pl);
+    c->path = p;
+    c->path_len = q ? (size_t)(q - p) : pl;
+    c->query = q ? q + 1 : NULL;
+    c->query_len = q ? pl - (size_t)(q - p) - 1 : 0;
+    return true;
+}
+
 const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                                             const struct cfg_http_rule *rules, size_t n,
-                                            const struct acl_ctx *c, struct hdr_edits *e)
+                                            struct acl_ctx *c, struct hdr_edits *e)
 {
     e->ctx = c;
     for (size_t i = 0; i < n; i++) {
@@ -803,16 +895,29 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
         if (!acl_cond_eval(hp, &r->cond, c))
             continue;
         switch (r->action) {
+        case HTTP_ACT_REPLACE_HEADER:
+        case HTTP_ACT_REPLACE_VALUE:
+            e->has_replace = true;
+            /* fall through */
         case HTTP_ACT_SET_HEADER:
         case HTTP_ACT_ADD_HEADER:
         case HTTP_ACT_DEL_HEADER:
         case HTTP_ACT_SET_STATUS:
-            /* Dropping an edit could forward what a rule removes (a forged X-Real-IP): more
-             * than fit fails the message instead. A section holds at most HDR_EDITS_MAX. */
-            if (e->n < HDR_EDITS_MAX)
-                e->rule[e->n++] = r;
-            else
-                e->overflow = true;
+            if (e->n == sizeof(e->rule) / sizeof(e->rule[0])) {
+                /* the frontend's and the backend's lists hold more than a message can: fail
+                 * rather than forward it without an edit the operator asked for */
+                e->failed = true;
+                return NULL;
+            }
+            e->rule[e->n++] = r;
+            break;
+        case HTTP_ACT_SET_PATH:
+        case HTTP_ACT_REPLACE_PATH:
+        case HTTP_ACT_SET_QUERY:
+            if (e->target_ok && !rewrite_target(r, c, e)) {
+                e->failed = true;
+                return NULL;
+            }
             break;
         default:
             return r;
@@ -822,7 +927,8 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
 }
 
 /* Answer a redirect or a `return`; false when the rule is not such a response. */
-void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m)
+void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m,
+                      const struct hdr_edits *e)
 {
     char *buf = h->w->scratch;
     struct out o = {.p = buf, .cap = h->w->bufsize};
@@ -862,6 +968,10 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         out_str(&o, "content-length: 0\r\nlocation: ");
         const char *path = h->rbuf + m->path.off;
         size_t pl = m->path.len;
+        if (e && e->target) { /* as rewritten by set-path and friends */
+            path = e->target + e->path_off;
+            pl = e->target_len - e->path_off;
+        }
         if (r->redirect == HTTP_REDIR_LOCATION) {
             out_str(&o, r->value);
         } else if (r->redirect == HTTP_REDIR_PREFIX) {
@@ -932,17 +1042,20 @@ static void out_cookie_without(struct out *o, const char *v, size_t vl, const ch
 int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
 {
     const struct cfg_http *fh = fe_http(h), *bh = &be_cfg(h)->http;
-    if (e->overflow)
-        return -1;
-    size_t cap = m->head_len + 1024;
+    size_t cap = m->head_len + 1024 + e->target_len;
     for (unsigned i = 0; i < e->n; i++)
         cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
                (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) +
                (e->rule[i]->fmt ? fmt_bound(e->rule[i]->fmt, m->head_len) : 0) + 8;
-    /* A rewritten head larger than tune.bufsize is refused (500), as the client's would be:
-     * samples copy request fields, so without a bound the client would choose the size. */
-    if (cap > h->w->bufsize)
-        cap = h->w->bufsize;
+    /* Back-references and samples copy parts of the message, so the client could choose how
+     * much the head grows: by more than tune.bufsize, the request is answered 500 (as HAProxy
+     * does when a rewrite overflows its tune.maxrewrite reserve). */
+    if (e->has_replace)
+        cap += h->w->bufsize;
+    size_t limit = m->head_len + e->target_len + h->w->bufsize;
+    if (cap > limit)
+        cap = limit;
+    void *md = pool_match_data(h->w);
     struct fmt_ctx fc;
     edits_fmt_ctx(h, e, &fc);
     free(h->obuf);
@@ -957,14 +1070,28 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     bool fwd = h->fwd != NULL;
     if (fwd) {
         /* To the origin: origin-form target, and Host names the origin (RFC 9112 §3.2.2). */
+        const char *p = b + m->path.off;
+        size_t pl = m->path.len;
+        if (e->target) { /* set-path and friends: the origin part of the rewritten target */
+            p = e->target + e->path_off;
+            pl = e->target_len - e->path_off;
+        }
         out_put(&o, b + m->method_s.off, m->method_s.len);
         out_put(&o, " ", 1);
         /* "http://host?q" has an empty path: origin-form needs "/?q" (RFC 9112 §3.2.1). */
-        if (m->path.len == 0 || b[m->path.off] != '/')
+        if (pl == 0 || p[0] != '/')
             out_put(&o, "/", 1);
-        out_put(&o, b + m->path.off, m->path.len);
+        out_put(&o, p, pl);
         out_str(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
         out_hdr(&o, "host", 4, b + m->host.off, m->host.len);
+    } else if (e->target) {
+        /* the method, the rewritten target, then the rest of the line (" HTTP/1.x") as sent */
+        size_t after = m->target.off + m->target.len;
+        out_put(&o, b + m->method_s.off, m->method_s.len);
+        out_put(&o, " ", 1);
+        out_put(&o, e->target, e->target_len);
+        out_put(&o, b + after, m->start.off + m->start.len - after);
+        out_put(&o, "\r\n", 2);
     } else {
         out_put(&o, b + m->start.off, m->start.len);
         out_put(&o, "\r\n", 2);
@@ -976,7 +1103,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
             if (!(h->upgrade && hd->id == HTTP_H_UPGRADE))
                 continue;
         }
-        if (edits_drop(e, b + hd->name_off, hd->name_len))
+        if (edits_drop(e, 0, b + hd->name_off, hd->name_len))
             continue;
         if (fwd && http__fwd_drop_header(h, m, i))
             continue;
@@ -984,12 +1111,9 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
             out_cookie_without(&o, b + hd->value_off, hd->value_len, ck->name);
             continue;
         }
-        out_put(&o, b + hd->name_off, hd->name_len);
-        out_put(&o, ": ", 2);
-        out_put(&o, b + hd->value_off, hd->value_len);
-        out_put(&o, "\r\n", 2);
+        out_field(&o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
-    out_edits(&o, e, &fc);
+    out_edits(&o, e, md, &fc);
     const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
     if (ff->enabled) {
         http__cli_addr(h);
@@ -1021,7 +1145,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     else if (m->version_minor == 0)
         out_str(&o, "connection: keep-alive\r\n");
     out_put(&o, "\r\n", 2);
-    if (o.overflow)
+    if (o.overflow || o.invalid)
         return -1;
     h->olen = (uint32_t)o.len;
     return 0;
@@ -1165,11 +1289,16 @@ static void process_request(struct hs *h, const struct http_msg *m)
         http__fwd_request(h, m, &ctx);
         return;
     }
-    struct hdr_edits edits = {.n = 0};
+    struct hdr_edits edits = {.target_ok = m->target_form != HTTP_TF_AUTHORITY};
     const struct cfg_http_rule *term =
         http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
+    if (edits.failed) {
+        http__set_term(h, 'P', 'R');
+        http__reply_error(h, 500);
+        return;
+    }
     if (term && term->action != HTTP_ACT_ALLOW) {
-        http__reply_rule(h, term, m);
+        http__reply_rule(h, term, m, &edits);
         return;
     }
     /* Backend: the first matching use_backend, else the default. */
@@ -1195,8 +1324,13 @@ static void process_request(struct hs *h, const struct http_msg *m)
     /* `allow` ends only the frontend's rule list: the backend's rules still run (HAProxy). */
     if (bp != fp && bp->http.nreq_rules) {
         term = http__run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
+        if (edits.failed) {
+            http__set_term(h, 'P', 'R');
+            http__reply_error(h, 500);
+            return;
+        }
         if (term && term->action != HTTP_ACT_ALLOW) {
-            http__reply_rule(h, term, m);
+            http__reply_rule(h, term, m, &edits);
             return;
         }
     }
@@ -1470,7 +1604,7 @@ static void forward_request_body(struct hs *h)
 static int build_response(struct hs *h, const struct http_msg *m, const struct hdr_edits *e,
                           struct out *o)
 {
-    if (e->overflow)
+    if (e->failed)
         return -1;
     const char *b = h->sbuf;
     char line[320];
@@ -1492,16 +1626,14 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         out_put(o, "\r\n", 2);
     }
     h->status = status;
+    void *md = pool_match_data(h->w);
     for (unsigned i = 0; i < m->nhdr; i++) {
         const struct http_hdr *hd = &m->hdr[i];
         if (http_hdr_is_hop_by_hop(m, i) && !(m->status == 101 && hd->id == HTTP_H_UPGRADE))
             continue;
-        if (edits_drop(e, b + hd->name_off, hd->name_len))
+        if (edits_drop(e, 0, b + hd->name_off, hd->name_len))
             continue;
-        out_put(o, b + hd->name_off, hd->name_len);
-        out_put(o, ": ", 2);
-        out_put(o, b + hd->value_off, hd->value_len);
-        out_put(o, "\r\n", 2);
+        out_field(o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
     struct fmt_ctx fc;
     edits_fmt_ctx(h, e, &fc);
@@ -1510,7 +1642,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     fc.res_msg = &res;
     fc.status = status; /* after set-status, as HAProxy's later rules would see it */
     fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
-    out_edits(o, e, &fc);
+    out_edits(o, e, md, &fc);
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
         h->cookie_srv != h->sv->idx + 1) {
@@ -1531,7 +1663,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     else if (h->req_ver == 0)
         out_str(o, "connection: keep-alive\r\n");
     out_put(o, "\r\n", 2);
-    return o->overflow ? -1 : 0;
+    return o->overflow || o->invalid ? -1 : 0;
 }
 
 /* Send the request again after the server failed it in a way `retry-on` names (an empty
@@ -1688,6 +1820,12 @@ static void read_response(struct hs *h)
                 if (!term && bp != fp)
                     term = http__run_rules(&fp->http, fp->http.resp_rules, fp->http.nresp_rules,
                                            &ctx, &edits);
+            }
+            if (edits.failed) {
+                http__set_term(h, 'P', 'H');
+                http__drop_server_conn(h);
+                http__reply_error(h, 502);
+                return;
             }
             if (term && term->action == HTTP_ACT_DENY) {
                 http__set_term(h, 'P', 'H');

@@ -111,11 +111,24 @@ struct fwd {
     uint64_t bytes_in;       /* bytes received from the client (request and tunnel) */
 };
 
-#define HDR_EDITS_MAX (2 * CFG_HTTP_EDITS_MAX) /* a frontend's and a backend's */
+/* What http-request / http-response rules change in one message. Header edits are collected in
+ * order and applied when the head is rebuilt; target rewrites (set-path, replace-path, set-query)
+ * apply at once, so that later rules, use_backend and balance uri see the new target. */
+#define HDR_EDITS_MAX (2 * CFG_HTTP_EDITS_MAX) /* a frontend's and a backend's: never more */
 struct hdr_edits {
-    const struct cfg_http_rule *rule[HDR_EDITS_MAX];
+    const struct cfg_http_rule *rule[HDR_EDITS_MAX]; /* borrowed from the config */
     unsigned n;
-    bool overflow; /* more edits applied than rule[] holds: the message must not go out */
+    bool failed;      /* a rule could not apply (more edits than rule[] holds, a rewrite that
+                         would be malformed or too long): answer 500 (request) / 502 (response) */
+    bool has_replace; /* some edit is replace-header or replace-value */
+    bool target_ok;   /* set by the caller: the message is a request whose target has a path
+                         (not CONNECT's authority) */
+    /* The rewritten request target, NULL while unchanged. Borrowed: thread-local storage that
+     * the next rewrite on this thread reuses, so it is valid only until the request is built
+     * (http__build_request, in the same call as the rules). */
+    const char *target;
+    size_t target_len;
+    size_t path_off; /* where its path starts (after an absolute-form's scheme and authority) */
     const struct acl_ctx *ctx; /* the message the rules ran on: for values with samples */
 };
 
@@ -136,10 +149,17 @@ void http__arm_timer(struct hs *h);
 void http__reply_error(struct hs *h, int status);
 void http__send_local(struct hs *h, int status, const char *data, size_t len);
 void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *c);
+/* Apply rules of a list in order; stops at the first allow/deny/redirect/return/auth/use-service
+ * and returns it, else NULL. Header edits are collected in e; target rewrites update e and the
+ * ACL context c (so later rules see them). Sets e->failed and returns NULL when a rule cannot
+ * apply. */
 const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                                             const struct cfg_http_rule *rules, size_t n,
-                                            const struct acl_ctx *c, struct hdr_edits *e);
-void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m);
+                                            struct acl_ctx *c, struct hdr_edits *e);
+/* Answer with terminal rule r (deny, redirect, return, auth, use-service); e (may be NULL) holds
+ * the request's rewritten target, which a redirect uses. */
+void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m,
+                      const struct hdr_edits *e);
 void http__send_request(struct hs *h);
 int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e);
 /* Answer with a small HTML page carrying `text` (HTML-escaped) and close. */

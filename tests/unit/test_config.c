@@ -1238,7 +1238,8 @@ static void test_http_errors(void)
         /* http-request / http-response */
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
-         "deny, redirect, return, set-header, add-header, del-header, auth, use-service)"},
+         "deny, redirect, return, set-header, add-header, del-header, replace-header, "
+         "replace-value, set-path, replace-path, set-query, auth, use-service)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
          "'set-header'?"},
@@ -1296,6 +1297,72 @@ static void test_http_errors(void)
          "t.ini:8: 'monitor-uri' is not allowed in a [backend] section"},
         {HTTP_BASE "http-request set-header = X-A %[nope]\n",
          "t.ini:8: unknown sample 'nope' in header value '%[nope]'"},
+        /* regex rewrites */
+        {HTTP_BASE "http-request replace-header = X-A ^a$\n",
+         "t.ini:8: 'http-request replace-header' needs a header name, a regex and a replacement "
+         "(expected 'http-request replace-header NAME MATCH-REGEX REPLACE [if|unless COND]')"},
+        {HTTP_BASE "http-request replace-value = X-A ^a$ if TRUE\n",
+         "t.ini:8: 'http-request replace-value' needs a header name, a regex and a replacement"},
+        {HTTP_BASE "http-request replace-path = /a\n",
+         "t.ini:8: 'http-request replace-path' needs a regex and a replacement (expected "
+         "'http-request replace-path MATCH-REGEX REPLACE [if|unless COND]')"},
+        {HTTP_BASE "http-request replace-header = X:A a b\n",
+         "t.ini:8: invalid character ':' in header name 'X:A'"},
+        {HTTP_BASE "http-request replace-header = X-A (a b\n",
+         "t.ini:8: invalid regex '(a' in 'http-request replace-header' at offset 2: missing "
+         "closing parenthesis (expected a PCRE2 regular expression)"},
+        {HTTP_BASE "http-response replace-value = X-A a[ b\n",
+         "t.ini:8: invalid regex 'a[' in 'http-response replace-value' at offset 2: missing "
+         "terminating ] for character class"},
+        {HTTP_BASE "http-request replace-path = /(a)(b) /\\\\3\n",
+         "t.ini:8: replacement '/\\3' in 'http-request replace-path' refers to group \\3 but the "
+         "regex has 2 groups (expected \\0 to \\2)"},
+        {HTTP_BASE "http-request replace-header = X-A a \\\\1\n",
+         "t.ini:8: replacement '\\1' in 'http-request replace-header' refers to group \\1 but the "
+         "regex has 0 groups (expected \\0 to \\0)"},
+        {HTTP_BASE "http-request replace-header = X-A a 'b\\'\n",
+         "t.ini:8: replacement 'b\\' in 'http-request replace-header' ends with a lone backslash "
+         "(expected \\0 to \\9, \\xHH or \\C after it, \\\\ for a backslash)"},
+        {HTTP_BASE "http-request replace-header = X-A a '\\x4'\n",
+         "t.ini:8: invalid \\x escape in replacement '\\x4' in 'http-request replace-header' "
+         "(expected \\xHH with two hex digits)"},
+        {HTTP_BASE "http-request replace-header = X-A a '\\x0a'\n",
+         "t.ini:8: replacement '\\x0a' in 'http-request replace-header' would write byte 0x0a "
+         "(expected only bytes allowed in a header value: no control characters)"},
+        {HTTP_BASE "http-request replace-header = X-A a \"b\\r\"\n",
+         "t.ini:8: replacement 'b\r' contains a CR or LF (expected one line)"},
+        {HTTP_BASE "http-request replace-header = X-A a %[src]\n",
+         "t.ini:8: log-format expressions in replacement '%[src]' are not supported"},
+        {HTTP_BASE "http-request replace-path = /a \"/b c\"\n",
+         "t.ini:8: replacement '/b c' in 'http-request replace-path' would write byte 0x20 "
+         "(expected only bytes allowed in a path: visible ASCII but '?' and '#')"},
+        {HTTP_BASE "http-request replace-path = /a /b?c\n",
+         "t.ini:8: replacement '/b?c' in 'http-request replace-path' would write byte 0x3f"},
+        {HTTP_BASE "http-request set-path =\n",
+         "t.ini:8: 'http-request set-path' needs a value (expected 'http-request set-path PATH "
+         "[if|unless COND]')"},
+        {HTTP_BASE "http-request set-path = index.html\n",
+         "t.ini:8: path 'index.html' in 'http-request set-path' does not start with '/' "
+         "(expected a path like /app/index.html)"},
+        {HTTP_BASE "http-request set-path = \"/a b\"\n",
+         "t.ini:8: invalid character 0x20 in path '/a b' of 'http-request set-path' (expected "
+         "visible ASCII without spaces, '?' or '#'; the query string is kept, set-query "
+         "changes it)"},
+        {HTTP_BASE "http-request set-path = /a?b=1\n",
+         "t.ini:8: invalid character 0x3f in path '/a?b=1' of 'http-request set-path'"},
+        {HTTP_BASE "http-request set-path = /a\\x7f\n",
+         "t.ini:8: path '/a\x7f' contains a control character"},
+        {HTTP_BASE "http-request set-path = /%[path]\n",
+         "t.ini:8: log-format expressions in path '/%[path]' are not supported"},
+        {HTTP_BASE "http-request set-query = \"a b\"\n",
+         "t.ini:8: invalid character 0x20 in query 'a b' of 'http-request set-query' (expected "
+         "visible ASCII without spaces or '#')"},
+        {HTTP_BASE "http-request set-path = /a if\n", "t.ini:8: "},
+        {HTTP_BASE "http-request set-path = /a now\n",
+         "t.ini:8: unexpected 'now' in 'http-request set-path'"},
+        {HTTP_BASE "http-response replace-path = a b\n",
+         "t.ini:8: unknown http-response 'replace-path'"},
+        {HTTP_BASE "http-response set-query = a\n", "t.ini:8: unknown http-response 'set-query'"},
         {HTTP_BASE "http-request del-header = \n", "t.ini:8: 'http-request del-header' needs a "
                                                    "header name"},
         {HTTP_BASE "http-request del-header = X -m beg\n",
@@ -1446,6 +1513,85 @@ static void test_http_errors(void)
     snprintf(want, sizeof(want), "t.ini:8: error file '%s' is larger than 64 KiB", path);
     CU_ASSERT_PTR_NOT_NULL(strstr(err, want));
     unlink(path);
+}
+
+/* replace-header, replace-value, set-path, replace-path, set-query: what the model keeps, and the
+ * limit of header edits per rule list. */
+static void test_http_rewrites(void)
+{
+    struct config *cfg = load_ok(
+        HTTP_BASE "http-request replace-header = Host ^(.*)\\.internal$ \\1.example.com\n" /* 8 */
+                  "http-request replace-value = X-FF ^10\\.(.*)$ 'ten.\\1' if TRUE\n"      /* 9 */
+                  "http-request set-path = /index.html if { path / }\n"                    /* 10 */
+                  "http-request replace-path = ^/api/v1/(.*) /v1/\\1 unless FALSE\n"       /* 11 */
+                  "http-request set-query = lang=en&x=%%41\n"                              /* 12 */
+                  "http-request set-query = \"\"\n"                                        /* 13 */
+                  "http-response replace-header = Location ^http://(.*) https://\\1\n"     /* 14 */
+                  "http-response replace-value = Cache-Control ^public$ private\n"         /* 15 */
+                  "http-request replace-header = X-Zero (?i)^A \\0\\\\x41\n");             /* 16 */
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct cfg_http *h = &cfg->proxies[1].http;
+    CU_ASSERT_EQUAL_FATAL(h->nreq_rules, 7);
+    CU_ASSERT_EQUAL_FATAL(h->nresp_rules, 2);
+    const struct cfg_http_rule *r = h->req_rules;
+    CU_ASSERT_EQUAL(r[0].action, HTTP_ACT_REPLACE_HEADER);
+    CU_ASSERT_STRING_EQUAL(r[0].name, "Host");
+    CU_ASSERT_STRING_EQUAL(r[0].value, "\\1.example.com");
+    CU_ASSERT_PTR_NOT_NULL(r[0].re);
+    CU_ASSERT_FALSE(r[0].cond.present);
+    CU_ASSERT_EQUAL(r[0].line, 8);
+    CU_ASSERT_EQUAL(r[1].action, HTTP_ACT_REPLACE_VALUE);
+    CU_ASSERT_STRING_EQUAL(r[1].value, "ten.\\1");
+    CU_ASSERT_TRUE(r[1].cond.present);
+    CU_ASSERT_EQUAL(r[2].action, HTTP_ACT_SET_PATH);
+    CU_ASSERT_STRING_EQUAL(r[2].value, "/index.html");
+    CU_ASSERT_PTR_NULL(r[2].re);
+    CU_ASSERT_TRUE(r[2].cond.present);
+    CU_ASSERT_EQUAL(r[3].action, HTTP_ACT_REPLACE_PATH);
+    CU_ASSERT_PTR_NULL(r[3].name);
+    CU_ASSERT_STRING_EQUAL(r[3].value, "/v1/\\1");
+    CU_ASSERT_TRUE(r[3].cond.present && r[3].cond.unless);
+    CU_ASSERT_EQUAL(r[4].action, HTTP_ACT_SET_QUERY);
+    CU_ASSERT_STRING_EQUAL(r[4].value, "lang=en&x=%41");
+    CU_ASSERT_STRING_EQUAL(r[5].value, "");
+    CU_ASSERT_EQUAL(r[5].value_len, 0);
+    CU_ASSERT_STRING_EQUAL(r[6].value, "\\0\\x41");
+    CU_ASSERT_EQUAL(h->resp_rules[0].action, HTTP_ACT_REPLACE_HEADER);
+    CU_ASSERT_STRING_EQUAL(h->resp_rules[0].name, "Location");
+    CU_ASSERT_EQUAL(h->resp_rules[1].action, HTTP_ACT_REPLACE_VALUE);
+    config_free(cfg);
+
+    /* 32 header edits per list (set-status and replaces count; path rewrites do not) */
+    static char text[8192];
+    char err[512];
+    size_t n = (size_t)snprintf(text, sizeof(text), HTTP_BASE);
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n,
+                              "http-request replace-header = X-%d a b\n"
+                              "http-request set-path = /%d\n"
+                              "http-response set-status = 200\n"
+                              "http-response add-header = X-%d b\n",
+                              i, i, i);
+    for (int i = 0; i < 16; i++)
+        n += (size_t)snprintf(text + n, sizeof(text) - n, "http-request del-header = X-%d\n", i);
+    cfg = load_ok(text);
+    CU_ASSERT_PTR_NOT_NULL(cfg);
+    config_free(cfg);
+    snprintf(text + n, sizeof(text) - n,
+             "http-request set-query = a\n"
+             "http-request replace-value = Y a b\n");
+    cfg = (struct config *)1;
+    CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.ini:89: too many header rules in this section "
+                                       "(expected at most 32 set-header, add-header, "
+                                       "del-header, replace-header, replace-value and "
+                                       "set-status rules per http-request list)"));
+    snprintf(text + n, sizeof(text) - n, "http-response set-status = 200\n");
+    CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.ini:88: too many header rules in this section "
+                                       "(expected at most 32 set-header, add-header, "
+                                       "del-header, replace-header, replace-value and "
+                                       "set-status rules per http-response list)"));
 }
 
 static void test_line_length(void)
@@ -1672,6 +1818,7 @@ int suite_config(void)
     CU_add_test(s, "http_keywords", test_http_keywords);
     CU_add_test(s, "http_defaults", test_http_defaults);
     CU_add_test(s, "http_errors", test_http_errors);
+    CU_add_test(s, "http_rewrites", test_http_rewrites);
     CU_add_test(s, "line_length", test_line_length);
     CU_add_test(s, "files", test_files);
     CU_add_test(s, "docs", test_docs);

@@ -240,8 +240,7 @@ static void test_edits_limit(void)
     CU_ASSERT_PTR_NULL(expand(rules, 511));
     char want[160];
     snprintf(want, sizeof(want),
-             "t.ini:%d: too many header rules in this section's http-request rules (expected at "
-             "most %d",
+             "t.ini:%d: too many header rules in this section (expected at most %d set-header",
              5 + CFG_HTTP_EDITS_MAX, CFG_HTTP_EDITS_MAX);
     if (strncmp(err, want, strlen(want)) != 0)
         fprintf(stderr, "\ngot '%s'\nwanted '%s...'\n", err, want);
