@@ -1744,7 +1744,13 @@ static void test_haproxy2ini(void)
           "backend h\n"                                                  /* 24 */
           "    mode http\n"                                              /* 25 */
           "    cookie S insert indirect nocache\n"                       /* 26 */
-          "    server h1 10.0.0.2:80 cookie h1\n",                       /* 27 */
+          "    server h1 10.0.0.2:80 cookie h1\n"                        /* 27 */
+          "    http-request replace-header Host ^(.*)\\.internal$ \\1.example.com\n"
+          "    http-request replace-path ^/old/(.*) /new/\\1 if { path_beg /old/ }\n"
+          "    http-request set-path /index.html if { path / }\n"
+          "    http-request set-query lang=en\n"
+          "    http-request set-path /%[hdr(host)]%[path]\n" /* 32: not supported yet */
+          "    http-response replace-value Cache-Control ^public$ private\n",
           fp);
     fclose(fp);
     char cmd[256];
@@ -1781,6 +1787,16 @@ static void test_haproxy2ini(void)
         CU_ASSERT_EQUAL(web2->http.nreq_rules, 0);
         CU_ASSERT_STRING_EQUAL(h->http.cookie.name, "S");
         CU_ASSERT_STRING_EQUAL(h->servers[0].cookie, "h1");
+        CU_ASSERT_EQUAL_FATAL(h->http.nreq_rules, 4);
+        CU_ASSERT_EQUAL(h->http.req_rules[0].action, HTTP_ACT_REPLACE_HEADER);
+        CU_ASSERT_STRING_EQUAL(h->http.req_rules[0].value, "\\1.example.com");
+        CU_ASSERT_EQUAL(h->http.req_rules[1].action, HTTP_ACT_REPLACE_PATH);
+        CU_ASSERT_STRING_EQUAL(h->http.req_rules[1].value, "/new/\\1");
+        CU_ASSERT_TRUE(h->http.req_rules[1].cond.present);
+        CU_ASSERT_EQUAL(h->http.req_rules[2].action, HTTP_ACT_SET_PATH);
+        CU_ASSERT_EQUAL(h->http.req_rules[3].action, HTTP_ACT_SET_QUERY);
+        CU_ASSERT_EQUAL_FATAL(h->http.nresp_rules, 1);
+        CU_ASSERT_EQUAL(h->http.resp_rules[0].action, HTTP_ACT_REPLACE_VALUE);
         config_free(cfg);
     }
     char errpath[64], report[2048];
@@ -1797,6 +1813,10 @@ static void test_haproxy2ini(void)
     CU_ASSERT_PTR_NULL(strstr(report, want));
     snprintf(want, sizeof(want), "%s:21: unsupported: http-request set-var(txn.x) str(1)", in);
     CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    snprintf(want, sizeof(want), "%s:32: unsupported: http-request set-path /%%[hdr(host)]", in);
+    CU_ASSERT_PTR_NOT_NULL(strstr(report, want));
+    snprintf(want, sizeof(want), "%s:28:", in); /* regex rewrites are carried over */
+    CU_ASSERT_PTR_NULL(strstr(report, want));
     unlink(errpath);
     unlink(in);
 }
