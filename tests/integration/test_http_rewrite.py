@@ -1,9 +1,11 @@
 """mode http regex rewrites: replace-header, replace-value (request and response), set-path,
 replace-path and set-query, what later rules, use_backend and balance uri see after a rewrite, and
-the 500 / 502 answers when a rewrite would be malformed or too large."""
+the 500 / 502 answers when a rewrite would be malformed or too large, and path rewrites in a
+forward proxy."""
 import json
 
-from harness import BufSock, check, http_config, read_http_response
+from harness import (BufSock, Dnsmasq, check, echo_origin_handler, fwd_config, fwd_request,
+                     http_config, read_http_response)
 from test_http_route import _echo_server, _hdrs, _seen
 
 
@@ -180,3 +182,23 @@ def test_http_rewrite_failures(t):
     check(status == 502, f"a response header rewrite past the buffer: {status}")
     status, fields, _ = _get(t, port, "/strip/x")
     check(status == 200, f"replace-path to '/x' failed: {status}")
+
+
+def test_fwd_rewrite_path(t):
+    """A forward proxy sends the rewritten path and query to the origin, in origin-form, and
+    later rules see them."""
+    dns = Dnsmasq(t)
+    origin = t.pyserver("handler", handler=echo_origin_handler)
+    port = t.free_port()
+    t.sluice(fwd_config(port, dns.port, lines=[
+        r"http-request replace-path = ^/old/(.*) /new/\1",
+        "http-request set-query = a=1 if { path_beg /new/ }",
+        "http-request deny = if { path_beg /old/ }",
+    ]))
+    status, _, _ = fwd_request(port, "GET", f"http://origin.test:{origin.port}/old/x?z=9",
+                               timeout=t.timeout(5))
+    check(status == 200, f"status {status}")
+    req = origin.requests[-1]
+    check(req["target"] == "/new/x?a=1", f"the origin saw {req['target']!r}")
+    check(req["fields"] and dict((k.lower(), v) for k, v in req["fields"])["host"] ==
+          f"origin.test:{origin.port}", f"Host changed: {req['fields']}")
