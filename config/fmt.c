@@ -184,10 +184,14 @@ static int add_sample(struct fmt_build *b, const char *s, size_t len, bool respo
         if (!close)
             return config__error(b->st, "missing ')' after '%s(' in %s '%s'", name, b->what,
                                  b->text);
-        if (fetches[k].arg == ARG_NONE)
-            return config__error(b->st, "sample '%s' takes no argument in %s '%s' (expected '%s')",
-                                 name, b->what, b->text, name);
-        if (fetch_args(b, name, fetches[k].arg, s + i + 1, (size_t)(close - s - i - 1), p))
+        size_t al = (size_t)(close - s - i - 1);
+        /* HAProxy writes `uuid()` and `date()`; `uuid(4)` names the only version there is */
+        bool empty_ok = al == 0 || (smp == FMT_UUID && al == 1 && s[i + 1] == '4');
+        if (fetches[k].arg == ARG_NONE && !empty_ok)
+            return config__error(
+                b->st, "sample '%s' takes no argument in %s '%s' (expected '%s'%s)", name, b->what,
+                b->text, name, smp == FMT_UUID ? ", 'uuid()' or 'uuid(4)'" : "");
+        if (fetches[k].arg != ARG_NONE && fetch_args(b, name, fetches[k].arg, s + i + 1, al, p))
             return -1;
         i = (size_t)(close - s) + 1;
     } else if (fetches[k].arg != ARG_NONE) {

@@ -147,10 +147,11 @@ static void test_request_samples(void)
     CHECK(REQ "100%%", "100%"); /* literal only: no samples */
     CHECK(REQ "%%[src]", "%[src]");
     CHECK(REQ "\"a %[src] b\"", "a 192.0.2.1 b");
-    CHECK(REQ "%[dst]", ""); /* no socket in this test */
+    CHECK(REQ "%[dst]", "");            /* no socket in this test */
+    CHECK(REQ "%[src()]", "192.0.2.1"); /* empty parentheses, as HAProxy writes uuid() */
     char a[64], b[64];
     snprintf(a, sizeof(a), "%s", expand(REQ "%[uuid]", 511));
-    snprintf(b, sizeof(b), "%s", expand(REQ "%[uuid]", 511));
+    snprintf(b, sizeof(b), "%s", expand(REQ "%[uuid(4)]", 511));
     for (const char *u = a; u; u = u == a ? b : NULL) {
         bool ok = strlen(u) == 36 && u[8] == '-' && u[13] == '-' && u[14] == '4' && u[18] == '-' &&
                   strchr("89ab", u[19]) && u[23] == '-' && strspn(u, "0123456789abcdef-") == 36;
@@ -190,6 +191,8 @@ static void test_errors(void)
         {REQ "%[src", "t.ini:5: '%[' without a closing ']' in header value '%[src'"},
         {REQ "%[req.hdr]", "t.ini:5: sample 'req.hdr' needs an argument"},
         {REQ "%[src(x)]", "t.ini:5: sample 'src' takes no argument"},
+        {REQ "%[uuid(7)]", "t.ini:5: sample 'uuid' takes no argument in header value '%[uuid(7)]' "
+                           "(expected 'uuid', 'uuid()' or 'uuid(4)')"},
         {REQ "\"%[req.hdr(a b)]\"", "t.ini:5: invalid character ' ' in 'req.hdr()'"},
         {REQ "%[req.hdr(x,2000)]", "t.ini:5: invalid occurrence in 'req.hdr(x,2000)'"},
         {REQ "%[req.hdr(x,)]", "t.ini:5: invalid occurrence in 'req.hdr(x,)'"},
