@@ -14,7 +14,8 @@
 #define FETCH_EXPECT                                                                               \
     "src, src_port, dst, dst_port, req.hdr(NAME), req.fhdr(NAME), res.hdr(NAME), "                 \
     "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
-    "urlp(NAME), status, fe_name, be_name, srv_name, date or uuid"
+    "urlp(NAME), capture.req.uri, capture.req.method, capture.req.ver, status, fe_name, "          \
+    "be_name, srv_name, date or uuid"
 #define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts or %ms"
 
 enum fetch_arg { ARG_NONE = 0, ARG_NAME, ARG_HDR };
@@ -25,17 +26,31 @@ static const struct {
     enum fetch_arg arg;
     bool response_only;
 } fetches[] = {
-    {"src", FMT_SRC, ARG_NONE, false},          {"src_port", FMT_SRC_PORT, ARG_NONE, false},
-    {"dst", FMT_DST, ARG_NONE, false},          {"dst_port", FMT_DST_PORT, ARG_NONE, false},
-    {"req.hdr", FMT_REQ_HDR, ARG_HDR, false},   {"req.fhdr", FMT_REQ_FHDR, ARG_HDR, false},
-    {"res.hdr", FMT_RES_HDR, ARG_HDR, true},    {"res.fhdr", FMT_RES_FHDR, ARG_HDR, true},
-    {"hdr", FMT_REQ_HDR, ARG_HDR, false},       {"fhdr", FMT_REQ_FHDR, ARG_HDR, false},
-    {"method", FMT_METHOD, ARG_NONE, false},    {"url", FMT_URL, ARG_NONE, false},
-    {"path", FMT_PATH, ARG_NONE, false},        {"query", FMT_QUERY, ARG_NONE, false},
-    {"req.ver", FMT_REQ_VER, ARG_NONE, false},  {"url_param", FMT_URL_PARAM, ARG_NAME, false},
-    {"urlp", FMT_URL_PARAM, ARG_NAME, false},   {"status", FMT_STATUS, ARG_NONE, true},
-    {"fe_name", FMT_FE_NAME, ARG_NONE, false},  {"be_name", FMT_BE_NAME, ARG_NONE, false},
-    {"srv_name", FMT_SRV_NAME, ARG_NONE, true}, {"date", FMT_DATE, ARG_NONE, false},
+    {"src", FMT_SRC, ARG_NONE, false},
+    {"src_port", FMT_SRC_PORT, ARG_NONE, false},
+    {"dst", FMT_DST, ARG_NONE, false},
+    {"dst_port", FMT_DST_PORT, ARG_NONE, false},
+    {"req.hdr", FMT_REQ_HDR, ARG_HDR, false},
+    {"req.fhdr", FMT_REQ_FHDR, ARG_HDR, false},
+    {"res.hdr", FMT_RES_HDR, ARG_HDR, true},
+    {"res.fhdr", FMT_RES_FHDR, ARG_HDR, true},
+    {"hdr", FMT_REQ_HDR, ARG_HDR, false},
+    {"fhdr", FMT_REQ_FHDR, ARG_HDR, false},
+    {"method", FMT_METHOD, ARG_NONE, false},
+    {"capture.req.method", FMT_METHOD, ARG_NONE, false},
+    {"capture.req.uri", FMT_URL, ARG_NONE, false},
+    {"capture.req.ver", FMT_HTTP_VER, ARG_NONE, false},
+    {"url", FMT_URL, ARG_NONE, false},
+    {"path", FMT_PATH, ARG_NONE, false},
+    {"query", FMT_QUERY, ARG_NONE, false},
+    {"req.ver", FMT_REQ_VER, ARG_NONE, false},
+    {"url_param", FMT_URL_PARAM, ARG_NAME, false},
+    {"urlp", FMT_URL_PARAM, ARG_NAME, false},
+    {"status", FMT_STATUS, ARG_NONE, true},
+    {"fe_name", FMT_FE_NAME, ARG_NONE, false},
+    {"be_name", FMT_BE_NAME, ARG_NONE, false},
+    {"srv_name", FMT_SRV_NAME, ARG_NONE, true},
+    {"date", FMT_DATE, ARG_NONE, false},
     {"uuid", FMT_UUID, ARG_NONE, false},
 };
 

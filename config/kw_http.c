@@ -86,7 +86,8 @@ static char *literal_value(struct cfg_parser *st, const char *what, const char *
             free(out);
             config__error(st,
                           "log-format expressions in %s '%s' are not supported (only header "
-                          "values take them; expected a literal value; write %%%% for a '%%')",
+                          "values and redirect locations take them; expected a literal value; "
+                          "write %%%% for a '%%')",
                           what, text);
             return NULL;
         }
@@ -492,12 +493,18 @@ static int redirect_rule(struct cfg_parser *st, const char *rule, int argc, char
     else
         return config__error(st, "unknown redirect type '%s' (expected location, prefix or scheme)",
                              argv[0]);
-    r->value = literal_value(st, "redirect target", argv[1]);
-    if (!r->value)
-        return -1;
-    r->value_len = strlen(r->value);
-    if (r->value_len == 0)
-        return config__error(st, "empty redirect target (expected a URL, prefix or scheme)");
+    if (r->redirect != HTTP_REDIR_SCHEME && config__fmt_has_samples(argv[1])) {
+        /* `location https://%[req.hdr(host)]%[capture.req.uri]`: expanded per request */
+        if (config__fmt_parse(st, "redirect target", argv[1], false, &r->fmt))
+            return -1;
+    } else {
+        r->value = literal_value(st, "redirect target", argv[1]);
+        if (!r->value)
+            return -1;
+        r->value_len = strlen(r->value);
+        if (r->value_len == 0)
+            return config__error(st, "empty redirect target (expected a URL, prefix or scheme)");
+    }
     r->status = 302;
     int i = 2;
     for (; i < argc && !is_cond_word(argv[i]); i++) {

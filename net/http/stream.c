@@ -972,12 +972,32 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
             path = e->target + e->path_off;
             pl = e->target_len - e->path_off;
         }
+        const char *v = r->value;
+        size_t vl = r->value ? r->value_len : 0;
+        if (r->fmt) { /* the target with samples, expanded where it goes */
+            struct fmt_ctx fc;
+            struct hdr_edits none = {.n = 0};
+            edits_fmt_ctx(h, e ? e : &none, &fc);
+            ssize_t n = fmt_expand(r->fmt, &fc, o.p + o.len, o.cap - o.len);
+            if (n < 0) {
+                o.overflow = true;
+                vl = 0;
+            } else {
+                v = o.p + o.len;
+                vl = (size_t)n;
+            }
+        }
         if (r->redirect == HTTP_REDIR_LOCATION) {
-            out_str(&o, r->value);
+            if (r->fmt)
+                o.len += vl;
+            else
+                out_put(&o, v, vl);
         } else if (r->redirect == HTTP_REDIR_PREFIX) {
-            size_t vl = strlen(r->value);
-            out_put(&o, r->value,
-                    (vl && r->value[vl - 1] == '/' && pl && path[0] == '/') ? vl - 1 : vl);
+            size_t keep = (vl && v[vl - 1] == '/' && pl && path[0] == '/') ? vl - 1 : vl;
+            if (r->fmt)
+                o.len += keep;
+            else
+                out_put(&o, v, keep);
             out_put(&o, path, pl);
         } else { /* scheme */
             out_str(&o, r->value);

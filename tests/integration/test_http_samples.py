@@ -156,3 +156,39 @@ def test_http_header_samples_oversized_rewrite(t):
     c.close()
     check(r.status == 200 and _hdrs(seen, "x-copy") == [" ".join(["b" * 1000] * 4)],
           f"a rewrite that fits: {r.status}")
+
+
+def test_http_redirect_with_samples(t):
+    # HAProxy's recipe for a canonical host: the target is built from the request.
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, frontend=[
+        "http-request redirect = location "
+        "https://%[req.hdr(host),lower]%[capture.req.uri] code 301 if { path_beg /secure }",
+        "http-request redirect = prefix http://%[hdr(host),lower]:8080 if { path_beg /p/ }",
+        "http-request redirect = location /id/%[uuid()] if { path /new }",
+    ]))
+    for path, status, want in (
+            ("/secure/a?b=1&c", 301, "https://www.example.com/secure/a?b=1&c"),
+            ("/p/x?y", 302, "http://www.example.com:8080/p/x?y")):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+        c.request("GET", path, headers={"Host": "WWW.Example.COM"})
+        r = c.getresponse()
+        r.read()
+        c.close()
+        check(r.status == status and r.getheader("location") == want,
+              f"{path}: {r.status} location {r.getheader('location')!r}, wanted {want!r}")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/new")
+    r = c.getresponse()
+    r.read()
+    c.close()
+    loc = r.getheader("location") or ""
+    check(r.status == 302 and re.fullmatch(r"/id/[0-9a-f-]{36}", loc) is not None,
+          f"/new: {r.status} location {loc!r}")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/")
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    check(r.status == 200 and body == b"hello, world\n", f"/: {r.status} {body!r}")

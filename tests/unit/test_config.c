@@ -1264,9 +1264,12 @@ static void test_http_errors(void)
          "t.ini:8: unsupported redirect code 304 (expected 301, 302, 303, 307 or 308)"},
         {HTTP_BASE "http-request redirect = location /x drop-query\n",
          "t.ini:8: redirect option 'drop-query' is not supported yet"},
-        {HTTP_BASE "http-request redirect = location %[url]\n",
+        {HTTP_BASE "http-request redirect = scheme %[url]\n",
          "t.ini:8: log-format expressions in redirect target '%[url]' are not supported (only "
-         "header values take them; expected a literal value; write %% for a '%')"},
+         "header values and redirect locations take them; expected a literal value; write %% "
+         "for a '%')"},
+        {HTTP_BASE "http-request redirect = location https://%[nope]\n",
+         "t.ini:8: unknown sample 'nope' in redirect target 'https://%[nope]'"},
         {HTTP_BASE "http-request return = string hi\n",
          "t.ini:8: 'http-request return' with a body needs a content-type"},
         {HTTP_BASE "http-request return = status 204 content-type a/b string x\n",

@@ -141,6 +141,8 @@ static void test_request_samples(void)
     CHECK(REQ "\"%[method] %[url] %[path] %[query]\"", "GET /p/x?id=7&k=v /p/x id=7&k=v");
     CHECK(REQ "\"%HM %HU %HP%HQ %HV\"", "GET /p/x?id=7&k=v /p/x?id=7&k=v HTTP/1.1");
     CHECK(REQ "%[req.ver]", "1.1");
+    CHECK(REQ "\"%[capture.req.method] %[capture.req.uri] %[capture.req.ver]\"",
+          "GET /p/x?id=7&k=v HTTP/1.1");
     CHECK(REQ "%[url_param(k)]%[urlp(id)]%[url_param(zz)]", "v7");
     CHECK(REQ "\"%f/%b %[fe_name]/%[be_name]\"", "f/b f/b");
     CHECK(REQ "t=%Ts%ms", "t=1700000000042");
@@ -267,12 +269,13 @@ static void test_haproxy2ini(void)
                                       "    mode http\n"                                /* 10 */
                                       "    server h1 10.0.0.2:80\n"),                  /* 11 */
                           0);
-    CU_ASSERT_EQUAL(r.status, 1); /* lines 6 and 7 were left out */
+    CU_ASSERT_EQUAL(r.status, 1); /* line 7 was left out */
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request set-header = X-Real-IP %[src]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-response add-header = X-By %s"));
     CU_ASSERT_FALSE(h2i_mentions(&r, 4));
     CU_ASSERT_FALSE(h2i_mentions(&r, 5));
-    CU_ASSERT_TRUE(h2i_left_out(&r, 6));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 6));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request redirect = location %[url]"));
     CU_ASSERT_TRUE(h2i_left_out(&r, 7));
     struct config *cfg; /* and sluice loads what it wrote */
     int rc = config_load_string("t.ini", r.ini, &cfg, err, sizeof(err));
