@@ -832,6 +832,8 @@ void config__http_free(struct cfg_http *h)
     for (size_t i = 0; i < h->nerrorfiles; i++)
         free(h->errorfiles[i].data);
     free(h->errorfiles);
+    config__fmt_free(h->unique_id);
+    h->unique_id = NULL;
     h->acls = NULL;
     h->nacls = 0;
     h->use_backends = NULL;
@@ -851,6 +853,11 @@ int config__http_inherit(struct cfg_http *h)
     h->nuse_backends = 0;
     h->req_rules = h->resp_rules = NULL;
     h->nreq_rules = h->nresp_rules = 0;
+    if (h->unique_id && !(h->unique_id = config__fmt_copy(h->unique_id))) {
+        h->errorfiles = NULL; /* still the template's: not ours to free */
+        h->nerrorfiles = 0;
+        return -1;
+    }
     if (h->nerrorfiles == 0) {
         h->errorfiles = NULL;
         return 0;

@@ -168,6 +168,10 @@ bool config__fmt_has_samples(const char *text);
 int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text, bool response,
                       struct cfg_fmt **out);
 void config__fmt_free(struct cfg_fmt *f);
+/* A deep copy (NULL for NULL or when out of memory). */
+struct cfg_fmt *config__fmt_copy(const struct cfg_fmt *f);
+/* Whether f has a sample s. */
+bool config__fmt_uses(const struct cfg_fmt *f, enum fmt_sample s);
 void config__acl_free(struct cfg_acl *a);
 void config__http_free(struct cfg_http *h);
 
@@ -195,6 +199,7 @@ CONFIG__KW(cookie);
 CONFIG__KW(retry_on);
 CONFIG__KW(stats);
 CONFIG__KW(monitor_uri);
+CONFIG__KW(unique_id);
 
 /* Forward-proxy keywords (kw_fwd.c): [resolvers] and [userlist] sections, proxy options. */
 CONFIG__KW(nameserver);

@@ -15,8 +15,8 @@
     "src, src_port, dst, dst_port, req.hdr(NAME), req.fhdr(NAME), res.hdr(NAME), "                 \
     "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
     "urlp(NAME), capture.req.uri, capture.req.method, capture.req.ver, status, fe_name, "          \
-    "be_name, srv_name, date or uuid"
-#define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts or %ms"
+    "be_name, srv_name, date, uuid or unique-id"
+#define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts, %ms or %ID"
 
 enum fetch_arg { ARG_NONE = 0, ARG_NAME, ARG_HDR };
 
@@ -52,6 +52,7 @@ static const struct {
     {"srv_name", FMT_SRV_NAME, ARG_NONE, true},
     {"date", FMT_DATE, ARG_NONE, false},
     {"uuid", FMT_UUID, ARG_NONE, false},
+    {"unique-id", FMT_UNIQUE_ID, ARG_NONE, false},
 };
 
 /* HAProxy's log-format variables (`%` and letters) that name one of the samples above. */
@@ -60,11 +61,12 @@ static const struct {
     enum fmt_sample sample;
     bool response_only;
 } aliases[] = {
-    {"ci", FMT_SRC, false},      {"cp", FMT_SRC_PORT, false}, {"fi", FMT_DST, false},
-    {"fp", FMT_DST_PORT, false}, {"f", FMT_FE_NAME, false},   {"b", FMT_BE_NAME, false},
-    {"s", FMT_SRV_NAME, true},   {"ST", FMT_STATUS, true},    {"HM", FMT_METHOD, false},
-    {"HU", FMT_URL, false},      {"HP", FMT_PATH, false},     {"HQ", FMT_QUERY_Q, false},
-    {"HV", FMT_HTTP_VER, false}, {"Ts", FMT_TS, false},       {"ms", FMT_MS, false},
+    {"ci", FMT_SRC, false},       {"cp", FMT_SRC_PORT, false}, {"fi", FMT_DST, false},
+    {"fp", FMT_DST_PORT, false},  {"f", FMT_FE_NAME, false},   {"b", FMT_BE_NAME, false},
+    {"s", FMT_SRV_NAME, true},    {"ST", FMT_STATUS, true},    {"HM", FMT_METHOD, false},
+    {"HU", FMT_URL, false},       {"HP", FMT_PATH, false},     {"HQ", FMT_QUERY_Q, false},
+    {"HV", FMT_HTTP_VER, false},  {"Ts", FMT_TS, false},       {"ms", FMT_MS, false},
+    {"ID", FMT_UNIQUE_ID, false},
 };
 
 struct fmt_build {
@@ -347,6 +349,38 @@ int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text,
     }
     *out = b.f;
     return 0;
+}
+
+struct cfg_fmt *config__fmt_copy(const struct cfg_fmt *f)
+{
+    if (!f)
+        return NULL;
+    struct cfg_fmt *c = calloc(1, sizeof(*c));
+    if (!c || !(c->parts = calloc(f->nparts ? f->nparts : 1, sizeof(*c->parts)))) {
+        free(c);
+        return NULL;
+    }
+    c->uses_dst = f->uses_dst;
+    for (size_t i = 0; i < f->nparts; i++, c->nparts++) {
+        c->parts[i] = f->parts[i];
+        c->parts[i].text = NULL;
+        if (f->parts[i].text) {
+            if (!(c->parts[i].text = malloc(f->parts[i].len + 1))) {
+                config__fmt_free(c);
+                return NULL;
+            }
+            memcpy(c->parts[i].text, f->parts[i].text, f->parts[i].len + 1);
+        }
+    }
+    return c;
+}
+
+bool config__fmt_uses(const struct cfg_fmt *f, enum fmt_sample s)
+{
+    for (size_t i = 0; f && i < f->nparts; i++)
+        if (f->parts[i].sample == s)
+            return true;
+    return false;
 }
 
 void config__fmt_free(struct cfg_fmt *f)

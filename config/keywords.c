@@ -1222,6 +1222,13 @@ const struct cfg_keyword config__keywords[] = {
      "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
      "http-request rules).",
      "stats realm = sluice"},
+    {"unique-id-format", SEC_D | SEC_F | SEC_L, false, config__kw_unique_id, "<format>", "none",
+     "Give each request an ID built from samples (as in header values), for %[unique-id] and "
+     "unique-id-header.",
+     "unique-id-format = %[uuid()]"},
+    {"unique-id-header", SEC_D | SEC_F | SEC_L, false, config__kw_unique_id, "<name>", "none",
+     "Send the request's unique ID to the server in this header field.",
+     "unique-id-header = X-Request-ID"},
     {"monitor-uri", SEC_D | SEC_F | SEC_L, false, config__kw_monitor_uri, "<uri>", "none",
      "Answer requests for exactly this URI with 200 OK, without forwarding or logging them, "
      "for an outer load balancer's health checks (mode http).",

@@ -1028,3 +1028,34 @@ int config__kw_monitor_uri(struct cfg_parser *st, const struct cfg_keyword *kw, 
     return copy_uri(st, "monitor-uri", argv[0], http(st)->monitor_uri,
                     sizeof(http(st)->monitor_uri));
 }
+
+/* `unique-id-format FORMAT` (samples as in header values, computed once per request) and
+ * `unique-id-header NAME` (the field that carries the ID to servers). */
+int config__kw_unique_id(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                         bool neg)
+{
+    (void)neg;
+    if (config__nargs(st, kw, argc, 1, 1))
+        return -1;
+    struct cfg_http *h = http(st);
+    if (strcmp(kw->name, "unique-id-header") == 0) {
+        if (check_header_name(st, argv[0]))
+            return -1;
+        config__copy(h->unique_id_header, sizeof(h->unique_id_header), argv[0]);
+        return 0;
+    }
+    struct cfg_fmt *f;
+    if (config__fmt_parse(st, "unique-id-format", argv[0], false, &f))
+        return -1;
+    if (config__fmt_uses(f, FMT_UNIQUE_ID) || f->nparts == 0) {
+        const char *why = f->nparts ? "refers to the unique ID itself" : "is empty";
+        config__fmt_free(f);
+        return config__error(st,
+                             "unique-id-format '%s' %s (expected text and samples, e.g. "
+                             "%%[uuid()])",
+                             argv[0], why);
+    }
+    config__fmt_free(h->unique_id);
+    h->unique_id = f;
+    return 0;
+}

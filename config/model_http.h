@@ -121,6 +121,7 @@ enum fmt_sample {
     FMT_SRV_NAME,  /* %[srv_name], %s (http-response only) */
     FMT_DATE,      /* %[date]: now, Unix seconds */
     FMT_UUID,      /* %[uuid]: a random (version 4) UUID per expansion */
+    FMT_UNIQUE_ID, /* %[unique-id], %ID: the request's unique-id-format, once per request */
     FMT_TS,        /* %Ts: the request's start, Unix seconds */
     FMT_MS,        /* %ms: its milliseconds, 3 digits */
 };
@@ -255,6 +256,8 @@ struct cfg_http {
     unsigned retry_on;
     /* statistics page (inherited from [defaults], as HAProxy) */
     struct cfg_stats stats;
+    struct cfg_fmt *unique_id; /* owned: `unique-id-format`, NULL when none */
+    char unique_id_header[64]; /* `unique-id-header`: sent to servers with the ID; "" = none */
     char monitor_uri[256]; /* `monitor-uri`: answered 200 by sluice, neither forwarded nor logged;
                               "" when none */
     bool has_service;      /* some http-request use-service rule: the proxy answers by itself */

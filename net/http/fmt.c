@@ -227,6 +227,9 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
     case FMT_UUID:
         put_uuid(o);
         return;
+    case FMT_UNIQUE_ID:
+        put_str(o, c->unique_id);
+        return;
     case FMT_TS:
         if (c->req_wall)
             put_uint(o, (unsigned long)c->req_wall->tv_sec, "%lu");

@@ -22,6 +22,7 @@ struct fmt_ctx {
     const char *fe_name, *be_name, *srv_name; /* NULL expands to nothing */
     const struct sockaddr *dst; /* where the client connected (dst, dst_port); may be NULL */
     const struct timespec *req_wall;  /* the request's start (%Ts, %ms); may be NULL */
+    const char *unique_id;            /* the request's unique ID (%[unique-id]); may be NULL */
 };
 
 /* Most bytes f can expand to for messages whose heads hold at most head_len bytes. */

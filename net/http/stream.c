@@ -386,6 +386,8 @@ static void log_request(struct hs *h)
     h->logged = true;
     free(h->logline);
     h->logline = NULL;
+    free(h->unique_id);
+    h->unique_id = NULL;
 }
 
 /* ---- closing -------------------------------------------------------------------------------- */
@@ -769,6 +771,7 @@ static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ct
     fc->fe_name = h->fe->cfg->name;
     fc->be_name = be_cfg(h)->name;
     fc->req_wall = &h->req_wall;
+    fc->unique_id = h->unique_id;
     for (unsigned i = 0; i < e->n; i++)
         if (e->rule[i]->fmt && e->rule[i]->fmt->uses_dst) {
             fc->dst = dst_addr(h);
@@ -1075,6 +1078,8 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     size_t limit = m->head_len + e->target_len + h->w->bufsize;
     if (cap > limit)
         cap = limit;
+    if (fh->unique_id_header[0] && h->unique_id)
+        cap += strlen(fh->unique_id_header) + strlen(h->unique_id) + 4;
     void *md = pool_match_data(h->w);
     struct fmt_ctx fc;
     edits_fmt_ctx(h, e, &fc);
@@ -1134,6 +1139,9 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         out_field(&o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
     out_edits(&o, e, md, &fc);
+    if (fh->unique_id_header[0] && h->unique_id)
+        out_hdr(&o, fh->unique_id_header, strlen(fh->unique_id_header), h->unique_id,
+                strlen(h->unique_id));
     const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
     if (ff->enabled) {
         http__cli_addr(h);
@@ -1245,6 +1253,30 @@ static bool monitor_request(struct hs *h, const struct http_msg *m)
     return true;
 }
 
+/* The request's `unique-id-format`, computed once, before any rule (so the backend is still the
+ * frontend, as in HAProxy), and kept until the request ends. Cut at 127 bytes (HAProxy's
+ * UNIQUEID_LEN). */
+static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
+{
+    enum { ID_MAX = 127 };
+    struct hdr_edits none = {.ctx = ctx};
+    struct fmt_ctx fc;
+    edits_fmt_ctx(h, &none, &fc);
+    fc.be_name = h->fe->cfg->name;
+    fc.unique_id = NULL;
+    char buf[8192];
+    ssize_t n = fmt_expand(h->fe->cfg->http.unique_id, &fc, buf, sizeof(buf));
+    if (n < 0)
+        n = 0; /* samples larger than a head can be: leave the ID empty */
+    if (n > ID_MAX)
+        n = ID_MAX;
+    h->unique_id = malloc((size_t)n + 1);
+    if (h->unique_id) {
+        memcpy(h->unique_id, buf, (size_t)n);
+        h->unique_id[n] = '\0';
+    }
+}
+
 /* A complete request head is at the start of rbuf. */
 static void process_request(struct hs *h, const struct http_msg *m)
 {
@@ -1303,6 +1335,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
 
     struct acl_ctx ctx;
     http__fill_acl_ctx(h, m, &ctx);
+    if (fp->http.unique_id && !h->unique_id)
+        make_unique_id(h, &ctx);
     if (!auth_gate(h, m, &ctx))
         return; /* the verifier answers later; process_request runs again then */
     if (fp->http.http_proxy) {

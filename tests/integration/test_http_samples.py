@@ -192,3 +192,31 @@ def test_http_redirect_with_samples(t):
     body = r.read()
     c.close()
     check(r.status == 200 and body == b"hello, world\n", f"/: {r.status} {body!r}")
+
+
+def test_http_unique_id(t):
+    # HAProxy's request ID: computed once per request, sent to the server in unique-id-header,
+    # readable as %[unique-id] / %ID in header values (here echoed to the client); inherited
+    # from [defaults].
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, defaults=[
+        "unique-id-format = %ci-%[uuid()]",
+        "unique-id-header = X-Request-ID",
+    ], frontend=["http-response set-header = X-Request-ID %ID",
+                 "http-request set-header = X-Copy %[unique-id]"]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    ids = []
+    for i in range(3):  # on one keep-alive connection: one ID per request
+        c.request("GET", f"/r{i}")
+        r = c.getresponse()
+        seen = _seen(r.read())
+        got = r.getheader("x-request-id") or ""
+        check(re.fullmatch(r"127\.0\.0\.1-[0-9a-f-]{36}", got) is not None,
+              f"response X-Request-ID {got!r}")
+        check(_hdrs(seen, "x-request-id") == [got], f"the server saw {_hdrs(seen, 'x-request-id')}, "
+              f"the client {got!r}")
+        check(_hdrs(seen, "x-copy") == [got], f"%[unique-id] in a request rule: {seen}")
+        ids.append(got)
+    c.close()
+    check(len(set(ids)) == 3, f"IDs repeat across requests: {ids}")

@@ -230,6 +230,33 @@ static void test_errors(void)
     }
 }
 
+/* unique-id-format is parsed once and copied into every section that inherits it from
+ * [defaults] (each owns its copy: config_free frees them all once, which ASan checks). */
+static void test_unique_id_inherited(void)
+{
+    static const char text[] = "[defaults]\nmode = http\nunique-id-format = %[uuid()]-%ci\n"
+                               "unique-id-header = X-ID\n"
+                               "[frontend f1]\nbind = :80\ndefault_backend = b\n"
+                               "[frontend f2]\nbind = :81\ndefault_backend = b\n"
+                               "unique-id-format = id-%cp\n"
+                               "[backend b]\nserver = s1 127.0.0.1:1\n";
+    struct config *cfg;
+    int rc = config_load_string("t.ini", text, &cfg, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    const struct cfg_http *h1 = &cfg->proxies[0].http, *h2 = &cfg->proxies[1].http;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h1->unique_id);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(h2->unique_id);
+    CU_ASSERT_EQUAL(h1->unique_id->nparts, 3);
+    CU_ASSERT_EQUAL(h1->unique_id->parts[0].sample, FMT_UUID);
+    CU_ASSERT_EQUAL(h2->unique_id->nparts, 2);
+    CU_ASSERT_EQUAL(h2->unique_id->parts[1].sample, FMT_SRC_PORT);
+    CU_ASSERT_STRING_EQUAL(h1->unique_id_header, "X-ID");
+    CU_ASSERT_STRING_EQUAL(h2->unique_id_header, "X-ID");
+    config_free(cfg);
+}
+
 /* A section holds at most CFG_HTTP_EDITS_MAX header rules per list: a message collects the
  * frontend's and the backend's, and none may be dropped (a dropped del-header would forward what
  * it should remove). */
@@ -295,6 +322,7 @@ int suite_fmt(void)
     CU_add_test(s, "overflow", test_overflow);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "edits_limit", test_edits_limit);
+    CU_add_test(s, "unique_id_inherited", test_unique_id_inherited);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
