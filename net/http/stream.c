@@ -1108,7 +1108,10 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
             out_put(&o, "/", 1);
         out_put(&o, p, pl);
         out_str(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
-        out_hdr(&o, "host", 4, b + m->host.off, m->host.len);
+        /* Host names the origin, unless a rule sets or deletes it (one field, never two);
+         * replace-header and replace-value apply to it as to any field. */
+        if (!edits_drop(e, 0, "host", 4))
+            out_field(&o, e, "host", 4, b + m->host.off, m->host.len, md);
     } else if (e->target) {
         /* the method, the rewritten target, then the rest of the line (" HTTP/1.x") as sent */
         size_t after = m->target.off + m->target.len;

@@ -291,3 +291,19 @@ def test_fwd_close_delimited_and_large_responses(t):
     st, heads, body = _curl(t, port, f"http://origin.test:{be.port}/size/8m")
     check(st == 200 and len(body) == 8 << 20 and body == pattern_bytes(8 << 20),
           f"8 MiB response: {st}, {len(body)} bytes")
+
+
+def test_fwd_host_rules_apply_to_the_generated_host(t):
+    # The origin's Host comes from the URL; a set-header Host replaces it (one field, not two)
+    # and a replace-header rewrites it.
+    dns, origin, port, sl = _setup(t, lines=[
+        "http-request set-header = Host vhost.internal if { path_beg /set }",
+        r"http-request replace-header = Host ^origin\.test(.*)$ renamed.test\1 "
+        "if { path_beg /re }"])
+    for path, want in (("/set", "vhost.internal"), ("/re", f"renamed.test:{origin.port}"),
+                       ("/plain", f"origin.test:{origin.port}")):
+        st, _, _ = fwd_request(port, "GET", f"http://origin.test:{origin.port}{path}")
+        check(st == 200, f"{path}: status {st}")
+        _, fields, _ = _seen(origin)
+        hosts = [v for k, v in fields if k.lower() == "host"]
+        check(hosts == [want], f"{path}: the origin saw Host {hosts}, wanted [{want!r}]")
