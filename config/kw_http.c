@@ -9,6 +9,7 @@
 #include <pcre2.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 
 #define ERRORFILE_MAX (64 * 1024)
@@ -189,9 +190,42 @@ static bool is_header_edit(enum http_rule_action a)
            a == HTTP_ACT_REPLACE_HEADER || a == HTTP_ACT_REPLACE_VALUE || a == HTTP_ACT_SET_STATUS;
 }
 
+/* Fields sluice writes itself from how it relays the message: a rule that changed Content-Length
+ * or Transfer-Encoding would make the peer frame the body differently from what follows (request
+ * smuggling, response splitting); the hop-by-hop ones follow the connection options. Deleting a
+ * hop-by-hop field is allowed: sluice never forwards one anyway. */
+static int check_managed_field(struct cfg_parser *st, const struct cfg_http_rule *r)
+{
+    static const char *const framing[] = {"content-length", "transfer-encoding"};
+    static const char *const hop[] = {"connection", "keep-alive",       "te",
+                                      "trailer",    "proxy-connection", "upgrade"};
+    if (!r->name)
+        return 0;
+    for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+        if (strcasecmp(r->name, framing[i]) == 0)
+            return config__error(st,
+                                 "header rules cannot change %s: sluice writes it from the body "
+                                 "it relays, and a different value would make the peer read the "
+                                 "body differently (expected another field)",
+                                 r->name);
+    if (r->action == HTTP_ACT_DEL_HEADER)
+        return 0;
+    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+        if (strcasecmp(r->name, hop[i]) == 0)
+            return config__error(st,
+                                 "header rules cannot set %s: it is a hop-by-hop field that "
+                                 "sluice writes for each connection (expected another field; "
+                                 "option httpclose, http-server-close and http-keep-alive "
+                                 "choose Connection)",
+                                 r->name);
+    return 0;
+}
+
 static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule *r)
 {
     struct cfg_http *h = http(st);
+    if (is_header_edit(r->action) && check_managed_field(st, r))
+        return -1;
     struct cfg_http_rule **arr = response ? &h->resp_rules : &h->req_rules;
     size_t *n = response ? &h->nresp_rules : &h->nreq_rules;
     if (is_header_edit(r->action)) {
