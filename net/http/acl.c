@@ -68,19 +68,48 @@ static bool match_sub(const char *s, size_t n, const char *p, size_t pl, bool ic
     return false;
 }
 
-static bool match_re(const pcre2_code *re, const char *s, size_t n, void *md)
+/* A worker's regex scratch (acl_worker_match_data_new): match data for \0 to \9, and a match
+ * context whose limits bound what one field can cost (PCRE2's defaults let a crafted value run
+ * a backtracking regex for tens of milliseconds), with a JIT stack large enough for long
+ * subjects. */
+struct acl_regex_scratch {
+    pcre2_match_data *md;
+    pcre2_match_context *mctx;
+    pcre2_jit_stack *jit;
+};
+
+#define REGEX_MATCH_LIMIT   100000
+#define REGEX_JIT_STACK_MAX (512 * 1024)
+
+int acl_regex_match(const void *re, const char *s, size_t n, void *scratch, void **md_out)
 {
-    pcre2_match_data *d = md;
-    if (!d) {
-        /* slow path for callers without per-worker scratch (see acl.h) */
-        d = pcre2_match_data_create_from_pattern(re, NULL);
+    struct acl_regex_scratch *x = scratch;
+    pcre2_match_data *d = x ? x->md : NULL;
+    if (!d) { /* slow path for callers without per-worker scratch (see acl.h) */
+        d = pcre2_match_data_create(CFG_HTTP_REGEX_GROUPS, NULL);
         if (!d)
-            return false;
+            return PCRE2_ERROR_NOMEMORY;
     }
-    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, d, NULL);
-    if (d != md)
+    int rc = pcre2_match(re, (PCRE2_SPTR)s, n, 0, 0, d, x ? x->mctx : NULL);
+    if (md_out)
+        *md_out = d;
+    else if (!x || d != x->md)
         pcre2_match_data_free(d);
-    return rc >= 0; /* 0: matched, ovector too small (we only need yes or no) */
+    return rc;
+}
+
+void acl_regex_done(void *scratch, void *md)
+{
+    struct acl_regex_scratch *x = scratch;
+    if (md && (!x || md != x->md))
+        pcre2_match_data_free(md);
+}
+
+static bool match_re(const pcre2_code *re, const char *s, size_t n, void *scratch)
+{
+    /* 0: matched, ovector too small (we only need yes or no). An error (a limit reached) counts
+     * as no match, as in HAProxy: write `deny unless` rather than `allow if` with such regexes. */
+    return acl_regex_match(re, s, n, scratch, NULL) >= 0;
 }
 
 /* Does address `sa` fall in network `net`? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
@@ -404,12 +433,30 @@ bool acl_cond_eval(const struct cfg_http *h, const struct cfg_cond *c, const str
 
 void *acl_worker_match_data_new(void)
 {
+    struct acl_regex_scratch *x = calloc(1, sizeof(*x));
+    if (!x)
+        return NULL;
     /* pairs for \0 to \9: regex rewrites (rewrite.h) share it; ACLs need only the first */
-    return pcre2_match_data_create(CFG_HTTP_REGEX_GROUPS, NULL);
+    x->md = pcre2_match_data_create(CFG_HTTP_REGEX_GROUPS, NULL);
+    x->mctx = pcre2_match_context_create(NULL);
+    x->jit = pcre2_jit_stack_create(32 * 1024, REGEX_JIT_STACK_MAX, NULL);
+    if (!x->md || !x->mctx || !x->jit) {
+        acl_worker_match_data_free(x);
+        return NULL;
+    }
+    pcre2_set_match_limit(x->mctx, REGEX_MATCH_LIMIT);
+    pcre2_set_depth_limit(x->mctx, REGEX_MATCH_LIMIT);
+    pcre2_jit_stack_assign(x->mctx, NULL, x->jit);
+    return x;
 }
 
-void acl_worker_match_data_free(void *md)
+void acl_worker_match_data_free(void *scratch)
 {
-    if (md)
-        pcre2_match_data_free(md);
+    struct acl_regex_scratch *x = scratch;
+    if (!x)
+        return;
+    pcre2_match_data_free(x->md);
+    pcre2_match_context_free(x->mctx);
+    pcre2_jit_stack_free(x->jit);
+    free(x);
 }

@@ -66,11 +66,19 @@ bool acl_url_param_next(const char *query, size_t query_len, const char *name, s
 /* Does address sa fall in network net? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
 bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa);
 
-/* Per-worker regex scratch: a pcre2_match_data with CFG_HTTP_REGEX_GROUPS pairs, which ACLs and
- * regex rewrites (rewrite.h) share. Returns NULL on allocation failure. Create once per worker at
- * start, free at exit (accepts NULL). Without one (ctx->match_data NULL) a regex match allocates
- * its own, which is slow. */
+/* Per-worker regex scratch: a pcre2_match_data that fits every regex of the config (\0 to \9)
+ * and a match context with a match limit and a JIT stack, so that one crafted field cannot hold
+ * the worker. Returns NULL on allocation failure. Create once per worker at start, free at exit
+ * (accepts NULL). Without one (ctx->match_data NULL) a match allocates its own match data and
+ * runs with PCRE2's default limits, which is slow. */
 void *acl_worker_match_data_new(void);
-void acl_worker_match_data_free(void *md);
+void acl_worker_match_data_free(void *scratch);
+
+/* Match regex `re` (a pcre2_code) against s[0..n) with a worker's scratch (or NULL). Returns
+ * pcre2_match()'s result: >= 0 on a match, PCRE2_ERROR_NOMATCH, or another negative error (a
+ * limit reached). With md_out, the match data holding the groups is stored there and must be
+ * given back with acl_regex_done(). */
+int acl_regex_match(const void *re, const char *s, size_t n, void *scratch, void **md_out);
+void acl_regex_done(void *scratch, void *md);
 
 #endif

@@ -6,6 +6,7 @@
 #include <pcre2.h>
 #include <string.h>
 
+#include "net/http/acl.h"
 #include "net/http/chars.h"
 #include "net/http/parse.h"
 
@@ -46,20 +47,19 @@ int http_rw_expand(char *dst, size_t cap, const char *tmpl, const char *subj, co
 }
 
 /* Search r->re in s[0..n); on a match expand r->value into dst. Returns the length, -ENOENT when
- * the regex does not match, -ENOSPC. */
+ * the regex does not match, -ENOSPC, or -EIO when the match failed (a limit of the worker's match
+ * context: a crafted subject must not get its rewrite skipped, so the message fails instead). */
 static int replace_one(const struct cfg_http_rule *r, const char *s, size_t n, char *dst,
                        size_t cap, void *match_data)
 {
-    pcre2_match_data *md = match_data;
-    if (!md) { /* slow path for callers without a worker (see rewrite.h) */
-        md = pcre2_match_data_create(CFG_HTTP_REGEX_GROUPS, NULL);
-        if (!md)
-            return -ENOMEM;
-    }
-    int rc = pcre2_match(r->re, (PCRE2_SPTR)s, n, 0, 0, md, NULL);
+    void *mdv = NULL;
+    int rc = acl_regex_match(r->re, s, n, match_data, &mdv);
+    pcre2_match_data *md = mdv;
     int out;
-    if (rc < 0) {
+    if (rc == PCRE2_ERROR_NOMATCH) {
         out = -ENOENT;
+    } else if (rc < 0) {
+        out = rc == PCRE2_ERROR_NOMEMORY ? -ENOMEM : -EIO;
     } else {
         /* rc 0: the ovector was too small for every group, and all its pairs are the pattern's;
          * else pairs from rc on are unset or stale (groups that did not take part at the end). */
@@ -68,8 +68,7 @@ static int replace_one(const struct cfg_http_rule *r, const char *s, size_t n, c
             pairs = (unsigned)rc;
         out = http_rw_expand(dst, cap, r->value, s, pcre2_get_ovector_pointer(md), pairs);
     }
-    if (md != match_data)
-        pcre2_match_data_free(md);
+    acl_regex_done(match_data, md);
     return out;
 }
 

@@ -23,7 +23,7 @@
 /* Apply replace-header or replace-value rule r to the field value v[0..vl) and write the result
  * (v itself when nothing matched) to dst[0..cap); dst must not overlap v. Returns the result's
  * length; -ENOSPC when it does not fit; -EINVAL when it would hold a control character other
- * than HTAB (CR, LF and NUL included). */
+ * than HTAB (CR, LF and NUL included); -EIO when the regex hit the worker's match limits. */
 int http_rw_value(const struct cfg_http_rule *r, const char *v, size_t vl, char *dst, size_t cap,
                   void *match_data);
 

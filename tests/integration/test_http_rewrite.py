@@ -3,6 +3,7 @@ replace-path and set-query, what later rules, use_backend and balance uri see af
 the 500 / 502 answers when a rewrite would be malformed or too large, and path rewrites in a
 forward proxy."""
 import json
+import time
 
 from harness import (BufSock, Dnsmasq, check, echo_origin_handler, fwd_config, fwd_request,
                      http_config, read_http_response)
@@ -202,3 +203,28 @@ def test_fwd_rewrite_path(t):
     check(req["target"] == "/new/x?a=1", f"the origin saw {req['target']!r}")
     check(req["fields"] and dict((k.lower(), v) for k, v in req["fields"])["host"] ==
           f"origin.test:{origin.port}", f"Host changed: {req['fields']}")
+
+
+def test_http_rewrite_regex_limits(t):
+    # A crafted value that makes a backtracking regex explode hits the worker's match limit: the
+    # request fails (500) rather than going out with its rewrite skipped, and quickly. A long
+    # subject that only needs a deep JIT stack still rewrites.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        r"http-request replace-header = X-Burn ^(\w+\s?)*$ ok",
+        r"http-request replace-path = ^/api((?:/[a-z]+)*)$ /v2\1",
+    ]))
+    status, _, body = _get(t, port, "/x", "X-Burn: abc def")
+    check(status == 200 and _hdrs(_seen(body), "x-burn") == ["ok"], f"plain value: {status}")
+    before = srv.requests
+    start = time.monotonic()
+    status, _, _ = _get(t, port, "/x", "X-Burn: " + "a" * 40 + "!")
+    took = time.monotonic() - start
+    check(status == 500, f"a value past the match limit: {status}")
+    check(srv.requests == before, "the request went out with its rewrite skipped")
+    check(took < t.timeout(2), f"the match took {took:.2f} s")
+    path = "/api" + "/a" * 3000
+    status, _, body = _get(t, port, path)
+    got = json.loads(body)["target"] if status == 200 else None
+    check(got == "/v2" + "/a" * 3000, f"a long path: {status}, target {str(got)[:40]!r}")
