@@ -1136,7 +1136,13 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         if (fwd && http__fwd_drop_header(h, m, i))
             continue;
         if (indirect_cookie && hd->name_len == 6 && !strncasecmp(b + hd->name_off, "cookie", 6)) {
+            size_t at = o.len;
             out_cookie_without(&o, b + hd->value_off, hd->value_len, ck->name);
+            if (o.len > at && !o.overflow) { /* "cookie: VALUE\r\n": replace edits see VALUE */
+                o.len -= 2;
+                replace_value(&o, e, 0, "cookie", 6, at + 8, md);
+                out_put(&o, "\r\n", 2);
+            }
             continue;
         }
         out_field(&o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);

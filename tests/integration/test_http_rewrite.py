@@ -228,3 +228,17 @@ def test_http_rewrite_regex_limits(t):
     status, _, body = _get(t, port, path)
     got = json.loads(body)["target"] if status == 200 else None
     check(got == "/v2" + "/a" * 3000, f"a long path: {status}, target {str(got)[:40]!r}")
+
+
+def test_http_rewrite_cookie_with_indirect_persistence(t):
+    # With `cookie ... insert indirect` sluice rebuilds the Cookie field without its own cookie;
+    # replace-header rules still apply to what it sends.
+    srv = _echo_server(t, "s1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"s1 {srv.addr} cookie c1",
+                                        "cookie = SRV insert indirect nocache"]}, frontend=[
+        r"http-request replace-header = Cookie ^(.*)secret=[^;]*(.*)$ \1secret=REDACTED\2"]))
+    status, _, body = _get(t, port, "/", "Cookie: a=b; SRV=c1; secret=hunter2; z=1")
+    seen = _hdrs(_seen(body), "cookie")
+    check(status == 200 and seen == ["a=b; secret=REDACTED; z=1"],
+          f"{status}: the server saw Cookie {seen}")
