@@ -551,6 +551,16 @@ static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *ite
 {
     struct hs *h = msg;
     const struct http_msg *m = h->acl_msg;
+    if (m->target_form == HTTP_TF_ABSOLUTE && lname_len == 4 && memcmp(lname, "host", 4) == 0) {
+        /* The target's authority is the request's host (RFC 9112 §3.2.2), whatever Host says:
+         * it is what the server gets (http__build_request). */
+        if (*iter)
+            return false;
+        *iter = 1;
+        *v = h->rbuf + m->host.off;
+        *vlen = m->host.len;
+        return true;
+    }
     int i = http_hdr_find(h->rbuf, m, lname, lname_len, (unsigned)*iter);
     if (i < 0)
         return false;
@@ -1069,7 +1079,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     for (unsigned i = 0; i < e->n; i++)
         cap += (e->rule[i]->name ? strlen(e->rule[i]->name) : 0) +
                (e->rule[i]->value ? strlen(e->rule[i]->value) : 0) +
-               (e->rule[i]->fmt ? fmt_bound(e->rule[i]->fmt, m->head_len) : 0) + 8;
+               (e->rule[i]->fmt ? fmt_bound(e->rule[i]->fmt, m->head_len + e->target_len) : 0) + 8;
     /* Back-references and samples copy parts of the message, so the client could choose how
      * much the head grows: by more than tune.bufsize, the request is answered 500 (as HAProxy
      * does when a rewrite overflows its tune.maxrewrite reserve). */
@@ -1093,7 +1103,11 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     bool indirect_cookie = ck->name[0] && ck->insert && ck->indirect;
     bool fwd = h->fwd != NULL;
-    if (fwd) {
+    /* An absolute-form target names its host itself: a proxy must send Host from it, not the
+     * client's (RFC 9112 §3.2.2), and a server is asked in origin-form. The ACLs saw the same
+     * host (hdr_next), so routing, rules and the server agree on it. */
+    bool absolute = m->target_form == HTTP_TF_ABSOLUTE;
+    if (fwd || absolute) {
         /* To the origin: origin-form target, and Host names the origin (RFC 9112 §3.2.2). */
         const char *p = b + m->path.off;
         size_t pl = m->path.len;
@@ -1135,6 +1149,8 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
             continue;
         if (fwd && http__fwd_drop_header(h, m, i))
             continue;
+        if (absolute && hd->id == HTTP_H_HOST)
+            continue; /* replaced by the target's authority, above */
         if (indirect_cookie && hd->name_len == 6 && !strncasecmp(b + hd->name_off, "cookie", 6)) {
             size_t at = o.len;
             out_cookie_without(&o, b + hd->value_off, hd->value_len, ck->name);

@@ -390,3 +390,29 @@ def test_http_accept_proxy(t):
     s.sendall(b"GET /name HTTP/1.1\r\nHost: x\r\n\r\n")
     raw = recv_until_eof(s, t.timeout(5))[0]
     check(raw == b"", f"a request without a PROXY header was answered: {raw!r}")
+
+
+def test_http_absolute_form_host_is_the_authority(t):
+    # A client that sends an absolute-form target with another Host: the target's authority is
+    # the request's host for ACLs and for the server, which gets origin-form (RFC 9112 §3.2.2),
+    # so a rule on hdr(host) cannot be dodged with a Host field that disagrees.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "http-request deny = if { hdr(host) -i admin.internal }",
+        "http-request set-header = X-Seen-Host %[req.hdr(host)]",
+    ]))
+    s = t.connect(port)
+    bs = BufSock(s, t.timeout(5))
+    s.sendall(b"GET http://admin.internal/x HTTP/1.1\r\nHost: public.example\r\n\r\n")
+    status, _, _ = read_http_response(bs)
+    check(status == 403, f"deny on hdr(host) dodged with a disagreeing Host: {status}")
+    s = t.connect(port)  # a denied request ends its connection
+    bs = BufSock(s, t.timeout(5))
+    s.sendall(b"GET http://www.example:8080/y?q=1 HTTP/1.1\r\nHost: other\r\n\r\n")
+    status, _, body = read_http_response(bs)
+    req = json.loads(body)
+    seen = req["fields"]
+    check(status == 200 and req["target"] == "/y?q=1", f"{status}: target {req['target']!r}")
+    check(_hdrs(seen, "host") == ["www.example:8080"], f"Host sent: {_hdrs(seen, 'host')}")
+    check(_hdrs(seen, "x-seen-host") == ["www.example:8080"], f"req.hdr(host): {seen}")
