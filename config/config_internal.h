@@ -200,6 +200,7 @@ CONFIG__KW(retry_on);
 CONFIG__KW(stats);
 CONFIG__KW(monitor_uri);
 CONFIG__KW(unique_id);
+CONFIG__KW(capture);
 
 /* Forward-proxy keywords (kw_fwd.c): [resolvers] and [userlist] sections, proxy options. */
 CONFIG__KW(nameserver);

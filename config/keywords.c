@@ -1222,6 +1222,14 @@ const struct cfg_keyword config__keywords[] = {
      "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
      "http-request rules).",
      "stats realm = sluice"},
+    {"capture request", SEC_F | SEC_L, false, config__kw_capture, "header <name> len <length>",
+     "none",
+     "Log the last occurrence of this request field, cut at <length> bytes, between braces in "
+     "the httplog line (fields of several lines in order, separated by '|').",
+     "capture request = header Host len 40"},
+    {"capture response", SEC_F | SEC_L, false, config__kw_capture, "header <name> len <length>",
+     "none", "The same for a response field: a second pair of braces after the request's.",
+     "capture response = header Content-Type len 30"},
     {"unique-id-format", SEC_D | SEC_F | SEC_L, false, config__kw_unique_id, "<format>", "none",
      "Give each request an ID built from samples (as in header values), for %[unique-id] and "
      "unique-id-header.",

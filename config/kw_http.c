@@ -1093,3 +1093,38 @@ int config__kw_unique_id(struct cfg_parser *st, const struct cfg_keyword *kw, in
     h->unique_id = f;
     return 0;
 }
+
+/* `capture request header NAME len N` / `capture response header NAME len N` (HAProxy's words;
+ * in the INI file `capture request = header NAME len N`) */
+int config__kw_capture(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                       bool neg)
+{
+    (void)neg;
+    if (argc == 4 && strcmp(argv[0], "header") == 0) {
+        argc--;
+        argv++;
+    } else {
+        argc = 0; /* HAProxy's `capture cookie` and `declare capture` have no INI form yet */
+    }
+    if (argc != 3 || strcmp(argv[1], "len") != 0)
+        return config__error(st,
+                             "'%s' needs a header name and a length (expected '%s header NAME "
+                             "len N')",
+                             kw->name, kw->name);
+    if (check_header_name(st, argv[0]))
+        return -1;
+    struct cfg_http *h = http(st);
+    bool response = strstr(kw->name, "response") != NULL;
+    uint8_t *n = response ? &h->nres_cap : &h->nreq_cap;
+    if (*n >= CFG_CAPTURES_MAX)
+        return config__error(st, "too many '%s' lines in this section (expected at most %d)",
+                             kw->name, CFG_CAPTURES_MAX);
+    int len;
+    if (config__get_int(st, "capture length", argv[2], 1, CFG_CAPTURE_LEN_MAX, &len))
+        return -1;
+    struct cfg_capture *c = response ? &h->res_cap[*n] : &h->req_cap[*n];
+    config__copy(c->name, sizeof(c->name), argv[0]);
+    c->len = (uint16_t)len;
+    (*n)++;
+    return 0;
+}

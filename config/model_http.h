@@ -226,6 +226,15 @@ struct cfg_stats {
     char realm[64];      /* `stats realm`: accepted, no authentication yet */
 };
 
+/* `capture request|response header NAME len N`: the last occurrence of a field, cut at N bytes,
+ * logged between braces in the httplog line (HAProxy's %hr / %hs). */
+#define CFG_CAPTURES_MAX    16
+#define CFG_CAPTURE_LEN_MAX 4096
+struct cfg_capture {
+    char name[64];
+    uint16_t len;
+};
+
 /* Everything mode http adds to a proxy section. Inherited from [defaults] where HAProxy does
  * (timeouts, options, errorfiles, http-reuse, forwardfor, httplog, retry-on); ACLs and rules are
  * per section. */
@@ -257,6 +266,8 @@ struct cfg_http {
     /* statistics page (inherited from [defaults], as HAProxy) */
     struct cfg_stats stats;
     struct cfg_fmt *unique_id; /* owned: `unique-id-format`, NULL when none */
+    struct cfg_capture req_cap[CFG_CAPTURES_MAX], res_cap[CFG_CAPTURES_MAX];
+    uint8_t nreq_cap, nres_cap;
     char unique_id_header[64]; /* `unique-id-header`: sent to servers with the ID; "" = none */
     char monitor_uri[256]; /* `monitor-uri`: answered 200 by sluice, neither forwarded nor logged;
                               "" when none */

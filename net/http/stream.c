@@ -334,6 +334,61 @@ static void squidlog(struct hs *h)
         log_traffic(h->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
 }
 
+/* "{v1|v2}": the last occurrence of each captured field of the message in buf, cut at its
+ * length, bytes a log reader would trip on written #XX as HAProxy does; a missing field is
+ * empty. NULL when out of memory. */
+static char *capture_fields(const struct cfg_capture *caps, unsigned n, const char *buf,
+                            const struct http_msg *m)
+{
+    size_t cap = 3;
+    for (unsigned i = 0; i < n; i++)
+        cap += (size_t)caps[i].len * 3 + 1;
+    char *out = malloc(cap);
+    if (!out)
+        return NULL;
+    size_t o = 0;
+    out[o++] = '{';
+    for (unsigned i = 0; i < n; i++) {
+        if (i)
+            out[o++] = '|';
+        size_t nl = strlen(caps[i].name);
+        int last = -1;
+        for (int k = http_hdr_find(buf, m, caps[i].name, nl, 0); k >= 0;
+             k = http_hdr_find(buf, m, caps[i].name, nl, (unsigned)k + 1))
+            last = k;
+        if (last < 0)
+            continue;
+        const unsigned char *v = (const unsigned char *)buf + m->hdr[last].value_off;
+        size_t vl = m->hdr[last].value_len < caps[i].len ? m->hdr[last].value_len : caps[i].len;
+        for (size_t k = 0; k < vl; k++) {
+            unsigned char c = v[k];
+            if (c < ' ' || c >= 0x7f || c == '"' || c == '#' || c == '{' || c == '|' || c == '}') {
+                static const char hex[] = "0123456789ABCDEF";
+                out[o++] = '#';
+                out[o++] = hex[c >> 4];
+                out[o++] = hex[c & 15];
+            } else {
+                out[o++] = (char)c;
+            }
+        }
+    }
+    out[o++] = '}';
+    out[o] = '\0';
+    return out;
+}
+
+/* The braces of n captures that were never taken (a request that failed before its head). */
+static const char *no_captures(unsigned n, char *buf)
+{
+    size_t o = 0;
+    buf[o++] = '{';
+    for (unsigned i = 1; i < n; i++)
+        buf[o++] = '|';
+    buf[o++] = '}';
+    buf[o] = '\0';
+    return buf;
+}
+
 static void httplog(struct hs *h)
 {
     if (h->fe->cfg->http.log_format == CFG_LOGF_SQUID) {
@@ -361,19 +416,33 @@ static void httplog(struct hs *h)
     if (h->fwd)
         snprintf(up, sizeof(up), "%llu", (unsigned long long)request_bytes(h));
     const char *srv = h->sv ? h->sv->cfg->name : h->fwd ? h->fwd->origin : "<NOSRV>";
+    /* Captured fields (HAProxy's %hr and %hs), each pair of braces only when configured. */
+    const struct cfg_http *fh = &h->fe->cfg->http;
+    char noreq[CFG_CAPTURES_MAX + 3], nores[CFG_CAPTURES_MAX + 3];
+    const char *hr = !fh->nreq_cap ? ""
+                     : h->cap_req  ? h->cap_req
+                                   : no_captures(fh->nreq_cap, noreq);
+    const char *hs = !fh->nres_cap ? ""
+                     : h->cap_res  ? h->cap_res
+                                   : no_captures(fh->nres_cap, nores);
+    size_t caps = strlen(hr) + strlen(hs);
+    char *big = caps ? malloc(sizeof(line) + caps + 2) : NULL;
+    char *out = big ? big : line;
+    size_t outlen = big ? sizeof(line) + caps + 2 : sizeof(line);
     int n = snprintf(
-        line, sizeof(line),
+        out, outlen,
         "%s [%s] %s %s/%s %ld/%ld/%ld/%ld/%ld %d %llu %s %s %c%c-- %d/%d/%d/%d/%d "
-        "0/%d \"%s\"\n",
+        "0/%d %s%s%s%s\"%s\"\n",
         cli, date, h->fe->cfg->name, bp->name, srv, tr, tw, tc, trr, ta, h->status,
         (unsigned long long)h->bytes_out, h->auth_user ? h->auth_user : "-", up, h->term[0],
         h->term[1], atomic_load_explicit(&h->w->rt->live, memory_order_relaxed),
         atomic_load_explicit(&h->fe->live, memory_order_relaxed), 0,
         h->sv ? atomic_load_explicit(&h->sv->cur_conns, memory_order_relaxed) : 0, h->retries_done,
-        h->be ? atomic_load_explicit(&h->be->queued, memory_order_relaxed) : 0,
-        h->logline ? h->logline : "<BADREQ>");
+        h->be ? atomic_load_explicit(&h->be->queued, memory_order_relaxed) : 0, hr, *hr ? " " : "",
+        hs, *hs ? " " : "", h->logline ? h->logline : "<BADREQ>");
     if (n > 0)
-        log_traffic(h->w->id, line, (size_t)n < sizeof(line) ? (size_t)n : sizeof(line) - 1);
+        log_traffic(h->w->id, out, (size_t)n < outlen ? (size_t)n : outlen - 1);
+    free(big);
 }
 
 static void log_request(struct hs *h)
@@ -388,6 +457,9 @@ static void log_request(struct hs *h)
     h->logline = NULL;
     free(h->unique_id);
     h->unique_id = NULL;
+    free(h->cap_req);
+    free(h->cap_res);
+    h->cap_req = h->cap_res = NULL;
 }
 
 /* ---- closing -------------------------------------------------------------------------------- */
@@ -1322,6 +1394,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
                   atomic_load_explicit(&h->w->rt->state, memory_order_relaxed) == RT_RUNNING;
     if (monitor_request(h, m))
         return;
+    if (fp->http.httplog && fp->http.nreq_cap && !h->cap_req)
+        h->cap_req = capture_fields(fp->http.req_cap, fp->http.nreq_cap, h->rbuf, m);
     if (fp->http.httplog || fp->http.log_format == CFG_LOGF_SQUID) {
         size_t l = m->start.len < HS_LOGLINE_MAX ? m->start.len : HS_LOGLINE_MAX;
         free(h->logline);
@@ -1876,6 +1950,8 @@ static void read_response(struct hs *h)
             if (m->body == HTTP_BODY_UNTIL_CLOSE)
                 h->cli_keep = false;
             const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);
+            if (fp->http.httplog && fp->http.nres_cap && !h->cap_res)
+                h->cap_res = capture_fields(fp->http.res_cap, fp->http.nres_cap, h->sbuf, m);
             struct hdr_edits edits = {.n = 0};
             const struct cfg_http_rule *term = NULL;
             struct acl_ctx ctx; /* outlives the rules: build_response expands samples */

@@ -89,6 +89,7 @@ struct hs {
     union peer_addr cli_addr;
     union peer_addr dst_addr; /* where the client connected (the PROXY header's destination) */
     char *unique_id;          /* owned: the current request's unique-id-format, NULL when none */
+    char *cap_req, *cap_res;  /* owned: captured fields, "{a|b}", for the httplog line */
 
     /* authentication of the current request */
     uint8_t auth_state;    /* 0: not checked yet, 1: checked (auth_user says the outcome) */

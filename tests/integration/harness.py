@@ -35,7 +35,7 @@ HTTPLOG_RE = re.compile(
     r"(?P<treq>-?\d+)/(?P<tw>-?\d+)/(?P<tc>-?\d+)/(?P<tr>-?\d+)/(?P<ta>\+?-?\d+) "
     r"(?P<status>-?\d+) (?P<bytes>\+?\d+) (?P<req_cookie>\S+) (?P<resp_cookie>\S+) "
     r"(?P<term>\S{4}) (?P<ac>\d+)/(?P<fc>\d+)/(?P<bc>\d+)/(?P<sc>\d+)/(?P<rc>\+?\d+) "
-    r"(?P<sq>\d+)/(?P<bq>\d+) \"(?P<request>[^\"]*)\"$",
+    r"(?P<sq>\d+)/(?P<bq>\d+) (?P<captures>(?:\{[^}]*\} )*)\"(?P<request>[^\"]*)\"$",
     re.M)
 
 

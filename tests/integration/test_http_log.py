@@ -135,3 +135,42 @@ def test_http_httplog_timers_and_local_replies(t):
     lg = deny[0]
     check(lg["status"] == "403" and lg["server"] == "<NOSRV>" and lg["term"].startswith("PR"),
           f"deny logged as {lg['status']} {lg['backend']}/{lg['server']} {lg['term']}")
+
+
+def test_http_httplog_captures(t):
+    # capture request/response header: the last occurrence of each field, cut at its length,
+    # between braces after the queue counters (HAProxy's %hr %hs), '|' between fields, bytes
+    # that would confuse a reader written #XX; halog still reads the lines.
+    halog = _halog()
+    srv = t.backend("s1")
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"s1 {srv.addr}"]}, frontend=[
+        "capture request = header Host len 12",
+        "capture request = header X-Tag len 20",
+        "capture request = header X-None len 5",
+        "capture response = header X-Server len 10",
+    ]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.putrequest("GET", "/name", skip_host=True)
+    c.putheader("Host", "www.example.com")  # cut at 12 bytes
+    c.putheader("X-Tag", "first")
+    c.putheader("X-Tag", 'a|b{c}"d#e')  # the last occurrence, encoded
+    c.endheaders()
+    r = c.getresponse()
+    r.read()
+    check(r.status == 200, f"status {r.status}")
+    c.request("GET", "/name")  # no X-Tag: empty
+    r = c.getresponse()
+    r.read()
+    c.close()
+    logs = sl.wait_httplogs(2)
+    check(logs[0]["captures"] == "{www.example.|a#7Cb#7Bc#7D#22d#23e|} {s1} ",
+          f"captures of request 1: {logs[0]['captures']!r}")
+    check(logs[1]["captures"] == "{%s||} {s1} " % f"127.0.0.1:{port}"[:12],
+          f"captures of request 2: {logs[1]['captures']!r}")
+    check(logs[0]["request"] == "GET /name HTTP/1.1", f"request field: {logs[0]['request']!r}")
+    if halog:
+        text = "\n".join(ln for ln in sl.log().splitlines() if HTTPLOG_RE.match(ln)) + "\n"
+        srv = {row[0]: row for row in _halog_run(t, ["-s", "-4", "-srv"], text)}
+        check("app/s1" in srv and srv["app/s1"][7] == "2",
+              f"halog -srv on lines with captures: {srv}")
