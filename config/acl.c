@@ -19,7 +19,8 @@
     "path, path_beg, path_end, path_sub, path_dir, path_dom, path_reg, path_len, url, url_beg, "   \
     "url_end, url_sub, url_dir, url_dom, url_reg, url_len, query, url_param(NAME), "               \
     "urlp(NAME)[_beg|_end|...], hdr(NAME), hdr_beg(NAME), hdr_end(NAME), hdr_sub(NAME), "          \
-    "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), method, src, "     \
+    "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), cook(NAME)"        \
+    "[_beg|_end|...], req.cook(NAME), method, src, "                                               \
     "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "            \
     "always_false"
 #define MATCH_EXPECT "str, beg, end, sub, dir, dom, reg, found, ip, int or len"
@@ -40,6 +41,8 @@ static const struct {
     {"urlp", ACL_F_URL_PARAM, ACL_M_STR, true, true},
     {"hdr", ACL_F_HDR, ACL_M_STR, true, true},
     {"req.hdr", ACL_F_HDR, ACL_M_STR, true, false},
+    {"cook", ACL_F_COOKIE, ACL_M_STR, true, true},
+    {"req.cook", ACL_F_COOKIE, ACL_M_STR, true, false},
     {"method", ACL_F_METHOD, ACL_M_STR, false, false},
     {"src", ACL_F_SRC, ACL_M_IP, false, false},
     {"dst_port", ACL_F_DST_PORT, ACL_M_INT, false, false},
@@ -144,6 +147,14 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
                     return config__error(st,
                                          "invalid userlist name '%s' in '%s' (expected letters, "
                                          "digits, '-', '_', '.', ':')",
+                                         a->arg, crit);
+        }
+        if (a->fetch == ACL_F_COOKIE) {
+            for (const char *c = a->arg; *c; c++)
+                if (!is_token_char((unsigned char)*c))
+                    return config__error(st,
+                                         "invalid cookie name '%s' in '%s' (expected letters, "
+                                         "digits and !#$%%&'*+-.^_`|~)",
                                          a->arg, crit);
         }
         if (a->fetch == ACL_F_HDR) {

@@ -14,7 +14,8 @@
 #define FETCH_EXPECT                                                                               \
     "src, src_port, dst, dst_port, req.hdr(NAME), req.fhdr(NAME), res.hdr(NAME), "                 \
     "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
-    "urlp(NAME), capture.req.uri, capture.req.method, capture.req.ver, status, fe_name, "          \
+    "urlp(NAME), req.cook(NAME), cook(NAME), capture.req.uri, capture.req.method, "                \
+    "capture.req.ver, status, fe_name, "                                                           \
     "be_name, srv_name, date, uuid or unique-id"
 #define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts, %ms or %ID"
 
@@ -46,6 +47,8 @@ static const struct {
     {"req.ver", FMT_REQ_VER, ARG_NONE, false},
     {"url_param", FMT_URL_PARAM, ARG_NAME, false},
     {"urlp", FMT_URL_PARAM, ARG_NAME, false},
+    {"req.cook", FMT_COOKIE, ARG_NAME, false},
+    {"cook", FMT_COOKIE, ARG_NAME, false},
     {"status", FMT_STATUS, ARG_NONE, true},
     {"fe_name", FMT_FE_NAME, ARG_NONE, false},
     {"be_name", FMT_BE_NAME, ARG_NONE, false},

@@ -21,11 +21,12 @@ enum acl_fetch {
     ACL_F_ALWAYS_TRUE,
     ACL_F_ALWAYS_FALSE,
     /* forward proxy: the destination of an absolute-form or CONNECT request */
-    ACL_F_URL_DOM,  /* destination host: `url_dom` matches it or any parent domain (-m dom) */
-    ACL_F_URL_PORT, /* destination port (80 / 443 when absent) */
-    ACL_F_URL_IP,   /* destination when it is an IP literal (-m ip) */
-    ACL_F_REQ_HOST, /* req.host: the destination host, else the Host field, without port */
-    ACL_F_HTTP_AUTH /* http_auth(USERLIST): the request carries valid credentials (arg) */
+    ACL_F_URL_DOM,   /* destination host: `url_dom` matches it or any parent domain (-m dom) */
+    ACL_F_URL_PORT,  /* destination port (80 / 443 when absent) */
+    ACL_F_URL_IP,    /* destination when it is an IP literal (-m ip) */
+    ACL_F_REQ_HOST,  /* req.host: the destination host, else the Host field, without port */
+    ACL_F_HTTP_AUTH, /* http_auth(USERLIST): the request carries valid credentials (arg) */
+    ACL_F_COOKIE     /* cook(NAME), req.cook(NAME): value(s) of a request cookie (arg) */
 };
 
 /* How the fetched sample is compared with the ACL's values (HAProxy's "-m" methods). */
@@ -115,6 +116,7 @@ enum fmt_sample {
     FMT_REQ_VER,   /* %[req.ver]: "1.1" */
     FMT_HTTP_VER,  /* %HV: "HTTP/1.1" */
     FMT_URL_PARAM, /* %[url_param(NAME)], %[urlp(NAME)] */
+    FMT_COOKIE,    /* %[req.cook(NAME)], %[cook(NAME)]: the last cookie of that name */
     FMT_STATUS,    /* %[status], %ST (http-response only) */
     FMT_FE_NAME,   /* %[fe_name], %f */
     FMT_BE_NAME,   /* %[be_name], %b */

@@ -326,6 +326,43 @@ static bool match_hdr(const struct cfg_acl *a, const struct acl_ctx *ctx)
     return false;
 }
 
+bool acl_cookie_next(acl_hdr_next_fn next, void *msg, const char *name, size_t name_len,
+                     struct acl_cookie_iter *it, const char **v, size_t *vlen)
+{
+    if (!next)
+        return false;
+    for (;;) {
+        if (!it->line) {
+            if (!next(msg, "cookie", 6, &it->hdr_iter, &it->line, &it->len)) {
+                it->line = NULL;
+                return false;
+            }
+            it->pos = 0;
+        }
+        struct http_span n, val;
+        while (http_cookie_next(it->line, it->len, &it->pos, &n, &val)) {
+            if (n.len == name_len && memcmp(it->line + n.off, name, name_len) == 0) {
+                *v = it->line + val.off;
+                *vlen = val.len;
+                return true;
+            }
+        }
+        it->line = NULL; /* on to the next Cookie field line */
+    }
+}
+
+/* Cookie values of the request whose name is a->arg (HAProxy's cook(): every occurrence). */
+static bool match_cookie(const struct cfg_acl *a, const struct acl_ctx *ctx)
+{
+    struct acl_cookie_iter it = {0};
+    size_t nl = strlen(a->arg), vlen;
+    const char *v;
+    while (acl_cookie_next(ctx->hdr_next, ctx->msg, a->arg, nl, &it, &v, &vlen))
+        if (match_str(a, v, vlen, ctx))
+            return true;
+    return false;
+}
+
 bool acl_url_param_next(const char *query, size_t query_len, const char *name, size_t name_len,
                         size_t *pos, const char **v, size_t *vlen)
 {
@@ -378,6 +415,8 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
     }
     case ACL_F_HDR:
         return match_hdr(a, ctx);
+    case ACL_F_COOKIE:
+        return match_cookie(a, ctx);
     case ACL_F_SRC:
         if (!ctx->src)
             return false;

@@ -63,6 +63,17 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx);
 bool acl_url_param_next(const char *query, size_t query_len, const char *name, size_t name_len,
                         size_t *pos, const char **v, size_t *vlen);
 
+/* The values of cookie `name` (case-sensitive) in the request's Cookie fields, in order: each
+ * call stores the next one in *v and *vlen and returns true, or returns false at the end. `it`
+ * starts zeroed and belongs to the iteration. For cook() ACLs and %[req.cook()]. */
+struct acl_cookie_iter {
+    size_t hdr_iter;
+    const char *line; /* the current Cookie field value; NULL before it and between lines */
+    size_t len, pos;
+};
+bool acl_cookie_next(acl_hdr_next_fn next, void *msg, const char *name, size_t name_len,
+                     struct acl_cookie_iter *it, const char **v, size_t *vlen);
+
 /* Does address sa fall in network net? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
 bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa);
 

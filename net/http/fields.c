@@ -2,6 +2,8 @@
 #include "net/http/chars.h"
 #include "net/http/parse.h"
 
+#include <string.h>
+
 int http_hdr_find(const char *buf, const struct http_msg *m, const char *name, size_t name_len,
                   unsigned from)
 {
@@ -65,4 +67,34 @@ bool http_msg_keep_alive(const struct http_msg *m)
     if (m->version_minor == 0 && !(m->flags & HTTP_F_CONN_KEEP_ALIVE))
         return false;
     return m->body != HTTP_BODY_UNTIL_CLOSE && m->body != HTTP_BODY_TUNNEL;
+}
+
+bool http_cookie_next(const char *v, size_t len, size_t *pos, struct http_span *name,
+                      struct http_span *value)
+{
+    size_t i = *pos;
+    while (i < len && (v[i] == ' ' || v[i] == '\t' || v[i] == ';'))
+        i++;
+    if (i >= len) {
+        *pos = len;
+        return false;
+    }
+    size_t start = i;
+    while (i < len && v[i] != ';')
+        i++;
+    size_t end = i;
+    while (end > start && (v[end - 1] == ' ' || v[end - 1] == '\t'))
+        end--;
+    *pos = i;
+    const char *eq = memchr(v + start, '=', end - start);
+    size_t ne = eq ? (size_t)(eq - v) : start, vs = eq ? ne + 1 : start;
+    while (ne > start && (v[ne - 1] == ' ' || v[ne - 1] == '\t'))
+        ne--;
+    while (eq && vs < end && (v[vs] == ' ' || v[vs] == '\t'))
+        vs++;
+    name->off = (uint32_t)start;
+    name->len = (uint32_t)(ne - start);
+    value->off = (uint32_t)vs;
+    value->len = (uint32_t)(end - vs);
+    return true;
 }

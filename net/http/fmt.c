@@ -205,6 +205,18 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             put(o, v, vl);
         return;
     }
+    case FMT_COOKIE: { /* the last occurrence, as HAProxy's req.cook() */
+        struct acl_cookie_iter it = {0};
+        const char *cv;
+        size_t cl;
+        while (r && acl_cookie_next(r->hdr_next, r->msg, p->text, p->len, &it, &cv, &cl)) {
+            v = cv;
+            vl = cl;
+        }
+        if (v)
+            put(o, v, vl);
+        return;
+    }
     case FMT_STATUS:
         if (c->status > 0)
             put_uint(o, (unsigned long)c->status, "%lu");

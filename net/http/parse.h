@@ -199,6 +199,13 @@ bool http_list_next(const char *v, size_t len, size_t *pos, struct http_span *to
  * see empty elements too (ACL matching: `hdr(x) -m found` on an empty value). */
 size_t http_list_elem_end(const char *v, size_t len, size_t i);
 
+/* Next cookie of a Cookie field value v[0..len) ("a=1; b=2", RFC 6265 §4.2.1, tolerant of
+ * blanks) from *pos: sets its name and value (blanks trimmed; a cookie without '=' has an empty
+ * name and the text as value, as browsers store it), advances *pos and returns true; false at
+ * the end. */
+bool http_cookie_next(const char *v, size_t len, size_t *pos, struct http_span *name,
+                      struct http_span *value);
+
 /* Whether field i must not be forwarded: Connection, Keep-Alive, Proxy-Connection, TE, Trailer,
  * Transfer-Encoding, Upgrade, and any field named in Connection (RFC 9110 §7.6.1). A proxy that
  * forwards the body unchanged (chunked included) re-adds Transfer-Encoding itself. */

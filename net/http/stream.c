@@ -882,23 +882,15 @@ static uint32_t find_cookie_server(struct hs *h, const struct http_msg *m, const
     for (int i = http_hdr_find(h->rbuf, m, "cookie", 6, 0); i >= 0;
          i = http_hdr_find(h->rbuf, m, "cookie", 6, (unsigned)i + 1)) {
         const char *v = h->rbuf + m->hdr[i].value_off;
-        size_t vl = m->hdr[i].value_len, pos = 0;
-        while (pos < vl) {
-            while (pos < vl && (v[pos] == ' ' || v[pos] == ';'))
-                pos++;
-            size_t start = pos;
-            while (pos < vl && v[pos] != ';')
-                pos++;
-            const char *kv = v + start;
-            size_t kvl = pos - start;
-            if (kvl > cl && kv[cl] == '=' && memcmp(kv, ck->name, cl) == 0) {
-                const char *val = kv + cl + 1;
-                size_t vall = kvl - cl - 1;
-                for (size_t s = 0; s < be->nservers; s++) {
-                    const char *sc = be->servers[s].cfg->cookie;
-                    if (sc[0] && strlen(sc) == vall && memcmp(sc, val, vall) == 0)
-                        return (uint32_t)s + 1;
-                }
+        size_t pos = 0;
+        struct http_span n, val;
+        while (http_cookie_next(v, m->hdr[i].value_len, &pos, &n, &val)) {
+            if (n.len != cl || memcmp(v + n.off, ck->name, cl) != 0)
+                continue;
+            for (size_t s = 0; s < be->nservers; s++) {
+                const char *sc = be->servers[s].cfg->cookie;
+                if (sc[0] && strlen(sc) == val.len && memcmp(sc, v + val.off, val.len) == 0)
+                    return (uint32_t)s + 1;
             }
         }
     }

@@ -416,3 +416,20 @@ def test_http_absolute_form_host_is_the_authority(t):
     check(status == 200 and req["target"] == "/y?q=1", f"{status}: target {req['target']!r}")
     check(_hdrs(seen, "host") == ["www.example:8080"], f"Host sent: {_hdrs(seen, 'host')}")
     check(_hdrs(seen, "x-seen-host") == ["www.example:8080"], f"req.hdr(host): {seen}")
+
+
+def test_http_routing_by_cookie(t):
+    # cook()/req.cook(): route a tester's browser to the beta backend by its cookie; the cookie's
+    # value is also a sample.
+    stable, beta = t.backend("stable"), t.backend("beta")
+    port = t.free_port()
+    t.sluice(http_config(port, {"stable": [f"stable {stable.addr}"], "beta": [f"beta {beta.addr}"]},
+                         frontend=["use_backend = beta if { req.cook(env) -m str beta }",
+                                   "http-response set-header = X-Env \"<%[req.cook(env)]>\""]))
+    for cookie, want in ((None, "stable"), ("a=1; env=beta", "beta"), ("env=beta2", "stable"),
+                         ("ENV=beta", "stable")):
+        status, fields, body = _request(t, port, "GET", "/name",
+                                        {"Cookie": cookie} if cookie else {})
+        env = cookie.split("env=")[1] if cookie and "env=" in cookie else ""
+        check(status == 200 and body.decode() == want, f"Cookie {cookie!r}: {status} {body!r}")
+        check(_hdrs(fields, "x-env") == [f"<{env}>"], f"%[req.cook(env)]: {fields}")

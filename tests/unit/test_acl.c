@@ -285,6 +285,22 @@ static void test_hdr(void)
     CHECK("hdr(host) -m found", REQ(.target = "/"), 0);
 }
 
+static void test_cookie(void)
+{
+    const struct req *r = REQ(.hdrs = {"Cookie: a=1; SID=abc123; env = beta", "X-Other: SID=zzz",
+                                       "Cookie: SID=second"});
+    CHECK("cook(SID) abc123", r, 1);
+    CHECK("cook(SID) second", r, 1); /* every occurrence, across Cookie lines */
+    CHECK("cook(SID) zzz", r, 0);    /* only Cookie fields */
+    CHECK("cook(sid) abc123", r, 0); /* names are case-sensitive */
+    CHECK("cook_beg(SID) abc", r, 1);
+    CHECK("req.cook(env) beta", r, 1);
+    CHECK("req.cook(env) -m found", r, 1);
+    CHECK("req.cook(none) -m found", r, 0);
+    CHECK("cook_reg(SID) ^sec", r, 1);
+    CHECK("cook(a) 1", REQ(.hdrs = {"X: y"}), 0);
+}
+
 static void test_method_ver_src_port(void)
 {
     CHECK("method GET", REQ(.method = "GET"), 1);
@@ -574,6 +590,7 @@ int suite_acl(void)
     CU_add_test(s, "url_dom", test_url_dom);
     CU_add_test(s, "url_query", test_url_query);
     CU_add_test(s, "hdr", test_hdr);
+    CU_add_test(s, "cookie", test_cookie);
     CU_add_test(s, "method_ver_src_port", test_method_ver_src_port);
     CU_add_test(s, "predefined", test_predefined);
     CU_add_test(s, "conditions", test_conditions);

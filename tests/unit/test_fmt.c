@@ -43,6 +43,8 @@ static const struct fields req_fields = {{
     "X-List: a, b",
     "X-List: c",
     "X-Empty: ",
+    "Cookie: a=1; sid=first",
+    "Cookie: sid=last; b=2",
 }};
 static const struct fields res_fields = {{"Server: Py/1.0", "Set-Cookie: a=1", "Set-Cookie: b=2"}};
 
@@ -141,6 +143,7 @@ static void test_request_samples(void)
     CHECK(REQ "\"%[method] %[url] %[path] %[query]\"", "GET /p/x?id=7&k=v /p/x id=7&k=v");
     CHECK(REQ "\"%HM %HU %HP%HQ %HV\"", "GET /p/x?id=7&k=v /p/x?id=7&k=v HTTP/1.1");
     CHECK(REQ "%[req.ver]", "1.1");
+    CHECK(REQ "%[req.cook(sid)]/%[cook(a)]/%[cook(none)]", "last/1/");
     CHECK(REQ "\"%[capture.req.method] %[capture.req.uri] %[capture.req.ver]\"",
           "GET /p/x?id=7&k=v HTTP/1.1");
     CHECK(REQ "%[url_param(k)]%[urlp(id)]%[url_param(zz)]", "v7");

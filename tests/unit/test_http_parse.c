@@ -437,6 +437,18 @@ static void test_hop_by_hop(void)
         CU_ASSERT(span_eq(v, t, el[i]));
     }
     CU_ASSERT_FALSE(http_list_next(v, strlen(v), &pos, &t));
+    /* cookies: blanks trimmed around names and values, empty ones skipped, '=' inside a value
+     * kept, a cookie without '=' has an empty name */
+    const char *ck = " a=1;b = 2 ;; c=x=y;flag ; d=";
+    const char *names[] = {"a", "b", "c", "", "d"}, *vals[] = {"1", "2", "x=y", "flag", ""};
+    struct http_span cn, cv;
+    pos = 0;
+    for (int i = 0; i < 5; i++) {
+        CU_ASSERT_FATAL(http_cookie_next(ck, strlen(ck), &pos, &cn, &cv));
+        CU_ASSERT(span_eq(ck, cn, names[i]));
+        CU_ASSERT(span_eq(ck, cv, vals[i]));
+    }
+    CU_ASSERT_FALSE(http_cookie_next(ck, strlen(ck), &pos, &cn, &cv));
     /* element ends, empty elements included: " a " ends at the comma at 3, " " at 5, "b" at 7,
      * and a quoted string with an escaped quote and a comma runs to the end */
     CU_ASSERT_EQUAL(http_list_elem_end(v, strlen(v), 0), 3);
