@@ -897,7 +897,7 @@ static uint32_t find_cookie_server(struct hs *h, const struct http_msg *m, const
     return 0;
 }
 
-static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struct acl_ctx *c)
+static uint32_t request_hash(struct hs *h, const struct acl_ctx *c)
 {
     const struct cfg_proxy *bp = be_cfg(h);
     switch (bp->balance) {
@@ -920,10 +920,11 @@ static uint32_t request_hash(struct hs *h, const struct http_msg *m, const struc
         return (uint32_t)worker_rand(h->w);
     }
     case CFG_LB_HDR: {
-        const char *name = bp->http.hash_arg;
-        int i = http_hdr_find(h->rbuf, m, name, strlen(name), 0);
-        if (i >= 0)
-            return lb_hash_bytes(h->rbuf + m->hdr[i].value_off, m->hdr[i].value_len);
+        /* through the ACLs' view: hdr(host) of an absolute-form request is its authority */
+        const char *name = bp->http.hash_arg, *v;
+        size_t iter = 0, vl;
+        if (c->hdr_next(c->msg, name, strlen(name), &iter, &v, &vl))
+            return lb_hash_bytes(v, vl);
         return (uint32_t)worker_rand(h->w);
     }
     default:
@@ -1484,7 +1485,7 @@ static void process_request(struct hs *h, const struct http_msg *m)
     enum http_reuse reuse = bp->http.reuse;
     h->srv_keep = reuse != HTTP_REUSE_NEVER && !bp->http.http_server_close &&
                   !fp->http.http_server_close && !bp->http.httpclose && !h->upgrade;
-    h->hash = request_hash(h, m, &ctx);
+    h->hash = request_hash(h, &ctx);
     h->cookie_srv = find_cookie_server(h, m, h->be);
     h->retries_left = bp->retries;
     if (http__build_request(h, m, &edits) < 0) {

@@ -433,3 +433,22 @@ def test_http_routing_by_cookie(t):
         env = cookie.split("env=")[1] if cookie and "env=" in cookie else ""
         check(status == 200 and body.decode() == want, f"Cookie {cookie!r}: {status} {body!r}")
         check(_hdrs(fields, "x-env") == [f"<{env}>"], f"%[req.cook(env)]: {fields}")
+
+
+def test_http_balance_hdr_host_absolute_form(t):
+    # balance hdr(host) hashes what the ACLs see as the host: an absolute-form request's
+    # authority, whatever its Host field says, so it lands where an origin-form request for that
+    # host does.
+    bes = [t.backend(f"h{i}") for i in range(4)]
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"h{i} {b.addr}" for i, b in enumerate(bes)] +
+                                ["balance = hdr(host)"]}))
+    s = t.connect(port)
+    bs = BufSock(s, t.timeout(5))
+    for k in range(8):
+        host = f"site{k}.example"
+        s.sendall(b"GET /name HTTP/1.1\r\nHost: %s\r\n\r\n" % host.encode())
+        _, _, want = read_http_response(bs)
+        s.sendall(b"GET http://%s/name HTTP/1.1\r\nHost: constant.example\r\n\r\n" % host.encode())
+        _, _, got = read_http_response(bs)
+        check(got == want, f"{host}: origin-form went to {want!r}, absolute-form to {got!r}")
