@@ -894,6 +894,8 @@ int config__http_inherit(struct cfg_http *h)
 nomem:
     h->errorfiles = NULL;
     h->nerrorfiles = 0;
+    config__fmt_free(h->unique_id); /* our copy: the caller frees only the section */
+    h->unique_id = NULL;
     return -ENOMEM;
 }
 

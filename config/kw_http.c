@@ -194,14 +194,16 @@ static bool is_header_edit(enum http_rule_action a)
  * or Transfer-Encoding would make the peer frame the body differently from what follows (request
  * smuggling, response splitting); the hop-by-hop ones follow the connection options. Deleting a
  * hop-by-hop field is allowed: sluice never forwards one anyway. */
+static const char *const framing_fields[] = {"content-length", "transfer-encoding"};
+static const char *const hop_fields[] = {"connection", "keep-alive",       "te",
+                                         "trailer",    "proxy-connection", "upgrade"};
+
 static int check_managed_field(struct cfg_parser *st, const struct cfg_http_rule *r)
 {
-    static const char *const framing[] = {"content-length", "transfer-encoding"};
-    static const char *const hop[] = {"connection", "keep-alive",       "te",
-                                      "trailer",    "proxy-connection", "upgrade"};
+    const char *const *framing = framing_fields, *const *hop = hop_fields;
     if (!r->name)
         return 0;
-    for (size_t i = 0; i < sizeof(framing) / sizeof(framing[0]); i++)
+    for (size_t i = 0; i < sizeof(framing_fields) / sizeof(framing_fields[0]); i++)
         if (strcasecmp(r->name, framing[i]) == 0)
             return config__error(st,
                                  "header rules cannot change %s: sluice writes it from the body "
@@ -210,7 +212,7 @@ static int check_managed_field(struct cfg_parser *st, const struct cfg_http_rule
                                  r->name);
     if (r->action == HTTP_ACT_DEL_HEADER)
         return 0;
-    for (size_t i = 0; i < sizeof(hop) / sizeof(hop[0]); i++)
+    for (size_t i = 0; i < sizeof(hop_fields) / sizeof(hop_fields[0]); i++)
         if (strcasecmp(r->name, hop[i]) == 0)
             return config__error(st,
                                  "header rules cannot set %s: it is a hop-by-hop field that "
@@ -1075,6 +1077,18 @@ int config__kw_unique_id(struct cfg_parser *st, const struct cfg_keyword *kw, in
     if (strcmp(kw->name, "unique-id-header") == 0) {
         if (check_header_name(st, argv[0]))
             return -1;
+        /* the ID may come from the client (a sample of its fields): never a field that frames
+         * the message, steers the connection or names the host */
+        bool managed = strcasecmp(argv[0], "host") == 0;
+        for (size_t i = 0; i < sizeof(framing_fields) / sizeof(framing_fields[0]); i++)
+            managed |= strcasecmp(argv[0], framing_fields[i]) == 0;
+        for (size_t i = 0; i < sizeof(hop_fields) / sizeof(hop_fields[0]); i++)
+            managed |= strcasecmp(argv[0], hop_fields[i]) == 0;
+        if (managed)
+            return config__error(st,
+                                 "unique-id-header '%s' is a field sluice writes itself "
+                                 "(expected another name, e.g. X-Request-ID)",
+                                 argv[0]);
         config__copy(h->unique_id_header, sizeof(h->unique_id_header), argv[0]);
         return 0;
     }

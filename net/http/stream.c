@@ -1056,7 +1056,11 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
             struct fmt_ctx fc;
             struct hdr_edits none = {.n = 0};
             edits_fmt_ctx(h, e ? e : &none, &fc);
+            if (r->fmt->uses_dst)
+                fc.dst = dst_addr(h);
             ssize_t n = fmt_expand(r->fmt, &fc, o.p + o.len, o.cap - o.len);
+            if (n == 0 && r->redirect == HTTP_REDIR_LOCATION)
+                n = -1; /* an empty Location: answer 500 rather than a redirect to nowhere */
             if (n < 0) {
                 o.overflow = true;
                 vl = 0;
@@ -1110,24 +1114,17 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
 /* A Cookie field without the pair `name=...`; nothing when no pair is left. */
 static void out_cookie_without(struct out *o, const char *v, size_t vl, const char *name)
 {
-    size_t nl = strlen(name), start = o->len;
+    /* The same parser as find_cookie_server's: what picked the server is what is removed. */
+    size_t nl = strlen(name), start = o->len, pos = 0;
     bool any = false;
     out_str(o, "cookie: ");
-    size_t pos = 0;
-    while (pos < vl) {
-        while (pos < vl && (v[pos] == ' ' || v[pos] == ';'))
-            pos++;
-        size_t b = pos;
-        while (pos < vl && v[pos] != ';')
-            pos++;
-        size_t e = pos;
-        while (e > b && v[e - 1] == ' ')
-            e--;
-        if (e == b || (e - b > nl && v[b + nl] == '=' && memcmp(v + b, name, nl) == 0))
+    struct http_span n, val;
+    while (http_cookie_next(v, vl, &pos, &n, &val)) {
+        if (n.len == nl && memcmp(v + n.off, name, nl) == 0)
             continue;
         if (any)
             out_put(o, "; ", 2);
-        out_put(o, v + b, e - b);
+        out_put(o, v + n.off, val.off + val.len - n.off);
         any = true;
     }
     if (!any)
@@ -1182,8 +1179,11 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         }
         out_put(&o, b + m->method_s.off, m->method_s.len);
         out_put(&o, " ", 1);
-        /* "http://host?q" has an empty path: origin-form needs "/?q" (RFC 9112 §3.2.1). */
-        if (pl == 0 || p[0] != '/')
+        /* "http://host?q" has an empty path: origin-form needs "/?q" (RFC 9112 §3.2.1); an
+         * OPTIONS for the whole server ("OPTIONS http://host") becomes "OPTIONS *" (§3.2.4). */
+        if (pl == 0 && m->method == HTTP_M_OPTIONS)
+            out_put(&o, "*", 1);
+        else if (pl == 0 || p[0] != '/')
             out_put(&o, "/", 1);
         out_put(&o, p, pl);
         out_str(&o, m->version_minor ? " HTTP/1.1\r\n" : " HTTP/1.0\r\n");
@@ -1229,7 +1229,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         out_field(&o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
     out_edits(&o, e, md, &fc);
-    if (fh->unique_id_header[0] && h->unique_id)
+    if (fh->unique_id_header[0] && h->unique_id && h->unique_id[0])
         out_hdr(&o, fh->unique_id_header, strlen(fh->unique_id_header), h->unique_id,
                 strlen(h->unique_id));
     const struct cfg_forwardfor *ff = fh->forwardfor.enabled ? &fh->forwardfor : &bh->forwardfor;
@@ -1339,6 +1339,7 @@ static bool monitor_request(struct hs *h, const struct http_msg *m)
                              "\r\n"
                              "<html><body><h1>200 OK</h1>\nService ready.\n</body></html>\n";
     h->logged = true;
+    h->state = HS_EXCHANGE; /* answered: the request must not be parsed again */
     http__send_local(h, 200, ok, sizeof(ok) - 1);
     return true;
 }
@@ -1354,6 +1355,8 @@ static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
     edits_fmt_ctx(h, &none, &fc);
     fc.be_name = h->fe->cfg->name;
     fc.unique_id = NULL;
+    if (h->fe->cfg->http.unique_id->uses_dst)
+        fc.dst = dst_addr(h);
     char buf[8192];
     ssize_t n = fmt_expand(h->fe->cfg->http.unique_id, &fc, buf, sizeof(buf));
     if (n < 0)

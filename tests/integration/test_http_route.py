@@ -330,6 +330,11 @@ def test_http_cookie_indirect_hidden_from_server(t):
     seen = " ".join(_hdrs(_seen(body), "cookie"))
     check("a=b" in seen and "z=1" in seen, f"other cookies lost: {seen!r}")
     check("SRV=" not in seen, f"the server saw the persistence cookie: {seen!r}")
+    # the cookie that picks the server is the cookie removed, however it is spaced
+    for cookie in ("a=1;\tSRV=c1", "a=1; SRV =c1"):
+        status, fields, body = _request(t, port, "GET", "/", {"Cookie": cookie})
+        seen = " ".join(_hdrs(_seen(body), "cookie"))
+        check(seen == "a=1", f"Cookie {cookie!r}: the server saw {seen!r}")
 
 
 # ---- hash balancing --------------------------------------------------------------------------

@@ -220,3 +220,29 @@ def test_http_unique_id(t):
         ids.append(got)
     c.close()
     check(len(set(ids)) == 3, f"IDs repeat across requests: {ids}")
+
+
+def test_http_dst_samples_in_unique_id_and_redirect(t):
+    # HAProxy's usual unique-id recipe uses %fi:%fp, and a redirect may name the address the
+    # client reached: the local address is filled in for them too.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "unique-id-format = %ci:%cp_%fi:%fp",
+        "unique-id-header = X-Unique-ID",
+        "http-request redirect = location http://%[dst]:%[dst_port]/moved if { path /old }",
+    ]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.connect()
+    cport = c.sock.getsockname()[1]
+    c.request("GET", "/x")
+    r = c.getresponse()
+    seen = _seen(r.read())
+    check(_hdrs(seen, "x-unique-id") == [f"127.0.0.1:{cport}_127.0.0.1:{port}"],
+          f"unique id: {_hdrs(seen, 'x-unique-id')}")
+    c.request("GET", "/old")
+    r = c.getresponse()
+    r.read()
+    c.close()
+    check(r.status == 302 and r.getheader("location") == f"http://127.0.0.1:{port}/moved",
+          f"redirect: {r.status} {r.getheader('location')!r}")

@@ -2,7 +2,7 @@
 rule, neither forwarded to a server nor logged."""
 import http.client
 
-from harness import check, http_config
+from harness import check, http_config, recv_until_eof
 
 
 def _get(t, port, path):
@@ -60,3 +60,18 @@ def test_monitor_uri_inherited_from_defaults(t):
     check(status == 200 and b"Service ready" in body, f"/up from [defaults]: {status} {body!r}")
     status, _, body = _get(t, port, "/")
     check(status == 200 and body == b"hello, world\n", f"/: {status} {body!r}")
+
+
+def test_monitor_uri_answers_once(t):
+    # The answer ends the exchange: the request is not parsed again (once it was answered in a
+    # loop for as long as the client read) and the connection closes after one response.
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, frontend=["monitor-uri = /healthz"]))
+    for req in (b"GET /healthz HTTP/1.1\r\nHost: x\r\n\r\n", b"GET /healthz HTTP/1.0\r\n\r\n"):
+        s = t.connect(port)
+        s.sendall(req)
+        data, how = recv_until_eof(s, t.timeout(5))
+        check(how == "eof" and data.count(b"HTTP/1.1 200 OK") == 1 and
+              data.endswith(b"</body></html>\n"),
+              f"{req[:30]!r}: {data.count(b'HTTP/1.1 200')} responses, {len(data)} bytes, {how}")

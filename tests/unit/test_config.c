@@ -1305,6 +1305,9 @@ static void test_http_errors(void)
          "t.ini:8: header rules cannot set Connection: it is a hop-by-hop field"},
         {HTTP_BASE "http-request replace-value = Upgrade a b\n",
          "t.ini:8: header rules cannot set Upgrade"},
+        {HTTP_FE "unique-id-header = Content-Length\n",
+         "t.ini:8: unique-id-header 'Content-Length' is a field sluice writes itself"},
+        {HTTP_FE "unique-id-header = host\n", "t.ini:8: unique-id-header 'host' is a field"},
         {HTTP_FE "capture request = header Host\n",
          "t.ini:8: 'capture request' needs a header name and a length (expected 'capture request "
          "header NAME len N')"},

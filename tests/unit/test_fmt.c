@@ -287,19 +287,20 @@ static void test_edits_limit(void)
 static void test_haproxy2ini(void)
 {
     struct h2i r;
-    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "frontend web\n"                                 /* 1 */
-                                      "    mode http\n"                                /* 2 */
-                                      "    bind :8081\n"                               /* 3 */
-                                      "    http-request set-header X-Real-IP %[src]\n" /* 4 */
-                                      "    http-response add-header X-By %s\n"         /* 5 */
-                                      "    http-request redirect location %[url]\n"    /* 6 */
-                                      "    http-request set-header X-Q %{+Q}[src]\n"   /* 7 */
-                                      "    default_backend h\n"                        /* 8 */
-                                      "backend h\n"                                    /* 9 */
-                                      "    mode http\n"                                /* 10 */
-                                      "    server h1 10.0.0.2:80\n"),                  /* 11 */
+    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "frontend web\n"                                   /* 1 */
+                                      "    mode http\n"                                  /* 2 */
+                                      "    bind :8081\n"                                 /* 3 */
+                                      "    http-request set-header X-Real-IP %[src]\n"   /* 4 */
+                                      "    http-response add-header X-By %s\n"           /* 5 */
+                                      "    http-request redirect location %[url]\n"      /* 6 */
+                                      "    http-request set-header X-Q %{+Q}[src]\n"     /* 7 */
+                                      "    http-request set-header Connection upgrade\n" /* 8 */
+                                      "    default_backend h\n"                          /* 9 */
+                                      "backend h\n"                                      /* 10 */
+                                      "    mode http\n"                                  /* 11 */
+                                      "    server h1 10.0.0.2:80\n"),                    /* 12 */
                           0);
-    CU_ASSERT_EQUAL(r.status, 1); /* line 7 was left out */
+    CU_ASSERT_EQUAL(r.status, 1); /* lines 7 and 8 were left out */
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request set-header = X-Real-IP %[src]"));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-response add-header = X-By %s"));
     CU_ASSERT_FALSE(h2i_mentions(&r, 4));
@@ -307,7 +308,8 @@ static void test_haproxy2ini(void)
     CU_ASSERT_FALSE(h2i_mentions(&r, 6));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request redirect = location %[url]"));
     CU_ASSERT_TRUE(h2i_left_out(&r, 7));
-    struct config *cfg; /* and sluice loads what it wrote */
+    CU_ASSERT_TRUE(h2i_left_out(&r, 8)); /* sluice writes Connection itself */
+    struct config *cfg;                  /* and sluice loads what it wrote */
     int rc = config_load_string("t.ini", r.ini, &cfg, err, sizeof(err));
     if (rc != 0)
         fprintf(stderr, "\n%s\n", err);
