@@ -20,7 +20,7 @@
     "url_end, url_sub, url_dir, url_dom, url_reg, url_len, query, url_param(NAME), "               \
     "urlp(NAME)[_beg|_end|...], hdr(NAME), hdr_beg(NAME), hdr_end(NAME), hdr_sub(NAME), "          \
     "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), cook(NAME)"        \
-    "[_beg|_end|...], req.cook(NAME), method, src, "                                               \
+    "[_beg|_end|...], req.cook(NAME), method, src, status, res.hdr(NAME), shdr(NAME), "            \
     "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "            \
     "always_false"
 #define MATCH_EXPECT "str, beg, end, sub, dir, dom, reg, found, ip, int or len"
@@ -43,6 +43,9 @@ static const struct {
     {"req.hdr", ACL_F_HDR, ACL_M_STR, true, false},
     {"cook", ACL_F_COOKIE, ACL_M_STR, true, true},
     {"req.cook", ACL_F_COOKIE, ACL_M_STR, true, false},
+    {"status", ACL_F_STATUS, ACL_M_INT, false, false},
+    {"res.hdr", ACL_F_RES_HDR, ACL_M_STR, true, false},
+    {"shdr", ACL_F_RES_HDR, ACL_M_STR, true, true},
     {"method", ACL_F_METHOD, ACL_M_STR, false, false},
     {"src", ACL_F_SRC, ACL_M_IP, false, false},
     {"dst_port", ACL_F_DST_PORT, ACL_M_INT, false, false},
@@ -157,7 +160,7 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
                                          "digits and !#$%%&'*+-.^_`|~)",
                                          a->arg, crit);
         }
-        if (a->fetch == ACL_F_HDR) {
+        if (a->fetch == ACL_F_HDR || a->fetch == ACL_F_RES_HDR) {
             for (char *c = a->arg; *c; c++) {
                 if (!is_token_char((unsigned char)*c))
                     return config__error(st,
@@ -605,6 +608,11 @@ bool config__acl_is_l7(const struct cfg_acl *a)
 {
     return !(a->fetch == ACL_F_SRC || a->fetch == ACL_F_DST_PORT || a->fetch == ACL_F_ALWAYS_TRUE ||
              a->fetch == ACL_F_ALWAYS_FALSE);
+}
+
+bool config__acl_is_response(const struct cfg_acl *a)
+{
+    return a->fetch == ACL_F_STATUS || a->fetch == ACL_F_RES_HDR;
 }
 
 /* ---- conditions ---------------------------------------------------------------------------- */

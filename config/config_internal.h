@@ -149,6 +149,9 @@ bool config__acl_is_predefined(const char *name);
 
 /* Whether an ACL entry needs HTTP (anything but src, dst_port, always_true/false). */
 bool config__acl_is_l7(const struct cfg_acl *a);
+/* Whether an ACL tests the response (status, res.hdr): it has a meaning in http-response rules
+ * only. */
+bool config__acl_is_response(const struct cfg_acl *a);
 
 /* After parsing: a term naming an ACL refers to every entry with that name, including lines
  * after the rule (HAProxy extends an ACL in place). Returns 0 or -1 (out of memory). */

@@ -26,7 +26,10 @@ enum acl_fetch {
     ACL_F_URL_IP,    /* destination when it is an IP literal (-m ip) */
     ACL_F_REQ_HOST,  /* req.host: the destination host, else the Host field, without port */
     ACL_F_HTTP_AUTH, /* http_auth(USERLIST): the request carries valid credentials (arg) */
-    ACL_F_COOKIE     /* cook(NAME), req.cook(NAME): value(s) of a request cookie (arg) */
+    ACL_F_COOKIE,    /* cook(NAME), req.cook(NAME): value(s) of a request cookie (arg) */
+    /* the response: http-response rules only */
+    ACL_F_STATUS, /* status: the response's status code (-m int) */
+    ACL_F_RES_HDR /* res.hdr(NAME), shdr(NAME): value(s) of a response header (arg) */
 };
 
 /* How the fetched sample is compared with the ACL's values (HAProxy's "-m" methods). */

@@ -61,14 +61,41 @@ static int relink_all(struct cfg_http *h)
     return 0;
 }
 
-/* The first ACL of a condition that needs HTTP, or NULL. */
-static const struct cfg_acl *cond_l7_acl(const struct cfg_http *h, const struct cfg_cond *c)
+/* The first ACL of a condition for which `is` holds, or NULL. */
+static const struct cfg_acl *cond_find_acl(const struct cfg_http *h, const struct cfg_cond *c,
+                                           bool (*is)(const struct cfg_acl *))
 {
     for (size_t t = 0; t < c->nterms; t++)
         for (size_t k = 0; k < c->terms[t].nacls; k++)
-            if (config__acl_is_l7(&h->acls[c->terms[t].acls[k]]))
+            if (is(&h->acls[c->terms[t].acls[k]]))
                 return &h->acls[c->terms[t].acls[k]];
     return NULL;
+}
+
+/* Request-side conditions may not test the response: there is none yet (HAProxy warns that such
+ * an ACL "will never match"; a rule that silently never applies is worse than a refusal). */
+static int check_request_conds(struct cfg_parser *st, const struct cfg_http *h)
+{
+    for (size_t i = 0; i < h->nuse_backends + h->nreq_rules; i++) {
+        bool ub = i < h->nuse_backends;
+        const struct cfg_cond *c =
+            ub ? &h->use_backends[i].cond : &h->req_rules[i - h->nuse_backends].cond;
+        int line = ub ? h->use_backends[i].line : h->req_rules[i - h->nuse_backends].line;
+        const struct cfg_acl *a = cond_find_acl(h, c, config__acl_is_response);
+        const char *what = ub ? "use_backend" : "an http-request rule";
+        if (a && a->name[0])
+            return config__error_at(st, line,
+                                    "%s tests ACL '%s' (line %d), which looks at the response: "
+                                    "there is none yet when it runs (expected it in an "
+                                    "http-response rule)",
+                                    what, a->name, a->line);
+        if (a)
+            return config__error_at(st, line,
+                                    "%s tests the response (status, res.hdr()): there is none "
+                                    "yet when it runs (expected it in an http-response rule)",
+                                    what);
+    }
+    return 0;
 }
 
 /* mode http parts of one proxy: use_backend targets, what needs mode http, cookies. */
@@ -79,6 +106,8 @@ static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struc
     const char *kind = config__sec_name(pp->sec);
     if (relink_all(h) != 0)
         return config__error_at(st, p->line, "out of memory");
+    if (check_request_conds(st, h))
+        return -1;
 
     for (size_t i = 0; i < h->nuse_backends; i++) {
         struct cfg_use_backend *ub = &h->use_backends[i];
@@ -101,7 +130,7 @@ static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struc
                                     "(expected the same mode on both)",
                                     ub->backend->name, mode_name(ub->backend->mode), kind, p->name,
                                     mode_name(p->mode));
-        const struct cfg_acl *a = cond_l7_acl(h, &ub->cond);
+        const struct cfg_acl *a = cond_find_acl(h, &ub->cond, config__acl_is_l7);
         if (p->mode == CFG_MODE_TCP && a) {
             if (a->name[0])
                 return config__error_at(st, ub->line,

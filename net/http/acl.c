@@ -299,14 +299,15 @@ static bool is_ows(char c)
 
 /* hdr(): each comma-separated element of each field line, trimmed; commas inside a quoted
  * string do not split (HAProxy's http_find_hdr_value_end). */
-static bool match_hdr(const struct cfg_acl *a, const struct acl_ctx *ctx)
+static bool match_hdr(const struct cfg_acl *a, const struct acl_ctx *ctx, acl_hdr_next_fn next,
+                      void *msg)
 {
-    if (!ctx->hdr_next)
+    if (!next)
         return false;
     size_t iter = 0, alen = strlen(a->arg);
     const char *v;
     size_t vlen;
-    while (ctx->hdr_next(ctx->msg, a->arg, alen, &iter, &v, &vlen)) {
+    while (next(msg, a->arg, alen, &iter, &v, &vlen)) {
         size_t i = 0;
         for (;;) {
             size_t start = i;
@@ -414,7 +415,11 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
         return false;
     }
     case ACL_F_HDR:
-        return match_hdr(a, ctx);
+        return match_hdr(a, ctx, ctx->hdr_next, ctx->msg);
+    case ACL_F_RES_HDR:
+        return match_hdr(a, ctx, ctx->res_hdr_next, ctx->res_msg);
+    case ACL_F_STATUS:
+        return ctx->status > 0 && (a->match == ACL_M_FOUND || match_num(a, ctx->status));
     case ACL_F_COOKIE:
         return match_cookie(a, ctx);
     case ACL_F_SRC:

@@ -47,6 +47,10 @@ struct acl_ctx {
     size_t req_host_len;
     const struct cfg_userlist *auth_ok; /* the userlist the credentials were verified against,
                                            NULL when unauthenticated */
+    /* the response, in http-response rules (status 0 and no iterator elsewhere) */
+    int status;
+    acl_hdr_next_fn res_hdr_next;
+    void *res_msg;
 };
 
 /* Evaluate condition `c` of a rule of the proxy whose http part is `h`. An absent condition

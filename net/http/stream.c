@@ -1951,10 +1951,10 @@ static void read_response(struct hs *h)
             struct hdr_edits edits = {.n = 0};
             const struct cfg_http_rule *term = NULL;
             struct acl_ctx ctx; /* outlives the rules: build_response expands samples */
+            struct hdr_src res_src = {.buf = h->sbuf, .m = m};
             if (bp->http.nresp_rules || fp->http.nresp_rules) {
                 /* Response rules see the request (path, method, request headers), as
-                 * HAProxy's req.* fetches do; res.* ACL fetches are not supported yet (header
-                 * values read the response through %[res.hdr(NAME)]). */
+                 * HAProxy's req.* fetches do, and the response (status, res.hdr()). */
                 struct http_msg *rq = parse_index(h, &tl_req_msg);
                 if (h->rbuf && !h->req_shifted &&
                     http_parse_request(h->rbuf, h->req_head_len, 0, rq) > 0) {
@@ -1966,6 +1966,9 @@ static void read_response(struct hs *h)
                     ctx.src = &h->cli_addr.sa;
                     ctx.match_data = pool_match_data(h->w);
                 }
+                ctx.status = m->status;
+                ctx.res_hdr_next = src_hdr_next;
+                ctx.res_msg = &res_src;
                 term = http__run_rules(&bp->http, bp->http.resp_rules, bp->http.nresp_rules, &ctx,
                                        &edits);
                 if (!term && bp != fp)

@@ -246,3 +246,30 @@ def test_http_dst_samples_in_unique_id_and_redirect(t):
     c.close()
     check(r.status == 302 and r.getheader("location") == f"http://127.0.0.1:{port}/moved",
           f"redirect: {r.status} {r.getheader('location')!r}")
+
+
+def test_http_response_acls(t):
+    # status and res.hdr() in http-response conditions: the fetches HAProxy configs use to
+    # treat errors and server hints differently.
+    srv = _echo_server(t, name="py", resp_fields=[("X-Cache", "MISS, from-origin")])
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"], "py": [f"py {srv.addr}"]}, frontend=[
+        "use_backend = py if { path_beg /py }",
+        "http-response set-header = Cache-Control no-store if { status 404 }",
+        "http-response set-header = X-Error yes if { status ge 400 }",
+        "http-response add-header = X-Miss yes if { res.hdr(x-cache) -m str MISS }",
+        "http-response add-header = X-Origin yes if { shdr_beg(X-Cache) from }",
+    ]))
+    for path, status, want in (("/name", 200, {}),
+                               ("/nope", 404, {"cache-control": "no-store", "x-error": "yes"}),
+                               ("/status/503", 503, {"x-error": "yes"}),
+                               ("/py/x", 200, {"x-miss": "yes", "x-origin": "yes"})):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+        c.request("GET", path)
+        r = c.getresponse()
+        r.read()
+        c.close()
+        got = {k: r.getheader(k) for k in ("cache-control", "x-error", "x-miss", "x-origin")
+               if r.getheader(k)}
+        check(r.status == status and got == want, f"{path}: {r.status} {got}, wanted {want}")

@@ -1308,6 +1308,11 @@ static void test_http_errors(void)
         {HTTP_FE "unique-id-header = Content-Length\n",
          "t.ini:8: unique-id-header 'Content-Length' is a field sluice writes itself"},
         {HTTP_FE "unique-id-header = host\n", "t.ini:8: unique-id-header 'host' is a field"},
+        {HTTP_FE "use_backend = b if { status 200 }\n",
+         "t.ini:8: use_backend tests the response (status, res.hdr()): there is none yet when it "
+         "runs (expected it in an http-response rule)"},
+        {HTTP_FE "acl = bad res.hdr(x-a) -m found\nhttp-request deny = if bad\n",
+         "t.ini:9: an http-request rule tests ACL 'bad' (line 8), which looks at the response"},
         {HTTP_FE "capture request = header Host\n",
          "t.ini:8: 'capture request' needs a header name and a length (expected 'capture request "
          "header NAME len N')"},
