@@ -672,6 +672,10 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
         r.action = HTTP_ACT_DENY;
         r.status = response ? 502 : 403;
         rc = deny_rule(st, kw->name, argc, argv, &r);
+    } else if (strcmp(action, "tarpit") == 0) {
+        r.action = HTTP_ACT_TARPIT;
+        r.status = 500; /* HAProxy's: the client learns nothing from the answer */
+        rc = deny_rule(st, kw->name, argc, argv, &r);
     } else if (strcmp(action, "auth") == 0) {
         r.action = HTTP_ACT_AUTH;
         rc = auth_rule(st, kw->name, argc, argv, &r);
@@ -856,6 +860,7 @@ int config__kw_http_timeout(struct cfg_parser *st, const struct cfg_keyword *kw,
     const char *which = kw->name + strlen("timeout ");
     uint32_t *field = strcmp(which, "http-request") == 0      ? &h->timeout_http_request
                       : strcmp(which, "http-keep-alive") == 0 ? &h->timeout_http_keep_alive
+                      : strcmp(which, "tarpit") == 0          ? &h->timeout_tarpit
                                                               : &h->timeout_tunnel;
     return config__get_time(st, kw->name, argv[0], false, field);
 }

@@ -150,6 +150,7 @@ struct cfg_fmt {
 enum http_rule_action {
     HTTP_ACT_ALLOW = 0,
     HTTP_ACT_DENY,       /* status (default 403) */
+    HTTP_ACT_TARPIT,     /* hold the request for timeout tarpit, then deny (status, 500) */
     HTTP_ACT_REDIRECT,   /* redirect location|prefix|scheme VALUE [code N] */
     HTTP_ACT_RETURN,     /* return status N content-type T string S | file F */
     HTTP_ACT_SET_HEADER, /* name value */
@@ -261,6 +262,7 @@ struct cfg_http {
     uint32_t timeout_http_request;    /* ms; 0: use timeout client */
     uint32_t timeout_http_keep_alive; /* ms; 0: use timeout http-request */
     uint32_t timeout_tunnel;          /* ms; 0: use timeout client/server */
+    uint32_t timeout_tarpit;          /* ms; 0: use timeout connect */
     struct cfg_errorfile *errorfiles; /* owned */
     size_t nerrorfiles;
     struct cfg_cookie cookie;

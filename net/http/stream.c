@@ -175,6 +175,12 @@ static uint64_t deadline_for(const struct hs *h)
         uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
         return hr ? h->t_req + hr : 0;
     }
+    case HS_TARPIT: { /* HAProxy: timeout tarpit, else timeout connect */
+        uint32_t t = fp->http.timeout_tarpit ? fp->http.timeout_tarpit : fp->timeout.connect;
+        if (!t)
+            t = bp->http.timeout_tarpit ? bp->http.timeout_tarpit : bp->timeout.connect;
+        return h->t_req_head + (t ? t : 1);
+    }
     case HS_RESOLVING:
         return bp->timeout.connect ? h->t_conn + bp->timeout.connect : 0;
     case HS_QUEUED: {
@@ -249,6 +255,11 @@ static void on_timer(struct timer *t)
         break;
     case HS_RESOLVING:
         http__fwd_connect_failed(h, ETIMEDOUT, true);
+        break;
+    case HS_TARPIT:
+        http__set_term(h, 'P', 'T');
+        http__stats_fe_add(h, STC_DREQ);
+        http__reply_error(h, h->tarpit_status);
         break;
     case HS_REQ_WAIT:
         if (h->rlen == 0 && !h->first) { /* idle keep-alive connection: close silently */
@@ -505,7 +516,7 @@ static int hs_describe(struct session_link *l, char *buf, size_t len)
     struct hs *h = container_of(l, struct hs, link);
     static const char *const st[] = {"REQ_WAIT", "PROXY_WAIT", "AUTH_WAIT", "RESOLVING",
                                      "QUEUED",   "CONNECTING", "EXCHANGE",  "TUNNEL",
-                                     "LINGER",   "CLOSED"};
+                                     "LINGER",   "TARPIT",     "CLOSED"};
     char cli[64] = "-";
     if (h->have_cli_addr)
         sock_addr_str(&h->cli_addr.sa, cli, sizeof(cli));
@@ -1014,6 +1025,15 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
     char head[256];
     if (r->action == HTTP_ACT_USE_SERVICE) {
         http__stats_service(h, m, r);
+        return;
+    }
+    if (r->action == HTTP_ACT_TARPIT) {
+        /* Hold the request without reading more or answering: the client (a flood, a
+         * scanner) waits the tarpit's time for an error page (on_timer, termination PT) or
+         * gives up (CT). */
+        h->tarpit_status = (uint16_t)(status ? status : 500);
+        h->state = HS_TARPIT;
+        http__arm_timer(h);
         return;
     }
     http__set_term(h, 'P', 'R');
@@ -2361,6 +2381,12 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
         break;
     case HS_TUNNEL:
         http__tunnel(h);
+        break;
+    case HS_TARPIT:
+        if (h->cs.hup) { /* the client gave up waiting */
+            http__set_term(h, 'C', 'T');
+            http__close(h);
+        }
         break;
     case HS_LINGER:
         if (relay_pending(&h->s2c)) {

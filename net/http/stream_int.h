@@ -24,6 +24,7 @@ enum hs_state {
     HS_EXCHANGE,     /* request sent or being sent; response being read or relayed */
     HS_TUNNEL,       /* after 101: bytes both ways */
     HS_LINGER,       /* final response sent, write side shut: drain input, then close */
+    HS_TARPIT,       /* `http-request tarpit`: holding the request, then an error page */
     HS_CLOSED,
 };
 
@@ -78,6 +79,7 @@ struct hs {
     bool st_be;       /* statistics: the current request went to h->be (counted at its end) */
     bool logged;      /* the current request's log line was written */
     int status;
+    uint16_t tarpit_status; /* the error page a tarpit ends with */
     int retries_left, retries_done;
     uint32_t hash;       /* balance key of the current request */
     uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */

@@ -570,7 +570,7 @@ static void test_errors(void)
         {BASE "timeout connect =\n", "t.ini:6: 'timeout connect' needs an argument"},
         {BASE "timeout =\n", "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
                              "client, server, queue, check, drain, http-request, "
-                             "http-keep-alive, tunnel, resolve, retry)"},
+                             "http-keep-alive, tarpit, tunnel, resolve, retry)"},
         {BASE "retries = -1\n", "t.ini:6: invalid retries '-1' (expected an integer from 0"},
         {BASE "retries = 3x\n", "t.ini:6: invalid retries '3x'"},
         {BASE "server = s2 127.0.0.1:2 weight 257\n",
@@ -1239,7 +1239,7 @@ static void test_http_errors(void)
         /* http-request / http-response */
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
-         "deny, redirect, return, set-header, add-header, del-header, replace-header, "
+         "deny, tarpit, redirect, return, set-header, add-header, del-header, replace-header, "
          "replace-value, set-path, replace-path, set-query, auth, use-service)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
@@ -1313,6 +1313,9 @@ static void test_http_errors(void)
          "runs (expected it in an http-response rule)"},
         {HTTP_FE "acl = bad res.hdr(x-a) -m found\nhttp-request deny = if bad\n",
          "t.ini:9: an http-request rule tests ACL 'bad' (line 8), which looks at the response"},
+        {HTTP_BASE "http-request tarpit = deny_status 100\n",
+         "t.ini:8: invalid status code '100' (expected an integer from 200 to 599)"},
+        {HTTP_BASE "http-response tarpit =\n", "t.ini:8: unknown http-response 'tarpit'"},
         {HTTP_FE "capture request = header Host\n",
          "t.ini:8: 'capture request' needs a header name and a length (expected 'capture request "
          "header NAME len N')"},
