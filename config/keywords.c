@@ -872,6 +872,20 @@ static int kw_httpchk(struct cfg_parser *st, const struct cfg_keyword *kw, int a
     return 0;
 }
 
+/* `option dontlognull` and `option dontlog-normal` (frontend side: what the log leaves out) */
+static int kw_dontlog(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                      bool neg)
+{
+    (void)argv;
+    if (nargs(st, kw, argc, 0, 0))
+        return -1;
+    if (strcmp(kw->name, "option dontlognull") == 0)
+        px(st)->dontlognull = !neg;
+    else
+        px(st)->dontlog_normal = !neg;
+    return 0;
+}
+
 static int kw_tcplog(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                      bool neg)
 {
@@ -1022,6 +1036,12 @@ const struct cfg_keyword config__keywords[] = {
      "Health checks send an HTTP request; one argument is the URI, two are method and URI, three "
      "add the version.",
      "option httpchk = GET /health"},
+    {"option dontlognull", SEC_D | SEC_F | SEC_L, true, kw_dontlog, "", "off",
+     "Write no log line for a connection on which the client sent nothing (probes, scans).",
+     "option = dontlognull"},
+    {"option dontlog-normal", SEC_D | SEC_F | SEC_L, true, kw_dontlog, "", "off",
+     "Log only errors: sessions that ended abnormally, and HTTP requests answered 5xx.",
+     "option = dontlog-normal"},
     {"option tcplog", SEC_D | SEC_F | SEC_L, true, kw_tcplog, "", "off",
      "Log one line per connection in HAProxy's tcplog format.", "option = tcplog"},
     {"http-check expect", SEC_D | SEC_B | SEC_L, false, kw_http_check_expect, "status <code>",

@@ -86,6 +86,8 @@ struct cfg_proxy {
     enum cfg_mode mode;
     struct cfg_timeouts timeout;
     bool tcplog;
+    bool dontlognull;    /* option dontlognull: no log line for a connection that sent nothing */
+    bool dontlog_normal; /* option dontlog-normal: log only errors and aborted sessions */
 
     /* frontend side */
     struct cfg_bind *binds; /* owned, nbinds entries */

@@ -277,7 +277,11 @@ static void sess_close(struct sess *s)
         atomic_fetch_sub_explicit(&s->be->queued, 1, memory_order_relaxed);
         s->w->queued--;
     }
-    if (s->fe->cfg->tcplog)
+    /* dontlognull: the client sent nothing (a probe, a scan); dontlog-normal: nothing went
+     * wrong (termination "--") */
+    const struct cfg_proxy *fp = s->fe->cfg;
+    if (fp->tcplog && !(fp->dontlognull && s->c2s.bytes == 0) &&
+        !(fp->dontlog_normal && s->term[0] == '-' && s->term[1] == '-'))
         tcplog(s);
     count_session(s);
     s->state = ST_CLOSED;

@@ -460,7 +460,10 @@ static void log_request(struct hs *h)
 {
     const struct cfg_http *fh = &h->fe->cfg->http;
     http__stats_request_end(h);
-    if (!h->logged && (fh->httplog || fh->log_format == CFG_LOGF_SQUID) &&
+    const struct cfg_proxy *fp = h->fe->cfg;
+    bool quiet = (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
+                 (fp->dontlog_normal && h->term[0] == '-' && h->status < 500);
+    if (!h->logged && !quiet && (fh->httplog || fh->log_format == CFG_LOGF_SQUID) &&
         (h->logline || h->status > 0))
         httplog(h);
     h->logged = true;

@@ -608,10 +608,13 @@ static void test_errors(void)
         {BASE "option = httpchk get /\n", "t.ini:6: invalid HTTP method 'get'"},
         {BASE "option = httpchk GET / HTTP/1.1 extra\n",
          "t.ini:6: too many arguments for 'option httpchk'"},
+        {BASE "option = logasap\n",
+         "t.ini:6: unknown option 'logasap' in section [backend b] (expected redispatch, "
+         "nolinger, tcp-check, httpchk, dontlognull, dontlog-normal, tcplog, forwardfor, "
+         "forwarded, httplog, http-server-close, httpclose, http-keep-alive, http_proxy, "
+         "anonymize)"},
         {BASE "option = dontlognull\n",
-         "t.ini:6: unknown option 'dontlognull' in section [backend b] (expected redispatch, "
-         "nolinger, tcp-check, httpchk, tcplog, forwardfor, forwarded, httplog, http-server-close, "
-         "httpclose, http-keep-alive, http_proxy, anonymize)"},
+         "t.ini:6: 'option dontlognull' is not allowed in a [backend] section"},
         {BASE "option = redispatch now\n",
          "t.ini:6: 'option redispatch' takes no argument (expected 'option redispatch =')"},
         {BASE "http-check = expect string ok\n",
@@ -1765,7 +1768,7 @@ static void test_haproxy2ini(void)
                     "    log stdout format raw local0\n"                           /* 3 */
                     "defaults\n"                                                   /* 4 */
                     "    mode tcp\n"                                               /* 5 */
-                    "    option dontlognull\n"                                     /* 6 */
+                    "    option logasap\n"                                         /* 6 */
                     "    timeout connect 5s\n"                                     /* 7 */
                     "frontend web\n"                                               /* 8 */
                     "    bind :8080 accept-proxy\n"                                /* 9 */
@@ -1832,7 +1835,7 @@ static void test_haproxy2ini(void)
         CU_ASSERT_EQUAL(h->http.resp_rules[0].action, HTTP_ACT_REPLACE_VALUE);
         config_free(cfg);
     }
-    CU_ASSERT_PTR_NOT_NULL(strstr(r.report, ":6: unsupported: option dontlognull"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.report, ":6: unsupported: option logasap"));
     CU_ASSERT_FALSE(h2i_mentions(&r, 14)); /* server cookie is supported now */
     CU_ASSERT_PTR_NOT_NULL(
         strstr(r.report, ":21: unsupported: http-request set-var(txn.x) str(1)"));
