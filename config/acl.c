@@ -490,7 +490,7 @@ int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *nam
     bool always =
         a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE || a.fetch == ACL_F_HTTP_AUTH;
     bool ip = a.fetch == ACL_F_SRC || a.fetch == ACL_F_URL_IP;
-    bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT;
+    bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT || a.fetch == ACL_F_STATUS;
     if (mname) {
         bool ok = always ? false
                   : ip   ? (a.match == ACL_M_IP || a.match == ACL_M_FOUND)

@@ -175,10 +175,9 @@ static uint64_t deadline_for(const struct hs *h)
         uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
         return hr ? h->t_req + hr : 0;
     }
-    case HS_TARPIT: { /* HAProxy: timeout tarpit, else timeout connect */
-        uint32_t t = fp->http.timeout_tarpit ? fp->http.timeout_tarpit : fp->timeout.connect;
-        if (!t)
-            t = bp->http.timeout_tarpit ? bp->http.timeout_tarpit : bp->timeout.connect;
+    case HS_TARPIT: { /* HAProxy: the timeout tarpit of the rule's proxy, else its connect */
+        const struct cfg_proxy *px = h->tarpit_be ? bp : fp;
+        uint32_t t = px->http.timeout_tarpit ? px->http.timeout_tarpit : px->timeout.connect;
         return h->t_req_head + (t ? t : 1);
     }
     case HS_RESOLVING:
@@ -258,7 +257,6 @@ static void on_timer(struct timer *t)
         break;
     case HS_TARPIT:
         http__set_term(h, 'P', 'T');
-        http__stats_fe_add(h, STC_DREQ);
         http__reply_error(h, h->tarpit_status);
         break;
     case HS_REQ_WAIT:
@@ -1034,8 +1032,15 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         /* Hold the request without reading more or answering: the client (a flood, a
          * scanner) waits the tarpit's time for an error page (on_timer, termination PT) or
          * gives up (CT). */
+        const struct cfg_http *bh = &be_cfg(h)->http;
         h->tarpit_status = (uint16_t)(status ? status : 500);
+        h->tarpit_be = r >= bh->req_rules && r < bh->req_rules + bh->nreq_rules;
         h->state = HS_TARPIT;
+        http__stats_fe_add(h, STC_DREQ); /* denied now, whether the client waits or not */
+        /* Nothing of the request is needed any more (the log line and captures were copied):
+         * a flood of held requests holds no buffers. */
+        buf_put(h, &h->rbuf);
+        h->rlen = h->rprev = 0;
         http__arm_timer(h);
         return;
     }
@@ -2348,7 +2353,7 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
     if (h->state == HS_CLOSED)
         return;
     if (ev & LOOP_ERR) {
-        http__set_term(h, 'C', h->state == HS_REQ_WAIT ? 'R' : 'D');
+        http__set_term(h, 'C', h->state == HS_REQ_WAIT ? 'R' : h->state == HS_TARPIT ? 'T' : 'D');
         http__close(h);
         return;
     }
@@ -2386,10 +2391,8 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
         http__tunnel(h);
         break;
     case HS_TARPIT:
-        if (h->cs.hup) { /* the client gave up waiting */
-            http__set_term(h, 'C', 'T');
-            http__close(h);
-        }
+        /* Held: nothing is read. A half-close is not an abort (some clients shut their side
+         * after the request and wait for the answer); a reset ends it (LOOP_ERR above: CT). */
         break;
     case HS_LINGER:
         if (relay_pending(&h->s2c)) {

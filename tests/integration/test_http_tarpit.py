@@ -3,6 +3,8 @@ gets an error page (500 unless deny_status says otherwise); the server never see
 that gives up first ends the session. Logged with HAProxy's termination states PT / CT."""
 import http.client
 import os
+import socket
+import struct
 import time
 
 from harness import check, http_config, wait_for
@@ -24,11 +26,14 @@ def test_http_tarpit(t):
     port = t.free_port()
     sock = os.path.join(t.tmp, "admin.sock")
     hold_ms = int(t.timeout(0.4) * 1000)  # longer under sanitizers, where everything is slower
-    sl = t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, global_=[
+    sl = t.sluice(http_config(port, {"app": [f"b1 {b.addr}"], "slow": [
+        f"b1 {b.addr}", f"timeout tarpit = {2 * hold_ms}ms",
+        "http-request tarpit = if { path_beg /be/bad }"]}, global_=[
         f"stats socket = {sock} mode 600 level admin"], frontend=[
         f"timeout tarpit = {hold_ms}ms",
         "http-request tarpit = if { path_beg /bad }",
         "http-request tarpit = deny_status 429 if { path_beg /slow }",
+        "use_backend = slow if { path_beg /be }",
     ]))
     status, body, took = _get(t, port, "/name")
     check(status == 200 and body == b"b1", f"an ordinary request: {status} {body!r}")
@@ -39,15 +44,21 @@ def test_http_tarpit(t):
         check(took >= 0.9 * hold_ms / 1000,
               f"{path}: answered after {took:.2f} s, before timeout tarpit ({hold_ms} ms)")
         check(b"b1" not in body, f"{path}: the server answered")
-    # a client that does not wait: the session ends (CT), and the worker serves the next one
+    # a rule of the backend holds for the backend's timeout tarpit
+    status, _, took = _get(t, port, "/be/bad")
+    check(status == 500 and took >= 1.8 * hold_ms / 1000,
+          f"backend tarpit: {status} after {took:.2f} s (its timeout: {2 * hold_ms} ms)")
+    # a client that does not wait and resets: the session ends (CT), and the worker serves the
+    # next one
     s = t.connect(port)
     s.sendall(b"GET /bad/early HTTP/1.1\r\nHost: x\r\n\r\n")
     wait_for(lambda: "state=TARPIT" in cli(sock, "show sess"), t.timeout(5),
              "the request held in the tarpit (show sess)")
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
     s.close()
     status, body, _ = _get(t, port, "/name")
     check(status == 200 and body == b"b1", f"after a client left a tarpit: {status}")
-    logs = sl.wait_httplogs(5)
+    logs = sl.wait_httplogs(6)
     terms = {lg["request"].split()[1]: lg["term"][:2] for lg in logs}
     check(terms.get("/bad") == "PT" and terms.get("/slow") == "PT",
           f"termination of tarpitted requests: {terms}")

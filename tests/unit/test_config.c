@@ -1319,6 +1319,8 @@ static void test_http_errors(void)
         {HTTP_BASE "http-request tarpit = deny_status 100\n",
          "t.ini:8: invalid status code '100' (expected an integer from 200 to 599)"},
         {HTTP_BASE "http-response tarpit =\n", "t.ini:8: unknown http-response 'tarpit'"},
+        {HTTP_BASE "acl = s status -m beg 4\n",
+         "t.ini:8: match method '-m beg' cannot be used with 'status'"},
         {HTTP_FE "capture request = header Host\n",
          "t.ini:8: 'capture request' needs a header name and a length (expected 'capture request "
          "header NAME len N')"},
