@@ -39,7 +39,7 @@ static const struct {
     {"fhdr", FMT_REQ_FHDR, ARG_HDR, false},
     {"method", FMT_METHOD, ARG_NONE, false},
     {"capture.req.method", FMT_METHOD, ARG_NONE, false},
-    {"capture.req.uri", FMT_URL, ARG_NONE, false},
+    {"capture.req.uri", FMT_URL_ORIG, ARG_NONE, false},
     {"capture.req.ver", FMT_HTTP_VER, ARG_NONE, false},
     {"url", FMT_URL, ARG_NONE, false},
     {"path", FMT_PATH, ARG_NONE, false},
@@ -64,11 +64,11 @@ static const struct {
     enum fmt_sample sample;
     bool response_only;
 } aliases[] = {
-    {"ci", FMT_SRC, false},       {"cp", FMT_SRC_PORT, false}, {"fi", FMT_DST, false},
-    {"fp", FMT_DST_PORT, false},  {"f", FMT_FE_NAME, false},   {"b", FMT_BE_NAME, false},
-    {"s", FMT_SRV_NAME, true},    {"ST", FMT_STATUS, true},    {"HM", FMT_METHOD, false},
-    {"HU", FMT_URL, false},       {"HP", FMT_PATH, false},     {"HQ", FMT_QUERY_Q, false},
-    {"HV", FMT_HTTP_VER, false},  {"Ts", FMT_TS, false},       {"ms", FMT_MS, false},
+    {"ci", FMT_SRC, false},       {"cp", FMT_SRC_PORT, false},  {"fi", FMT_DST, false},
+    {"fp", FMT_DST_PORT, false},  {"f", FMT_FE_NAME, false},    {"b", FMT_BE_NAME, false},
+    {"s", FMT_SRV_NAME, true},    {"ST", FMT_STATUS, true},     {"HM", FMT_METHOD, false},
+    {"HU", FMT_URL_ORIG, false},  {"HP", FMT_PATH_ORIG, false}, {"HQ", FMT_QUERY_Q, false},
+    {"HV", FMT_HTTP_VER, false},  {"Ts", FMT_TS, false},        {"ms", FMT_MS, false},
     {"ID", FMT_UNIQUE_ID, false},
 };
 

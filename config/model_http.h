@@ -112,10 +112,12 @@ enum fmt_sample {
     FMT_RES_HDR,  /* %[res.hdr(NAME[,OCC])] (http-response only) */
     FMT_RES_FHDR,
     FMT_METHOD,    /* %[method], %HM */
-    FMT_URL,       /* %[url], %HU: the request target */
-    FMT_PATH,      /* %[path], %HP */
+    FMT_URL,       /* %[url]: the request target (after set-path and friends) */
+    FMT_PATH,      /* %[path] */
     FMT_QUERY,     /* %[query]: without '?' */
-    FMT_QUERY_Q,   /* %HQ: '?' and the query, or nothing */
+    FMT_URL_ORIG,  /* %HU, %[capture.req.uri]: the target as the client sent it */
+    FMT_PATH_ORIG, /* %HP: that target without its query */
+    FMT_QUERY_Q,   /* %HQ: '?' and the query of that target, or nothing */
     FMT_REQ_VER,   /* %[req.ver]: "1.1" */
     FMT_HTTP_VER,  /* %HV: "HTTP/1.1" */
     FMT_URL_PARAM, /* %[url_param(NAME)], %[urlp(NAME)] */

@@ -183,13 +183,25 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             put(o, r->path, r->path_len);
         return;
     case FMT_QUERY:
-    case FMT_QUERY_Q:
-        if (r && r->query) {
-            if (p->sample == FMT_QUERY_Q)
-                put(o, "?", 1);
+        if (r && r->query)
             put(o, r->query, r->query_len);
-        }
         return;
+    case FMT_URL_ORIG:
+    case FMT_PATH_ORIG:
+    case FMT_QUERY_Q: { /* the request line's target, as HAProxy logs it */
+        const char *t = c->orig_target;
+        size_t tl = c->orig_target_len;
+        if (!t)
+            return;
+        const char *q = memchr(t, '?', tl);
+        if (p->sample == FMT_URL_ORIG)
+            put(o, t, tl);
+        else if (p->sample == FMT_PATH_ORIG)
+            put(o, t, q ? (size_t)(q - t) : tl);
+        else if (q)
+            put(o, q, tl - (size_t)(q - t));
+        return;
+    }
     case FMT_REQ_VER:
     case FMT_HTTP_VER:
         if (r && r->method && r->method_len) { /* a request was parsed */

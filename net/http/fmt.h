@@ -2,8 +2,10 @@
  * `%[req.hdr(host),lower]`, `%ci`, ...; parsed by config/fmt.c) for one message.
  *
  * Pure: the caller describes the message in a fmt_ctx (the request as an acl_ctx, the response
- * through a header iterator) and gets bytes in its own buffer; nothing is allocated. Samples read
- * the messages as received, before any rule's edits. Any worker thread may call it. */
+ * through a header iterator) and gets bytes in its own buffer; nothing is allocated (%[uuid]
+ * keeps a per-thread generator). Samples read the messages' fields as received, before any
+ * rule's edits; url/path/query follow target rewrites, %HU and capture.req.uri are the target as
+ * sent. Any worker thread may call it. */
 #ifndef SLUICE_NET_HTTP_FMT_H
 #define SLUICE_NET_HTTP_FMT_H
 
@@ -16,6 +18,8 @@
 
 struct fmt_ctx {
     const struct acl_ctx *req; /* the request; NULL-pointer fields expand to nothing */
+    const char *orig_target;   /* the target as the client sent it (req's may be rewritten) */
+    size_t orig_target_len;
     acl_hdr_next_fn res_hdr_next; /* response fields (http-response rules), else NULL */
     void *res_msg;                /* passed to res_hdr_next */
     int status;                   /* response status, 0 before one */

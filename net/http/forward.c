@@ -354,7 +354,8 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
         http__reply_text(h, 403, "CONNECT is allowed to port 443 only");
         return;
     }
-    struct hdr_edits edits = {.target_ok = !f->connect};
+    struct hdr_edits edits;
+    hdr_edits_init(&edits, !f->connect);
     const struct cfg_http_rule *term =
         http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, ctx, &edits);
     if (edits.failed) {

@@ -459,8 +459,9 @@ static void log_request(struct hs *h)
     const struct cfg_http *fh = &h->fe->cfg->http;
     http__stats_request_end(h);
     const struct cfg_proxy *fp = h->fe->cfg;
-    bool quiet = (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
-                 (fp->dontlog_normal && h->term[0] == '-' && h->status < 500);
+    bool quiet =
+        (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
+        (fp->dontlog_normal && (h->term[0] == '-' || h->term[0] == 'L') && h->status < 500);
     if (!h->logged && !quiet && (fh->httplog || fh->log_format == CFG_LOGF_SQUID) &&
         (h->logline || h->status > 0))
         httplog(h);
@@ -862,6 +863,8 @@ static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ct
 {
     memset(fc, 0, sizeof(*fc));
     fc->req = e->ctx;
+    if (e->ctx) /* as received unless a rule rewrote it: callers with the message say */
+        fc->orig_target = e->ctx->target, fc->orig_target_len = e->ctx->target_len;
     fc->fe_name = h->fe->cfg->name;
     fc->be_name = be_cfg(h)->name;
     fc->req_wall = &h->req_wall;
@@ -1044,7 +1047,9 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         http__arm_timer(h);
         return;
     }
-    http__set_term(h, 'P', 'R');
+    /* HAProxy's termination states: a denial is P(roxy)R, an answer the configuration asks
+     * for (redirect, return, auth challenge) is L(ocal)R, which dontlog-normal leaves out */
+    http__set_term(h, r->action == HTTP_ACT_DENY ? 'P' : 'L', 'R');
     if (r->action == HTTP_ACT_AUTH) {
         /* Forward proxies challenge with 407 + Proxy-Authenticate, servers with 401. */
         bool fwd = h->fe->cfg->http.http_proxy;
@@ -1084,6 +1089,8 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
             struct fmt_ctx fc;
             struct hdr_edits none = {.n = 0};
             edits_fmt_ctx(h, e ? e : &none, &fc);
+            fc.orig_target = h->rbuf + m->target.off;
+            fc.orig_target_len = m->target.len;
             if (r->fmt->uses_dst)
                 fc.dst = dst_addr(h);
             ssize_t n = fmt_expand(r->fmt, &fc, o.p + o.len, o.cap - o.len);
@@ -1180,9 +1187,13 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
         cap = limit;
     if (fh->unique_id_header[0] && h->unique_id)
         cap += strlen(fh->unique_id_header) + strlen(h->unique_id) + 4;
-    void *md = pool_match_data(h->w);
+    void *md = e->has_replace ? pool_match_data(h->w) : NULL;
     struct fmt_ctx fc;
-    edits_fmt_ctx(h, e, &fc);
+    if (e->n) { /* samples of the edits' values */
+        edits_fmt_ctx(h, e, &fc);
+        fc.orig_target = h->rbuf + m->target.off;
+        fc.orig_target_len = m->target.len;
+    }
     free(h->obuf);
     h->obuf = malloc(cap);
     if (!h->obuf)
@@ -1401,6 +1412,10 @@ static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
 /* A complete request head is at the start of rbuf. */
 static void process_request(struct hs *h, const struct http_msg *m)
 {
+    /* The backend is chosen after the frontend's rules: until then the frontend stands for it
+     * (%b, the log line of a request they answer), as in HAProxy, whatever the previous request
+     * of the connection used. */
+    h->be = NULL;
     const struct cfg_proxy *fp = h->fe->cfg;
     h->t_req_head = h->w->now;
     h->st_req = true;
@@ -1466,7 +1481,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
         http__fwd_request(h, m, &ctx);
         return;
     }
-    struct hdr_edits edits = {.target_ok = m->target_form != HTTP_TF_AUTHORITY};
+    struct hdr_edits edits;
+    hdr_edits_init(&edits, m->target_form != HTTP_TF_AUTHORITY);
     const struct cfg_http_rule *term =
         http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
     if (edits.failed) {
@@ -1803,7 +1819,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         out_put(o, "\r\n", 2);
     }
     h->status = status;
-    void *md = pool_match_data(h->w);
+    void *md = e->has_replace ? pool_match_data(h->w) : NULL;
     for (unsigned i = 0; i < m->nhdr; i++) {
         const struct http_hdr *hd = &m->hdr[i];
         if (http_hdr_is_hop_by_hop(m, i) && !(m->status == 101 && hd->id == HTTP_H_UPGRADE))
@@ -1813,12 +1829,14 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         out_field(o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
     struct fmt_ctx fc;
-    edits_fmt_ctx(h, e, &fc);
     struct hdr_src res = {.buf = b, .m = m};
-    fc.res_hdr_next = src_hdr_next;
-    fc.res_msg = &res;
-    fc.status = status; /* after set-status, as HAProxy's later rules would see it */
-    fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
+    if (e->n) { /* samples of the edits' values */
+        edits_fmt_ctx(h, e, &fc);
+        fc.res_hdr_next = src_hdr_next;
+        fc.res_msg = &res;
+        fc.status = status; /* after set-status, as HAProxy's later rules would see it */
+        fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
+    }
     out_edits(o, e, md, &fc);
     const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
     if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
@@ -1976,7 +1994,8 @@ static void read_response(struct hs *h)
             const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);
             if (fp->http.httplog && fp->http.nres_cap && !h->cap_res)
                 h->cap_res = capture_fields(fp->http.res_cap, fp->http.nres_cap, h->sbuf, m);
-            struct hdr_edits edits = {.n = 0};
+            struct hdr_edits edits;
+            hdr_edits_init(&edits, false);
             const struct cfg_http_rule *term = NULL;
             struct acl_ctx ctx; /* outlives the rules: build_response expands samples */
             struct hdr_src res_src = {.buf = h->sbuf, .m = m};

@@ -44,8 +44,9 @@ def test_dontlog_normal_http(t):
     b = t.backend("b1")
     port = t.free_port()
     sl = t.sluice(http_config(port, {"app": [f"b1 {b.addr}"]}, nbthread=1, frontend=[
-        "option = dontlog-normal", "http-request deny = if { path /admin }"]))
-    for path in ("/name", "/status/503", "/name", "/admin", "/status/404", "/name"):
+        "option = dontlog-normal", "http-request deny = if { path /admin }",
+        "http-request redirect = location /name if { path /old }"]))
+    for path in ("/name", "/status/503", "/old", "/name", "/admin", "/status/404", "/name"):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
         c.request("GET", path)
         c.getresponse().read()

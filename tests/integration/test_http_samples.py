@@ -273,3 +273,34 @@ def test_http_response_acls(t):
         got = {k: r.getheader(k) for k in ("cache-control", "x-error", "x-miss", "x-origin")
                if r.getheader(k)}
         check(r.status == status and got == want, f"{path}: {r.status} {got}, wanted {want}")
+
+
+def test_http_samples_original_target_and_backend_name(t):
+    # %HU and capture.req.uri are the target as the client sent it, %[url] and %[path] the one a
+    # set-path made; %b in a frontend redirect is the frontend, whatever the connection's last
+    # request used.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"], "other": [f"py {srv.addr}"]},
+                         frontend=[
+        "http-request redirect = location /from-%b if { path /r }",
+        "http-request set-path = /new if { path_beg /old }",
+        "http-request set-header = X-T \"%[capture.req.uri] %[url] %HU %HP %HQ %[path] %b\"",
+        "use_backend = other if { path_beg /o }",
+    ], name="www"))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/old?q=1")
+    r = c.getresponse()
+    seen = _seen(r.read())
+    check(_hdrs(seen, "x-t") == ["/old?q=1 /new?q=1 /old?q=1 /old ?q=1 /new app"],
+          f"target samples: {_hdrs(seen, 'x-t')}")
+    c.request("GET", "/o")  # to backend other, on the same connection
+    r = c.getresponse()
+    seen = _seen(r.read())
+    check(_hdrs(seen, "x-t")[0].endswith(" other"), f"%b after use_backend: {seen}")
+    c.request("GET", "/r")
+    r = c.getresponse()
+    r.read()
+    c.close()
+    check(r.status == 302 and r.getheader("location") == "/from-www",
+          f"%b in a frontend redirect: {r.status} {r.getheader('location')!r}")

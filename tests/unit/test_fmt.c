@@ -86,7 +86,12 @@ static const char *expand(const char *rule, size_t cap)
         .src = (const struct sockaddr *)&src,
     };
     struct timespec wall = {.tv_sec = 1700000000, .tv_nsec = 42 * 1000000 + 999};
-    struct fmt_ctx c = {.req = &req, .fe_name = "f", .be_name = "b", .req_wall = &wall};
+    struct fmt_ctx c = {.req = &req,
+                        .orig_target = "/orig?o=1", /* as sent, before a rewrite */
+                        .orig_target_len = 9,
+                        .fe_name = "f",
+                        .be_name = "b",
+                        .req_wall = &wall};
     if (response) {
         c.res_hdr_next = fields_next;
         c.res_msg = (void *)&res_fields;
@@ -141,11 +146,11 @@ static void test_request_samples(void)
     CHECK(REQ "%[req.hdr(x-none)]", "");
     CHECK(REQ "%[req.hdr(x-empty)]", "");
     CHECK(REQ "\"%[method] %[url] %[path] %[query]\"", "GET /p/x?id=7&k=v /p/x id=7&k=v");
-    CHECK(REQ "\"%HM %HU %HP%HQ %HV\"", "GET /p/x?id=7&k=v /p/x?id=7&k=v HTTP/1.1");
+    CHECK(REQ "\"%HM %HU %HP%HQ %HV\"", "GET /orig?o=1 /orig?o=1 HTTP/1.1");
     CHECK(REQ "%[req.ver]", "1.1");
     CHECK(REQ "%[req.cook(sid)]/%[cook(a)]/%[cook(none)]", "last/1/");
     CHECK(REQ "\"%[capture.req.method] %[capture.req.uri] %[capture.req.ver]\"",
-          "GET /p/x?id=7&k=v HTTP/1.1");
+          "GET /orig?o=1 HTTP/1.1");
     CHECK(REQ "%[url_param(k)]%[urlp(id)]%[url_param(zz)]", "v7");
     CHECK(REQ "\"%f/%b %[fe_name]/%[be_name]\"", "f/b f/b");
     CHECK(REQ "t=%Ts%ms", "t=1700000000042");
