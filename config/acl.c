@@ -127,6 +127,7 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
         return config__error(st, "unknown ACL criterion '%s' (expected " CRIT_EXPECT ")", base);
     }
     a->fetch = fetches[found].fetch;
+    a->cur_msg = strcmp(fetches[found].name, "hdr") == 0;
     a->match = m;
     if (fetches[found].arg) {
         const char *close = open ? strchr(open, ')') : NULL;

@@ -19,7 +19,12 @@
     "be_name, srv_name, date, uuid or unique-id"
 #define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts, %ms or %ID"
 
-enum fetch_arg { ARG_NONE = 0, ARG_NAME, ARG_HDR };
+enum fetch_arg {
+    ARG_NONE = 0,
+    ARG_NAME,  /* a query parameter's name */
+    ARG_HDR,   /* a header name (a token, lower-cased), with an optional occurrence */
+    ARG_TOKEN, /* a cookie name: a token, as the cook() ACL wants, case kept */
+};
 
 static const struct {
     const char *name;
@@ -47,8 +52,8 @@ static const struct {
     {"req.ver", FMT_REQ_VER, ARG_NONE, false},
     {"url_param", FMT_URL_PARAM, ARG_NAME, false},
     {"urlp", FMT_URL_PARAM, ARG_NAME, false},
-    {"req.cook", FMT_COOKIE, ARG_NAME, false},
-    {"cook", FMT_COOKIE, ARG_NAME, false},
+    {"req.cook", FMT_COOKIE, ARG_TOKEN, false},
+    {"cook", FMT_COOKIE, ARG_TOKEN, false},
     {"status", FMT_STATUS, ARG_NONE, true},
     {"fe_name", FMT_FE_NAME, ARG_NONE, false},
     {"be_name", FMT_BE_NAME, ARG_NONE, false},
@@ -137,11 +142,12 @@ static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kin
                              "characters)",
                              fetch, b->what, b->text);
     for (size_t i = 0; i < nl; i++)
-        if (kind == ARG_HDR ? !is_tchar(a[i]) : (a[i] == '&' || a[i] == ';' || a[i] == '='))
+        if (kind == ARG_NAME ? (a[i] == '&' || a[i] == ';' || a[i] == '=') : !is_tchar(a[i]))
             return config__error(b->st, "invalid character '%c' in '%s()' of %s '%s' (expected %s)",
                                  a[i], fetch, b->what, b->text,
-                                 kind == ARG_HDR ? "a header name"
-                                                 : "a parameter name without '&', ';' or '='");
+                                 kind == ARG_HDR     ? "a header name"
+                                 : kind == ARG_TOKEN ? "a cookie name"
+                                                     : "a parameter name without '&', ';' or '='");
     if (set_text(b, p, a, nl))
         return -1;
     if (kind == ARG_HDR)

@@ -198,28 +198,37 @@ static const char *const framing_fields[] = {"content-length", "transfer-encodin
 static const char *const hop_fields[] = {"connection", "keep-alive",       "te",
                                          "trailer",    "proxy-connection", "upgrade"};
 
+/* Whether `name` is a framing field, or with `hop` a hop-by-hop one. */
+static bool managed_field(const char *name, bool hop)
+{
+    for (size_t i = 0; i < sizeof(framing_fields) / sizeof(framing_fields[0]); i++)
+        if (strcasecmp(name, framing_fields[i]) == 0)
+            return true;
+    for (size_t i = 0; hop && i < sizeof(hop_fields) / sizeof(hop_fields[0]); i++)
+        if (strcasecmp(name, hop_fields[i]) == 0)
+            return true;
+    return false;
+}
+
 static int check_managed_field(struct cfg_parser *st, const struct cfg_http_rule *r)
 {
-    const char *const *framing = framing_fields, *const *hop = hop_fields;
     if (!r->name)
         return 0;
-    for (size_t i = 0; i < sizeof(framing_fields) / sizeof(framing_fields[0]); i++)
-        if (strcasecmp(r->name, framing[i]) == 0)
-            return config__error(st,
-                                 "header rules cannot change %s: sluice writes it from the body "
-                                 "it relays, and a different value would make the peer read the "
-                                 "body differently (expected another field)",
-                                 r->name);
+    if (managed_field(r->name, false))
+        return config__error(st,
+                             "header rules cannot change %s: sluice writes it from the body "
+                             "it relays, and a different value would make the peer read the "
+                             "body differently (expected another field)",
+                             r->name);
     if (r->action == HTTP_ACT_DEL_HEADER)
         return 0;
-    for (size_t i = 0; i < sizeof(hop_fields) / sizeof(hop_fields[0]); i++)
-        if (strcasecmp(r->name, hop[i]) == 0)
-            return config__error(st,
-                                 "header rules cannot set %s: it is a hop-by-hop field that "
-                                 "sluice writes for each connection (expected another field; "
-                                 "option httpclose, http-server-close and http-keep-alive "
-                                 "choose Connection)",
-                                 r->name);
+    if (managed_field(r->name, true))
+        return config__error(st,
+                             "header rules cannot set %s: it is a hop-by-hop field that "
+                             "sluice writes for each connection (expected another field; "
+                             "option httpclose, http-server-close and http-keep-alive "
+                             "choose Connection)",
+                             r->name);
     return 0;
 }
 
@@ -1013,10 +1022,12 @@ int config__kw_retry_on(struct cfg_parser *st, const struct cfg_keyword *kw, int
 }
 
 /* A URI given to `stats uri` or `monitor-uri`: a path without blanks or control characters. */
-static int copy_uri(struct cfg_parser *st, const char *what, const char *u, char *dst, size_t size)
+static int copy_uri(struct cfg_parser *st, const char *what, const char *example, const char *u,
+                    char *dst, size_t size)
 {
     if (u[0] != '/')
-        return config__error(st, "%s '%s' must begin with '/' (expected e.g. /stats)", what, u);
+        return config__error(st, "%s '%s' must begin with '/' (expected e.g. %s)", what, u,
+                             example);
     for (const char *c = u; *c; c++)
         if ((unsigned char)*c <= ' ' || *c == 0x7f)
             return config__error(st,
@@ -1052,7 +1063,7 @@ int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
                                  "characters)",
                                  argv[0], sizeof(s->realm) - 1);
     } else { /* uri */
-        if (copy_uri(st, "stats uri", argv[0], s->uri, sizeof(s->uri)))
+        if (copy_uri(st, "stats uri", "/stats", argv[0], s->uri, sizeof(s->uri)))
             return -1;
         s->enabled = true; /* as HAProxy: a stats URI enables the page */
     }
@@ -1066,7 +1077,7 @@ int config__kw_monitor_uri(struct cfg_parser *st, const struct cfg_keyword *kw, 
     (void)neg;
     if (config__nargs(st, kw, argc, 1, 1))
         return -1;
-    return copy_uri(st, "monitor-uri", argv[0], http(st)->monitor_uri,
+    return copy_uri(st, "monitor-uri", "/healthz", argv[0], http(st)->monitor_uri,
                     sizeof(http(st)->monitor_uri));
 }
 
@@ -1084,11 +1095,7 @@ int config__kw_unique_id(struct cfg_parser *st, const struct cfg_keyword *kw, in
             return -1;
         /* the ID may come from the client (a sample of its fields): never a field that frames
          * the message, steers the connection or names the host */
-        bool managed = strcasecmp(argv[0], "host") == 0;
-        for (size_t i = 0; i < sizeof(framing_fields) / sizeof(framing_fields[0]); i++)
-            managed |= strcasecmp(argv[0], framing_fields[i]) == 0;
-        for (size_t i = 0; i < sizeof(hop_fields) / sizeof(hop_fields[0]); i++)
-            managed |= strcasecmp(argv[0], hop_fields[i]) == 0;
+        bool managed = strcasecmp(argv[0], "host") == 0 || managed_field(argv[0], true);
         if (managed)
             return config__error(st,
                                  "unique-id-header '%s' is a field sluice writes itself "

@@ -70,6 +70,8 @@ struct cfg_acl {
     char arg[64]; /* header or parameter name for HDR / URL_PARAM (lower-cased header) */
     enum acl_match match;
     bool icase;                   /* -i */
+    bool cur_msg;                 /* hdr(): the rule's own message, the response in http-response
+                                     rules (HAProxy's); req.hdr() is always the request's */
     struct cfg_acl_value *values; /* owned */
     size_t nvalues;
     int line;

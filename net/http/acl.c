@@ -415,6 +415,8 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
         return false;
     }
     case ACL_F_HDR:
+        if (a->cur_msg && ctx->res_hdr_next) /* hdr() in an http-response rule */
+            return match_hdr(a, ctx, ctx->res_hdr_next, ctx->res_msg);
         return match_hdr(a, ctx, ctx->hdr_next, ctx->msg);
     case ACL_F_RES_HDR:
         return match_hdr(a, ctx, ctx->res_hdr_next, ctx->res_msg);

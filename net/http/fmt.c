@@ -269,8 +269,9 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
 {
     size_t n = 0;
     for (size_t i = 0; i < f->nparts; i++)
-        /* a sample is a slice of a head or a short generated text (address, number, name) */
-        n += f->parts[i].sample == FMT_LIT ? f->parts[i].len : head_len + 80;
+        /* a sample is a slice of a head or a short generated text (an address, a number, a
+         * name of at most 63 bytes, a unique ID of at most 127) */
+        n += f->parts[i].sample == FMT_LIT ? f->parts[i].len : head_len + 128;
     return n;
 }
 

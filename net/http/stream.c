@@ -1019,7 +1019,8 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
     return NULL;
 }
 
-/* Answer a redirect or a `return`; false when the rule is not such a response. */
+/* Act on the terminal rule of a request: answer it (deny, redirect, return, auth challenge,
+ * use-service) or hold it (tarpit). */
 void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m,
                       const struct hdr_edits *e)
 {

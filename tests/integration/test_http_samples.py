@@ -260,18 +260,22 @@ def test_http_response_acls(t):
         "http-response set-header = X-Error yes if { status ge 400 }",
         "http-response add-header = X-Miss yes if { res.hdr(x-cache) -m str MISS }",
         "http-response add-header = X-Origin yes if { shdr_beg(X-Cache) from }",
+        # hdr() in a response rule is the response's (HAProxy's), req.hdr() the request's
+        "http-response add-header = X-Py yes if { hdr(x-server) py }",
+        "http-response add-header = X-Asked yes if { req.hdr(x-ask) yes }",
     ]))
     for path, status, want in (("/name", 200, {}),
                                ("/nope", 404, {"cache-control": "no-store", "x-error": "yes"}),
                                ("/status/503", 503, {"x-error": "yes"}),
-                               ("/py/x", 200, {"x-miss": "yes", "x-origin": "yes"})):
+                               ("/py/x", 200, {"x-miss": "yes", "x-origin": "yes", "x-py": "yes",
+                                               "x-asked": "yes"})):
         c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
-        c.request("GET", path)
+        c.request("GET", path, headers={"X-Ask": "yes"} if path.startswith("/py") else {})
         r = c.getresponse()
         r.read()
         c.close()
-        got = {k: r.getheader(k) for k in ("cache-control", "x-error", "x-miss", "x-origin")
-               if r.getheader(k)}
+        got = {k: r.getheader(k) for k in ("cache-control", "x-error", "x-miss", "x-origin",
+                                           "x-py", "x-asked") if r.getheader(k)}
         check(r.status == status and got == want, f"{path}: {r.status} {got}, wanted {want}")
 
 

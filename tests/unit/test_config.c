@@ -1340,7 +1340,7 @@ static void test_http_errors(void)
         {HTTP_BASE "unique-id-header = X-ID\n",
          "t.ini:8: 'unique-id-header' is not allowed in a [backend] section"},
         {HTTP_FE "monitor-uri = healthz\n",
-         "t.ini:8: monitor-uri 'healthz' must begin with '/' (expected e.g. /stats)"},
+         "t.ini:8: monitor-uri 'healthz' must begin with '/' (expected e.g. /healthz)"},
         {HTTP_FE "monitor-uri = \"/a b\"\n", "t.ini:8: invalid character in monitor-uri '/a b'"},
         {HTTP_BASE "monitor-uri = /up\n",
          "t.ini:8: 'monitor-uri' is not allowed in a [backend] section"},

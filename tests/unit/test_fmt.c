@@ -214,6 +214,8 @@ static void test_errors(void)
         {REQ "%[req.hdr(x),base64]", "t.ini:5: unknown converter 'base64' in header value"},
         {REQ "%[src,lower,lower,lower,lower]", "t.ini:5: too many converters after 'src'"},
         {REQ "%[url_param(a=b)]", "t.ini:5: invalid character '=' in 'url_param()'"},
+        {REQ "%[cook(a/b)]", "t.ini:5: invalid character '/' in 'cook()' of header value "
+                             "'%[cook(a/b)]' (expected a cookie name)"},
         {REQ "%[status]", "t.ini:5: sample 'status' in header value '%[status]' is known only "
                           "once the server answered (expected it in an http-response rule)"},
         {REQ "%[res.hdr(server)]", "t.ini:5: sample 'res.hdr' in header value"},
