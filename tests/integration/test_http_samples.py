@@ -308,3 +308,30 @@ def test_http_samples_original_target_and_backend_name(t):
     c.close()
     check(r.status == 302 and r.getheader("location") == "/from-www",
           f"%b in a frontend redirect: {r.status} {r.getheader('location')!r}")
+
+
+def test_http_sample_limits(t):
+    # The documented edges: a unique ID is cut at 127 bytes; a redirect whose location expands
+    # to nothing is answered 500 rather than sent nowhere.
+    srv = _echo_server(t)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, frontend=[
+        "unique-id-format = %[req.hdr(x-long)]",
+        "unique-id-header = X-ID",
+        "http-request redirect = location %[req.hdr(x-to)] if { path /go }",
+    ]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/x", headers={"X-Long": "i" * 300})
+    r = c.getresponse()
+    seen = _seen(r.read())
+    check(_hdrs(seen, "x-id") == ["i" * 127], f"unique ID length {len(_hdrs(seen, 'x-id')[0])}")
+    c.request("GET", "/x")  # the format expands to nothing: no field at all
+    r = c.getresponse()
+    seen = _seen(r.read())
+    check(_hdrs(seen, "x-id") == [], f"an empty unique ID was sent: {_hdrs(seen, 'x-id')}")
+    c.request("GET", "/go")
+    r = c.getresponse()
+    r.read()
+    c.close()
+    check(r.status == 500 and r.getheader("location") is None,
+          f"redirect to an empty location: {r.status} {r.getheader('location')!r}")

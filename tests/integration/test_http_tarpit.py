@@ -7,7 +7,7 @@ import socket
 import struct
 import time
 
-from harness import check, http_config, wait_for
+from harness import check, http_config, recv_until_eof, wait_for
 from test_cli_api import cli
 
 
@@ -58,7 +58,13 @@ def test_http_tarpit(t):
     s.close()
     status, body, _ = _get(t, port, "/name")
     check(status == 200 and body == b"b1", f"after a client left a tarpit: {status}")
-    logs = sl.wait_httplogs(6)
+    # a client that half-closes after its request still gets the answer
+    s = t.connect(port)
+    s.sendall(b"GET /bad/halfclose HTTP/1.1\r\nHost: x\r\n\r\n")
+    s.shutdown(socket.SHUT_WR)
+    data, how = recv_until_eof(s, t.timeout(5) + 2 * hold_ms / 1000)
+    check(data.startswith(b"HTTP/1.1 500"), f"half-closed client: {data[:40]!r} ({how})")
+    logs = sl.wait_httplogs(7)
     terms = {lg["request"].split()[1]: lg["term"][:2] for lg in logs}
     check(terms.get("/bad") == "PT" and terms.get("/slow") == "PT",
           f"termination of tarpitted requests: {terms}")

@@ -1321,6 +1321,18 @@ static void test_http_errors(void)
         {HTTP_BASE "http-response tarpit =\n", "t.ini:8: unknown http-response 'tarpit'"},
         {HTTP_BASE "acl = s status -m beg 4\n",
          "t.ini:8: match method '-m beg' cannot be used with 'status'"},
+        {HTTP_FE "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\ncapture request = header A len 1\n"
+                 "capture request = header A len 1\n",
+         "t.ini:24: too many 'capture request' lines in this section (expected at most 16)"},
+        {HTTP_FE "capture response = header A len 4097\n",
+         "t.ini:8: invalid capture length '4097' (expected an integer from 1 to 4096)"},
         {HTTP_FE "capture request = header Host\n",
          "t.ini:8: 'capture request' needs a header name and a length (expected 'capture request "
          "header NAME len N')"},

@@ -289,6 +289,15 @@ static void test_edits_limit(void)
     CU_ASSERT_NSTRING_EQUAL(err, want, strlen(want));
 }
 
+/* Deleting a hop-by-hop field is accepted (it is never forwarded anyway); setting one is not. */
+static void test_hop_by_hop_delete(void)
+{
+    CU_ASSERT_PTR_NOT_NULL(expand("http-request del-header = Connection\n"
+                                  "http-request set-header = X-T v",
+                                  511));
+    CU_ASSERT_PTR_NULL(expand("http-request set-header = Connection close", 511));
+}
+
 /* scripts/haproxy2ini carries samples in set-header/add-header values, and reports them
  * anywhere else. */
 static void test_haproxy2ini(void)
@@ -335,6 +344,7 @@ int suite_fmt(void)
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "edits_limit", test_edits_limit);
     CU_add_test(s, "unique_id_inherited", test_unique_id_inherited);
+    CU_add_test(s, "hop_by_hop_delete", test_hop_by_hop_delete);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
