@@ -9,6 +9,17 @@ from harness import check, http_config, recv_until_eof
 from test_http_route import _echo_server, _hdrs, _seen
 
 
+def _ask(c, path, headers=None):
+    """One request on connection c: (response, the fields the echo server saw or None)."""
+    c.request("GET", path, headers=headers or {})
+    r = c.getresponse()
+    body = r.read()
+    try:
+        return r, _seen(body)
+    except ValueError:  # not the echo server's JSON (a redirect, an error page)
+        return r, None
+
+
 def test_http_request_header_samples(t):
     srv = _echo_server(t)
     port = t.free_port()
@@ -150,9 +161,7 @@ def test_http_header_samples_oversized_rewrite(t):
     check(r.status == 500, f"oversized rewrite answered {r.status}")
     check(srv.requests == 0, f"the server saw {srv.requests} request(s)")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
-    c.request("GET", "/small", headers={"X-Big": "b" * 1000})
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/small", {"X-Big": "b" * 1000})
     c.close()
     check(r.status == 200 and _hdrs(seen, "x-copy") == [" ".join(["b" * 1000] * 4)],
           f"a rewrite that fits: {r.status}")
@@ -179,9 +188,7 @@ def test_http_redirect_with_samples(t):
         check(r.status == status and r.getheader("location") == want,
               f"{path}: {r.status} location {r.getheader('location')!r}, wanted {want!r}")
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
-    c.request("GET", "/new")
-    r = c.getresponse()
-    r.read()
+    r, _ = _ask(c, "/new")
     c.close()
     loc = r.getheader("location") or ""
     check(r.status == 302 and re.fullmatch(r"/id/[0-9a-f-]{36}", loc) is not None,
@@ -235,14 +242,10 @@ def test_http_dst_samples_in_unique_id_and_redirect(t):
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
     c.connect()
     cport = c.sock.getsockname()[1]
-    c.request("GET", "/x")
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/x")
     check(_hdrs(seen, "x-unique-id") == [f"127.0.0.1:{cport}_127.0.0.1:{port}"],
           f"unique id: {_hdrs(seen, 'x-unique-id')}")
-    c.request("GET", "/old")
-    r = c.getresponse()
-    r.read()
+    r, _ = _ask(c, "/old")
     c.close()
     check(r.status == 302 and r.getheader("location") == f"http://127.0.0.1:{port}/moved",
           f"redirect: {r.status} {r.getheader('location')!r}")
@@ -293,18 +296,12 @@ def test_http_samples_original_target_and_backend_name(t):
         "use_backend = other if { path_beg /o }",
     ], name="www"))
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
-    c.request("GET", "/old?q=1")
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/old?q=1")
     check(_hdrs(seen, "x-t") == ["/old?q=1 /new?q=1 /old?q=1 /old ?q=1 /new app"],
           f"target samples: {_hdrs(seen, 'x-t')}")
-    c.request("GET", "/o")  # to backend other, on the same connection
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/o")  # to backend other, on the same connection
     check(_hdrs(seen, "x-t")[0].endswith(" other"), f"%b after use_backend: {seen}")
-    c.request("GET", "/r")
-    r = c.getresponse()
-    r.read()
+    r, _ = _ask(c, "/r")
     c.close()
     check(r.status == 302 and r.getheader("location") == "/from-www",
           f"%b in a frontend redirect: {r.status} {r.getheader('location')!r}")
@@ -321,17 +318,11 @@ def test_http_sample_limits(t):
         "http-request redirect = location %[req.hdr(x-to)] if { path /go }",
     ]))
     c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
-    c.request("GET", "/x", headers={"X-Long": "i" * 300})
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/x", {"X-Long": "i" * 300})
     check(_hdrs(seen, "x-id") == ["i" * 127], f"unique ID length {len(_hdrs(seen, 'x-id')[0])}")
-    c.request("GET", "/x")  # the format expands to nothing: no field at all
-    r = c.getresponse()
-    seen = _seen(r.read())
+    r, seen = _ask(c, "/x")  # the format expands to nothing: no field at all
     check(_hdrs(seen, "x-id") == [], f"an empty unique ID was sent: {_hdrs(seen, 'x-id')}")
-    c.request("GET", "/go")
-    r = c.getresponse()
-    r.read()
+    r, _ = _ask(c, "/go")
     c.close()
     check(r.status == 500 and r.getheader("location") is None,
           f"redirect to an empty location: {r.status} {r.getheader('location')!r}")
