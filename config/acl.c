@@ -71,11 +71,6 @@ static const struct {
     {"ip", ACL_M_IP},   {"int", ACL_M_INT}, {"len", ACL_M_LEN},
 };
 
-static bool is_token_char(unsigned char c)
-{
-    return isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL;
-}
-
 /* Split "name(arg)" and find the fetch; fills a->fetch, a->match (default), a->arg. */
 static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_acl *a)
 {
@@ -155,7 +150,7 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
         }
         if (a->fetch == ACL_F_COOKIE) {
             for (const char *c = a->arg; *c; c++)
-                if (!is_token_char((unsigned char)*c))
+                if (!config__is_tchar((unsigned char)*c))
                     return config__error(st,
                                          "invalid cookie name '%s' in '%s' (expected letters, "
                                          "digits and !#$%%&'*+-.^_`|~)",
@@ -163,7 +158,7 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
         }
         if (a->fetch == ACL_F_HDR || a->fetch == ACL_F_RES_HDR) {
             for (char *c = a->arg; *c; c++) {
-                if (!is_token_char((unsigned char)*c))
+                if (!config__is_tchar((unsigned char)*c))
                     return config__error(st,
                                          "invalid header name '%s' in '%s' (expected letters, "
                                          "digits and !#$%%&'*+-.^_`|~)",

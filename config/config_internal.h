@@ -115,6 +115,10 @@ int config__parse_int(const char *text, long long min, long long max, long long 
 /* Levenshtein distance, capped for long strings; for "did you mean" suggestions. */
 int config__distance(const char *a, const char *b);
 
+/* A character of an RFC 9110 token (header names, cookie names): letters, digits and
+ * !#$%&'*+-.^_`|~. */
+bool config__is_tchar(unsigned char c);
+
 /* Copy with truncation check: false when src does not fit (dst is still NUL-terminated). */
 bool config__copy(char *dst, size_t size, const char *src);
 

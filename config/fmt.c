@@ -122,11 +122,6 @@ static int add_literal(struct fmt_build *b, const char *s, size_t len)
     return p ? set_text(b, p, s, len) : -1;
 }
 
-static bool is_tchar(char c)
-{
-    return isalnum((unsigned char)c) || (c && strchr("!#$%&'*+-.^_`|~", c));
-}
-
 /* The arguments of a fetch, between the parentheses: "NAME" or "NAME,OCC". */
 static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kind, const char *a,
                       size_t alen, struct cfg_fmt_part *p)
@@ -142,7 +137,8 @@ static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kin
                              "characters)",
                              fetch, b->what, b->text);
     for (size_t i = 0; i < nl; i++)
-        if (kind == ARG_NAME ? (a[i] == '&' || a[i] == ';' || a[i] == '=') : !is_tchar(a[i]))
+        if (kind == ARG_NAME ? (a[i] == '&' || a[i] == ';' || a[i] == '=')
+                             : !config__is_tchar((unsigned char)a[i]))
             return config__error(b->st, "invalid character '%c' in '%s()' of %s '%s' (expected %s)",
                                  a[i], fetch, b->what, b->text,
                                  kind == ARG_HDR     ? "a header name"

@@ -578,7 +578,7 @@ static int kw_balance(struct cfg_parser *st, const struct cfg_keyword *kw, int a
                                  a, sizeof(arg) - 1);
         for (size_t i = 0; i < n - 5; i++) {
             unsigned char c = (unsigned char)a[4 + i];
-            if (!(isalnum(c) || strchr("!#$%&'*+-.^_`|~", c)))
+            if (!config__is_tchar(c))
                 return config__error(st,
                                      "invalid header name in '%s' (expected 'balance "
                                      "hdr(NAME)')",

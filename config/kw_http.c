@@ -42,7 +42,7 @@ static int check_header_name(struct cfg_parser *st, const char *name)
     if (!*name)
         return config__error(st, "empty header name (expected a token like X-Forwarded-Proto)");
     for (const char *c = name; *c; c++)
-        if (!(isalnum((unsigned char)*c) || strchr("!#$%&'*+-.^_`|~", *c)))
+        if (!config__is_tchar((unsigned char)*c))
             return config__error(st,
                                  "invalid character '%c' in header name '%s' (expected letters, "
                                  "digits and !#$%%&'*+-.^_`|~)",

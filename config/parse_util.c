@@ -157,3 +157,8 @@ bool config__copy(char *dst, size_t size, const char *src)
     memcpy(dst, src, n + 1);
     return true;
 }
+
+bool config__is_tchar(unsigned char c)
+{
+    return c && (isalnum(c) || strchr("!#$%&'*+-.^_`|~", c) != NULL);
+}
