@@ -92,10 +92,10 @@ fuzz-smoke:
 	@$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=20
 
 fmt:
-	clang-format -i $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
+	clang-format -i $(LIB_SRC) core/main.c $(wildcard */*.h */*/*.h) $(UNIT_SRC) bench/*.c
 
 fmt-check:
-	@clang-format --dry-run --Werror $(LIB_SRC) core/main.c $(wildcard */*.h) $(UNIT_SRC) bench/*.c
+	@clang-format --dry-run --Werror $(LIB_SRC) core/main.c $(wildcard */*.h */*/*.h) $(UNIT_SRC) bench/*.c
 
 clean:
 	rm -rf build build-asan build-tsan build-fuzz

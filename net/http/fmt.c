@@ -10,35 +10,14 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "net/http/out.h"
 #include "net/http/parse.h"
-
-struct out {
-    char *p;
-    size_t len, cap;
-    bool overflow;
-};
-
-static void put(struct out *o, const char *s, size_t n)
-{
-    if (o->overflow || n > o->cap - o->len) {
-        o->overflow = true;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-static void put_str(struct out *o, const char *s)
-{
-    if (s)
-        put(o, s, strlen(s));
-}
 
 static void put_uint(struct out *o, unsigned long v, const char *f)
 {
     char b[24];
     int n = snprintf(b, sizeof(b), f, v);
-    put(o, b, (size_t)n);
+    out_put(o, b, (size_t)n);
 }
 
 static void put_addr(struct out *o, const struct sockaddr *sa, bool port)
@@ -51,13 +30,13 @@ static void put_addr(struct out *o, const struct sockaddr *sa, bool port)
         if (port)
             put_uint(o, ntohs(in->sin_port), "%lu");
         else if (inet_ntop(AF_INET, &in->sin_addr, b, sizeof(b)))
-            put_str(o, b);
+            out_str(o, b);
     } else if (sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         if (port)
             put_uint(o, ntohs(in6->sin6_port), "%lu");
         else if (inet_ntop(AF_INET6, &in6->sin6_addr, b, sizeof(b)))
-            put_str(o, b);
+            out_str(o, b);
     }
 }
 
@@ -138,7 +117,7 @@ static void put_uuid(struct out *o)
     int n = snprintf(b, sizeof(b), "%08x-%04x-%04x-%04x-%012llx", (unsigned)(v[0] >> 32),
                      (unsigned)(v[0] >> 16) & 0xFFFF, (unsigned)v[0] & 0xFFFF,
                      (unsigned)(v[1] >> 48), (unsigned long long)(v[1] & 0xFFFFFFFFFFFFULL));
-    put(o, b, (size_t)n);
+    out_put(o, b, (size_t)n);
 }
 
 static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct fmt_ctx *c)
@@ -148,7 +127,7 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
     size_t vl = 0;
     switch (p->sample) {
     case FMT_LIT:
-        put(o, p->text, p->len);
+        out_put(o, p->text, p->len);
         return;
     case FMT_SRC:
     case FMT_SRC_PORT:
@@ -162,29 +141,29 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
     case FMT_REQ_FHDR:
         if (r && hdr_value(r->hdr_next, r->msg, p->text, p->len, p->occ, p->sample == FMT_REQ_HDR,
                            &v, &vl))
-            put(o, v, vl);
+            out_put(o, v, vl);
         return;
     case FMT_RES_HDR:
     case FMT_RES_FHDR:
         if (hdr_value(c->res_hdr_next, c->res_msg, p->text, p->len, p->occ,
                       p->sample == FMT_RES_HDR, &v, &vl))
-            put(o, v, vl);
+            out_put(o, v, vl);
         return;
     case FMT_METHOD:
         if (r && r->method)
-            put(o, r->method, r->method_len);
+            out_put(o, r->method, r->method_len);
         return;
     case FMT_URL:
         if (r && r->target)
-            put(o, r->target, r->target_len);
+            out_put(o, r->target, r->target_len);
         return;
     case FMT_PATH:
         if (r && r->path)
-            put(o, r->path, r->path_len);
+            out_put(o, r->path, r->path_len);
         return;
     case FMT_QUERY:
         if (r && r->query)
-            put(o, r->query, r->query_len);
+            out_put(o, r->query, r->query_len);
         return;
     case FMT_URL_ORIG:
     case FMT_PATH_ORIG:
@@ -195,26 +174,26 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             return;
         const char *q = memchr(t, '?', tl);
         if (p->sample == FMT_URL_ORIG)
-            put(o, t, tl);
+            out_put(o, t, tl);
         else if (p->sample == FMT_PATH_ORIG)
-            put(o, t, q ? (size_t)(q - t) : tl);
+            out_put(o, t, q ? (size_t)(q - t) : tl);
         else if (q)
-            put(o, q, tl - (size_t)(q - t));
+            out_put(o, q, tl - (size_t)(q - t));
         return;
     }
     case FMT_REQ_VER:
     case FMT_HTTP_VER:
         if (r && r->method && r->method_len) { /* a request was parsed */
             if (p->sample == FMT_HTTP_VER)
-                put(o, "HTTP/", 5);
-            put(o, r->ver_minor ? "1.1" : "1.0", 3);
+                out_put(o, "HTTP/", 5);
+            out_put(o, r->ver_minor ? "1.1" : "1.0", 3);
         }
         return;
     case FMT_URL_PARAM: {
         size_t pos = 0;
         if (r && r->query &&
             acl_url_param_next(r->query, r->query_len, p->text, p->len, &pos, &v, &vl))
-            put(o, v, vl);
+            out_put(o, v, vl);
         return;
     }
     case FMT_COOKIE: { /* the last occurrence, as HAProxy's req.cook() */
@@ -226,7 +205,7 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             vl = cl;
         }
         if (v)
-            put(o, v, vl);
+            out_put(o, v, vl);
         return;
     }
     case FMT_STATUS:
@@ -234,13 +213,13 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             put_uint(o, (unsigned long)c->status, "%lu");
         return;
     case FMT_FE_NAME:
-        put_str(o, c->fe_name);
+        out_str(o, c->fe_name);
         return;
     case FMT_BE_NAME:
-        put_str(o, c->be_name);
+        out_str(o, c->be_name);
         return;
     case FMT_SRV_NAME:
-        put_str(o, c->srv_name);
+        out_str(o, c->srv_name);
         return;
     case FMT_DATE: {
         struct timespec now;
@@ -252,7 +231,7 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
         put_uuid(o);
         return;
     case FMT_UNIQUE_ID:
-        put_str(o, c->unique_id);
+        out_str(o, c->unique_id);
         return;
     case FMT_TS:
         if (c->req_wall)

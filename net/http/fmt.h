@@ -20,13 +20,13 @@ struct fmt_ctx {
     const struct acl_ctx *req; /* the request; NULL-pointer fields expand to nothing */
     const char *orig_target;   /* the target as the client sent it (req's may be rewritten) */
     size_t orig_target_len;
-    acl_hdr_next_fn res_hdr_next; /* response fields (http-response rules), else NULL */
-    void *res_msg;                /* passed to res_hdr_next */
-    int status;                   /* response status, 0 before one */
+    acl_hdr_next_fn res_hdr_next;             /* response fields (http-response rules), else NULL */
+    void *res_msg;                            /* passed to res_hdr_next */
+    int status;                               /* response status, 0 before one */
     const char *fe_name, *be_name, *srv_name; /* NULL expands to nothing */
-    const struct sockaddr *dst; /* where the client connected (dst, dst_port); may be NULL */
-    const struct timespec *req_wall;  /* the request's start (%Ts, %ms); may be NULL */
-    const char *unique_id;            /* the request's unique ID (%[unique-id]); may be NULL */
+    const struct sockaddr *dst;      /* where the client connected (dst, dst_port); may be NULL */
+    const struct timespec *req_wall; /* the request's start (%Ts, %ms); may be NULL */
+    const char *unique_id;           /* the request's unique ID (%[unique-id]); may be NULL */
 };
 
 /* Most bytes f can expand to for messages whose heads hold at most head_len bytes. */

@@ -27,6 +27,7 @@
 #include "net/http/auth.h"
 #include "net/http/errors.h"
 #include "net/http/fmt.h"
+#include "net/http/out.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
 #include "net/http/rewrite.h"
@@ -748,29 +749,7 @@ static bool edits_drop(const struct hdr_edits *e, unsigned from, const char *nam
     return false;
 }
 
-/* Output buffer building with overflow detection. */
-struct out {
-    char *p;
-    size_t len, cap;
-    bool overflow; /* something did not fit */
-    bool invalid;  /* a rewrite would have written a malformed field value */
-};
-
-static void out_put(struct out *o, const char *s, size_t n)
-{
-    if (o->len + n > o->cap) {
-        o->overflow = true;
-        return;
-    }
-    memcpy(o->p + o->len, s, n);
-    o->len += n;
-}
-
-static void out_str(struct out *o, const char *s)
-{
-    out_put(o, s, strlen(s));
-}
-
+/* One field line: "name: value\r\n". */
 static void out_hdr(struct out *o, const char *name, size_t nl, const char *val, size_t vl)
 {
     out_put(o, name, nl);
