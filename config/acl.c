@@ -313,23 +313,10 @@ static int add_value(struct cfg_parser *st, struct cfg_acl *a, const char *op, c
         v.num_max = hi;
         break;
     }
-    case ACL_M_REG: {
-        int ec;
-        PCRE2_SIZE off;
-        pcre2_code *re =
-            pcre2_compile((PCRE2_SPTR)text, len, a->icase ? PCRE2_CASELESS : 0, &ec, &off, NULL);
-        if (!re) {
-            PCRE2_UCHAR msg[160];
-            pcre2_get_error_message(ec, msg, sizeof(msg));
-            return config__error(st,
-                                 "invalid regex '%s'%s at offset %zu: %s (expected a PCRE2 "
-                                 "regular expression)",
-                                 text, where, (size_t)off, (const char *)msg);
-        }
-        (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
-        v.re = re;
+    case ACL_M_REG:
+        if (!(v.re = config__regex_compile(st, text, len, a->icase, where)))
+            return -1;
         break;
-    }
     case ACL_M_DIR:
     case ACL_M_DOM: {
         /* HAProxy ignores delimiters at both ends of the pattern */
@@ -604,6 +591,26 @@ bool config__acl_is_l7(const struct cfg_acl *a)
 {
     return !(a->fetch == ACL_F_SRC || a->fetch == ACL_F_DST_PORT || a->fetch == ACL_F_ALWAYS_TRUE ||
              a->fetch == ACL_F_ALWAYS_FALSE);
+}
+
+void *config__regex_compile(struct cfg_parser *st, const char *text, size_t len, bool caseless,
+                            const char *where)
+{
+    int ec;
+    PCRE2_SIZE off;
+    pcre2_code *re =
+        pcre2_compile((PCRE2_SPTR)text, len, caseless ? PCRE2_CASELESS : 0, &ec, &off, NULL);
+    if (!re) {
+        PCRE2_UCHAR msg[160];
+        pcre2_get_error_message(ec, msg, sizeof(msg));
+        config__error(st,
+                      "invalid regex '%s'%s at offset %zu: %s (expected a PCRE2 regular "
+                      "expression)",
+                      text, where, (size_t)off, (const char *)msg);
+        return NULL;
+    }
+    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    return re;
 }
 
 bool config__acl_is_response(const struct cfg_acl *a)

@@ -156,6 +156,10 @@ bool config__acl_is_l7(const struct cfg_acl *a);
 /* Whether an ACL tests the response (status, res.hdr): it has a meaning in http-response rules
  * only. */
 bool config__acl_is_response(const struct cfg_acl *a);
+/* Compile a regex (PCRE2, JIT when available); after an error naming `where` (" in ...") and
+ * the PCRE2 message and offset, NULL. For ACL -m reg and the regex rewrites. */
+void *config__regex_compile(struct cfg_parser *st, const char *text, size_t len, bool caseless,
+                            const char *where);
 
 /* After parsing: a term naming an ACL refers to every entry with that name, including lines
  * after the rule (HAProxy extends an ACL in place). Returns 0 or -1 (out of memory). */

@@ -324,18 +324,11 @@ static int header_rule(struct cfg_parser *st, const char *rule, enum http_rule_a
 static int rewrite_regex(struct cfg_parser *st, const char *rule, const char *text, void **re,
                          int *groups)
 {
-    int ec;
-    PCRE2_SIZE off;
-    pcre2_code *c = pcre2_compile((PCRE2_SPTR)text, PCRE2_ZERO_TERMINATED, 0, &ec, &off, NULL);
-    if (!c) {
-        PCRE2_UCHAR msg[160];
-        pcre2_get_error_message(ec, msg, sizeof(msg));
-        return config__error(st,
-                             "invalid regex '%s' in '%s' at offset %zu: %s (expected a PCRE2 "
-                             "regular expression)",
-                             text, rule, (size_t)off, (const char *)msg);
-    }
-    (void)pcre2_jit_compile(c, PCRE2_JIT_COMPLETE); /* falls back to the interpreter */
+    char where[96];
+    snprintf(where, sizeof(where), " in '%s'", rule);
+    pcre2_code *c = config__regex_compile(st, text, strlen(text), false, where);
+    if (!c)
+        return -1;
     uint32_t n = 0;
     pcre2_pattern_info(c, PCRE2_INFO_CAPTURECOUNT, &n);
     *re = c;
