@@ -356,17 +356,8 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
     }
     struct hdr_edits edits;
     hdr_edits_init(&edits, !f->connect);
-    const struct cfg_http_rule *term =
-        http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, ctx, &edits);
-    if (edits.failed) {
-        http__set_term(h, 'P', 'R');
-        http__reply_error(h, 500);
+    if (http__request_rules(h, &fp->http, m, ctx, &edits))
         return;
-    }
-    if (term && term->action != HTTP_ACT_ALLOW) {
-        http__reply_rule(h, term, m, &edits);
-        return;
-    }
     h->retries_left = 0;
     if (f->connect) {
         h->srv_keep = false;

@@ -632,31 +632,8 @@ void http__reply_error(struct hs *h, int status)
 
 /* ---- request routing ------------------------------------------------------------------------ */
 
-static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *iter, const char **v,
-                     size_t *vlen)
-{
-    struct hs *h = msg;
-    const struct http_msg *m = h->acl_msg;
-    if (m->target_form == HTTP_TF_ABSOLUTE && lname_len == 4 && memcmp(lname, "host", 4) == 0) {
-        /* The target's authority is the request's host (RFC 9112 §3.2.2), whatever Host says:
-         * it is what the server gets (http__build_request). */
-        if (*iter)
-            return false;
-        *iter = 1;
-        *v = h->rbuf + m->host.off;
-        *vlen = m->host.len;
-        return true;
-    }
-    int i = http_hdr_find(h->rbuf, m, lname, lname_len, (unsigned)*iter);
-    if (i < 0)
-        return false;
-    *iter = (size_t)i + 1;
-    *v = h->rbuf + m->hdr[i].value_off;
-    *vlen = m->hdr[i].value_len;
-    return true;
-}
-
-/* Fields of a message held in buf: the response's, for `%[res.hdr(NAME)]`. */
+/* Fields of a message held in buf (the response's for `%[res.hdr(NAME)]`, the request's for
+ * hdr_next). */
 struct hdr_src {
     const char *buf;
     const struct http_msg *m;
@@ -673,6 +650,25 @@ static bool src_hdr_next(void *msg, const char *lname, size_t lname_len, size_t 
     *v = s->buf + s->m->hdr[i].value_off;
     *vlen = s->m->hdr[i].value_len;
     return true;
+}
+
+static bool hdr_next(void *msg, const char *lname, size_t lname_len, size_t *iter, const char **v,
+                     size_t *vlen)
+{
+    struct hs *h = msg;
+    const struct http_msg *m = h->acl_msg;
+    if (m->target_form == HTTP_TF_ABSOLUTE && lname_len == 4 && memcmp(lname, "host", 4) == 0) {
+        /* The target's authority is the request's host (RFC 9112 §3.2.2), whatever Host says:
+         * it is what the server gets (http__build_request). */
+        if (*iter)
+            return false;
+        *iter = 1;
+        *v = h->rbuf + m->host.off;
+        *vlen = m->host.len;
+        return true;
+    }
+    struct hdr_src src = {.buf = h->rbuf, .m = m};
+    return src_hdr_next(&src, lname, lname_len, iter, v, vlen);
 }
 
 /* Whether any ACL of the configuration tests dst_port: only then is the local address worth a
@@ -837,8 +833,10 @@ static void out_edits(struct out *o, const struct hdr_edits *e, void *md, const 
     }
 }
 
-/* What samples of header values (`%[src]`, ...) read: the message of e's rules. */
-static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ctx *fc)
+/* What samples of header values (`%[src]`, ...) read: the message of e's rules; `also` is a
+ * format outside e (a redirect's target, unique-id-format) that the context serves too. */
+static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, const struct cfg_fmt *also,
+                          struct fmt_ctx *fc)
 {
     memset(fc, 0, sizeof(*fc));
     fc->req = e->ctx;
@@ -848,11 +846,11 @@ static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, struct fmt_ct
     fc->be_name = be_cfg(h)->name;
     fc->req_wall = &h->req_wall;
     fc->unique_id = h->unique_id;
-    for (unsigned i = 0; i < e->n; i++)
-        if (e->rule[i]->fmt && e->rule[i]->fmt->uses_dst) {
-            fc->dst = dst_addr(h);
-            break;
-        }
+    bool dst = also && also->uses_dst;
+    for (unsigned i = 0; i < e->n && !dst; i++)
+        dst = e->rule[i]->fmt && e->rule[i]->fmt->uses_dst;
+    if (dst) /* one getsockname per connection, only for formats that ask */
+        fc->dst = dst_addr(h);
 }
 
 static void client_ip(struct hs *h, char *buf, size_t len)
@@ -998,6 +996,22 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
     return NULL;
 }
 
+bool http__request_rules(struct hs *h, const struct cfg_http *hp, const struct http_msg *m,
+                         struct acl_ctx *c, struct hdr_edits *e)
+{
+    const struct cfg_http_rule *term = http__run_rules(hp, hp->req_rules, hp->nreq_rules, c, e);
+    if (e->failed) {
+        http__set_term(h, 'P', 'R');
+        http__reply_error(h, 500);
+        return true;
+    }
+    if (term && term->action != HTTP_ACT_ALLOW) {
+        http__reply_rule(h, term, m, e);
+        return true;
+    }
+    return false;
+}
+
 /* Act on the terminal rule of a request: answer it (deny, redirect, return, auth challenge,
  * use-service) or hold it (tarpit). */
 void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m,
@@ -1068,11 +1082,9 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         if (r->fmt) { /* the target with samples, expanded where it goes */
             struct fmt_ctx fc;
             struct hdr_edits none = {.n = 0};
-            edits_fmt_ctx(h, e ? e : &none, &fc);
+            edits_fmt_ctx(h, e ? e : &none, r->fmt, &fc);
             fc.orig_target = h->rbuf + m->target.off;
             fc.orig_target_len = m->target.len;
-            if (r->fmt->uses_dst)
-                fc.dst = dst_addr(h);
             ssize_t n = fmt_expand(r->fmt, &fc, o.p + o.len, o.cap - o.len);
             if (n == 0 && r->redirect == HTTP_REDIR_LOCATION)
                 n = -1; /* an empty Location: answer 500 rather than a redirect to nowhere */
@@ -1170,7 +1182,7 @@ int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr
     void *md = e->has_replace ? pool_match_data(h->w) : NULL;
     struct fmt_ctx fc;
     if (e->n) { /* samples of the edits' values */
-        edits_fmt_ctx(h, e, &fc);
+        edits_fmt_ctx(h, e, NULL, &fc);
         fc.orig_target = h->rbuf + m->target.off;
         fc.orig_target_len = m->target.len;
     }
@@ -1371,11 +1383,9 @@ static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
     enum { ID_MAX = 127 };
     struct hdr_edits none = {.ctx = ctx};
     struct fmt_ctx fc;
-    edits_fmt_ctx(h, &none, &fc);
+    edits_fmt_ctx(h, &none, h->fe->cfg->http.unique_id, &fc);
     fc.be_name = h->fe->cfg->name;
     fc.unique_id = NULL;
-    if (h->fe->cfg->http.unique_id->uses_dst)
-        fc.dst = dst_addr(h);
     char buf[8192];
     ssize_t n = fmt_expand(h->fe->cfg->http.unique_id, &fc, buf, sizeof(buf));
     if (n < 0)
@@ -1463,17 +1473,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
     }
     struct hdr_edits edits;
     hdr_edits_init(&edits, m->target_form != HTTP_TF_AUTHORITY);
-    const struct cfg_http_rule *term =
-        http__run_rules(&fp->http, fp->http.req_rules, fp->http.nreq_rules, &ctx, &edits);
-    if (edits.failed) {
-        http__set_term(h, 'P', 'R');
-        http__reply_error(h, 500);
+    if (http__request_rules(h, &fp->http, m, &ctx, &edits))
         return;
-    }
-    if (term && term->action != HTTP_ACT_ALLOW) {
-        http__reply_rule(h, term, m, &edits);
-        return;
-    }
     /* Backend: the first matching use_backend, else the default. */
     h->be = h->fe->be;
     for (size_t i = 0; i < fp->http.nuse_backends; i++) {
@@ -1495,18 +1496,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
     }
     const struct cfg_proxy *bp = be_cfg(h);
     /* `allow` ends only the frontend's rule list: the backend's rules still run (HAProxy). */
-    if (bp != fp && bp->http.nreq_rules) {
-        term = http__run_rules(&bp->http, bp->http.req_rules, bp->http.nreq_rules, &ctx, &edits);
-        if (edits.failed) {
-            http__set_term(h, 'P', 'R');
-            http__reply_error(h, 500);
-            return;
-        }
-        if (term && term->action != HTTP_ACT_ALLOW) {
-            http__reply_rule(h, term, m, &edits);
-            return;
-        }
-    }
+    if (bp != fp && bp->http.nreq_rules && http__request_rules(h, &bp->http, m, &ctx, &edits))
+        return;
     if (bp->http.httpclose)
         h->cli_keep = false; /* HAProxy applies it from either side */
     enum http_reuse reuse = bp->http.reuse;
@@ -1811,7 +1802,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     struct fmt_ctx fc;
     struct hdr_src res = {.buf = b, .m = m};
     if (e->n) { /* samples of the edits' values */
-        edits_fmt_ctx(h, e, &fc);
+        edits_fmt_ctx(h, e, NULL, &fc);
         fc.res_hdr_next = src_hdr_next;
         fc.res_msg = &res;
         fc.status = status; /* after set-status, as HAProxy's later rules would see it */

@@ -173,6 +173,11 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
 const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                                             const struct cfg_http_rule *rules, size_t n,
                                             struct acl_ctx *c, struct hdr_edits *e);
+/* Run the http-request rules of section hp over the request and act on the outcome: a rule
+ * that could not apply answers 500, a terminal rule other than `allow` answers (or holds) the
+ * request. True when the request was taken care of so, false when it goes on. */
+bool http__request_rules(struct hs *h, const struct cfg_http *hp, const struct http_msg *m,
+                         struct acl_ctx *c, struct hdr_edits *e);
 /* Answer with terminal rule r (deny, redirect, return, auth, use-service); e (may be NULL) holds
  * the request's rewritten target, which a redirect uses. */
 void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct http_msg *m,
