@@ -28,6 +28,7 @@
 #include "core/clock.h"
 #include "core/epoch.h"
 #include "core/log.h"
+#include "core/stktable.h"
 
 #define HEALTH_MAX_SLEEP_MS 100u
 #define HEALTH_RAMP_MIN_MS  100u /* slowstart weight update step: slowstart / 20 within these */
@@ -393,12 +394,21 @@ static void refresh_tables(void)
     }
 }
 
+/* How often expired stick-table entries are unlinked (this thread is the one that retires
+ * shared memory through the epoch scheme; tables are walked a lock group at a time). */
+#define STK_SWEEP_MS 1000u
+
 static void *health_main(void *arg)
 {
     (void)arg;
     struct epoll_event evs[64];
+    uint64_t next_sweep = 0;
     while (!atomic_load_explicit(&H.stop, memory_order_acquire)) {
         uint64_t now = clock_mono_ms();
+        if (now >= next_sweep) {
+            stktable_sweep((uint32_t)clock_coarse_ms()); /* the workers' clock */
+            next_sweep = now + STK_SWEEP_MS;
+        }
         uint64_t wake = now + HEALTH_MAX_SLEEP_MS;
         for (size_t i = 0; i < H.nchecks; i++) {
             struct hc *h = &H.checks[i];

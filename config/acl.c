@@ -108,6 +108,9 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
         }
     }
     if (found < 0) {
+        int stk = config__stk_criterion(st, crit, base, a);
+        if (stk <= 0)
+            return stk;
         if (strcmp(base, "http_auth_group") == 0)
             return config__error(st,
                                  "ACL criterion '%s' is not supported yet (expected "
@@ -473,7 +476,8 @@ int config__acl_parse(struct cfg_parser *st, struct cfg_http *h, const char *nam
     bool always =
         a.fetch == ACL_F_ALWAYS_TRUE || a.fetch == ACL_F_ALWAYS_FALSE || a.fetch == ACL_F_HTTP_AUTH;
     bool ip = a.fetch == ACL_F_SRC || a.fetch == ACL_F_URL_IP;
-    bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT || a.fetch == ACL_F_STATUS;
+    bool port = a.fetch == ACL_F_DST_PORT || a.fetch == ACL_F_URL_PORT || a.fetch == ACL_F_STATUS ||
+                a.fetch == ACL_F_SC || a.fetch == ACL_F_SRC_STK;
     if (mname) {
         bool ok = always ? false
                   : ip   ? (a.match == ACL_M_IP || a.match == ACL_M_FOUND)

@@ -227,6 +227,23 @@ CONFIG__KW(http_proxy);
 CONFIG__KW(anonymize);
 CONFIG__KW(log_format);
 CONFIG__KW(resolvers);
+CONFIG__KW(stick_table);
+
+/* ---- stick tables (kw_stick.c) ---- */
+
+/* The arguments of `http-request track-sc<sc>` after the action word: KEY [table NAME]; fills
+ * r (fmt: the key, name: the table's section) and stores in *used how many words it took (a
+ * condition may follow). 0 or -1. */
+int config__track_rule(struct cfg_parser *st, const char *rule, unsigned sc, int argc, char **argv,
+                       struct cfg_http_rule *r, int *used);
+/* An ACL criterion of the stick tables (sc_http_req_rate(0), sc0_conn_cur, src_conn_rate,
+ * src_http_err_cnt(TABLE), ...): 0 with a filled in, 1 when crit is not one, -1 after an error.
+ * `base` is crit without its argument. */
+int config__stk_criterion(struct cfg_parser *st, const char *crit, const char *base,
+                          struct cfg_acl *a);
+/* Number the tables, resolve the ones track-sc rules and src_* fetches name, and check that
+ * each table stores what is read from it. Called at the end of config__validate; 0 or -1. */
+int config__validate_stick(struct cfg_parser *st);
 
 /* Open a [resolvers NAME] or [userlist NAME] section (`type` is "resolvers" or "userlist").
  * Returns 0 or -1. */

@@ -1250,6 +1250,23 @@ const struct cfg_keyword config__keywords[] = {
      "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
      "http-request rules).",
      "stats realm = sluice"},
+    {"stick-table", SEC_F | SEC_B | SEC_L, false, config__kw_stick_table,
+     "type <ip|ipv6|integer|string> [len <n>] size <n> expire <time> [store <data>,...]", "none",
+     "Keep counters per key (client address, header value, ...) that track-sc rules feed and "
+     "sc_*/src_* ACLs read, for rate limits; one table per section, named by the section.",
+     "stick-table = type ip size 100k expire 30s store http_req_rate(10s),conn_cur"},
+    {"http-request track-sc0", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<key> [table <name>] [if|unless <condition>]", "none",
+     "Track the request's key (src, req.hdr(NAME), ...) in a stick-table as counter 0: the "
+     "entry counts this request, and sc0_*/sc_*(0) ACLs of later rules read it.",
+     "http-request track-sc0 = src"},
+    {"http-request track-sc1", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<key> [table <name>] [if|unless <condition>]", "none",
+     "The same as track-sc0 for counter 1 (another table or key).",
+     "http-request track-sc1 = src if { path_beg /login }"},
+    {"http-request track-sc2", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "<key> [table <name>] [if|unless <condition>]", "none", "The same as track-sc0 for counter 2.",
+     "http-request track-sc2 = req.hdr(x-api-key),lower"},
     {"capture request", SEC_F | SEC_L, false, config__kw_capture, "header <name> len <length>",
      "none",
      "Log the last occurrence of this request field, cut at <length> bytes, between braces in "

@@ -705,6 +705,12 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     } else if (strcmp(action, "set-path") == 0 || strcmp(action, "set-query") == 0) {
         r.action = action[4] == 'p' ? HTTP_ACT_SET_PATH : HTTP_ACT_SET_QUERY;
         rc = set_target_rule(st, kw->name, argc, argv, &r);
+    } else if (strncmp(action, "track-sc", 8) == 0) {
+        r.action = HTTP_ACT_TRACK_SC;
+        int used = 0;
+        rc = config__track_rule(st, kw->name, (unsigned)(action[8] - '0'), argc, argv, &r, &used);
+        if (rc == 0)
+            rc = rule_cond(st, kw->name, argc - used, argv + used, &r.cond);
     } else if (strcmp(action, "use-service") == 0) {
         r.action = HTTP_ACT_USE_SERVICE;
         if (argc < 1 || is_cond_word(argv[0]))

@@ -9,6 +9,7 @@
 
 #include "config/model_fwd.h"
 #include "config/model_http.h"
+#include "config/model_stick.h"
 
 #define CFG_NAME_MAX 64
 #define CFG_PATH_MAX 256
@@ -115,6 +116,7 @@ struct cfg_proxy {
 
     /* mode http: ACLs, rules, options (see config/model_http.h) */
     struct cfg_http http;
+    struct cfg_stick_table stick; /* `stick-table`: present when configured */
 };
 
 /* Where log lines go: `log <target> [len N] [format F] <facility> [level [minlevel]]`. */
@@ -188,6 +190,7 @@ struct config {
     size_t nresolvers;
     struct cfg_userlist *userlists; /* owned: [userlist] sections */
     size_t nuserlists;
+    size_t nstick_tables; /* proxies with a stick-table (their stick.idx: 0 .. n - 1) */
 };
 
 /* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns

@@ -28,8 +28,12 @@ enum acl_fetch {
     ACL_F_HTTP_AUTH, /* http_auth(USERLIST): the request carries valid credentials (arg) */
     ACL_F_COOKIE,    /* cook(NAME), req.cook(NAME): value(s) of a request cookie (arg) */
     /* the response: http-response rules only */
-    ACL_F_STATUS, /* status: the response's status code (-m int) */
-    ACL_F_RES_HDR /* res.hdr(NAME), shdr(NAME): value(s) of a response header (arg) */
+    ACL_F_STATUS,  /* status: the response's status code (-m int) */
+    ACL_F_RES_HDR, /* res.hdr(NAME), shdr(NAME): value(s) of a response header (arg) */
+    /* stick tables (-m int): stk_data of the entry tracked by track-sc<sc>, or of the client's
+       address in table stk_table (src_*) */
+    ACL_F_SC,
+    ACL_F_SRC_STK,
 };
 
 /* How the fetched sample is compared with the ACL's values (HAProxy's "-m" methods). */
@@ -69,9 +73,13 @@ struct cfg_acl {
     enum acl_fetch fetch;
     char arg[64]; /* header or parameter name for HDR / URL_PARAM (lower-cased header) */
     enum acl_match match;
-    bool icase;                   /* -i */
-    bool cur_msg;                 /* hdr(): the rule's own message, the response in http-response
-                                     rules (HAProxy's); req.hdr() is always the request's */
+    bool icase;       /* -i */
+    bool cur_msg;     /* hdr(): the rule's own message, the response in http-response
+                         rules (HAProxy's); req.hdr() is always the request's */
+    uint8_t stk_data; /* ACL_F_SC / SRC_STK: enum stk_data */
+    uint8_t sc;       /* ACL_F_SC: the tracker, 0..2 */
+    int stk_table;    /* ACL_F_SRC_STK: runtime table index, resolved after parsing from arg (a
+                         section name, "" for the ACL's own section) */
     struct cfg_acl_value *values; /* owned */
     size_t nvalues;
     int line;
@@ -171,6 +179,8 @@ enum http_rule_action {
     HTTP_ACT_SET_PATH,       /* value: the path of the request target (query kept); request */
     HTTP_ACT_REPLACE_PATH,   /* re value: the path, when re matches it; request */
     HTTP_ACT_SET_QUERY,      /* value: the query string (without '?'); request */
+    HTTP_ACT_TRACK_SC,       /* track-sc<sc> KEY [table NAME]: fmt is the key, name the table's
+                                section (NULL: the rule's own), table its runtime index */
 };
 
 /* The most header edits (set/add/del/replace-header/replace-value, set-status) one section's
@@ -194,7 +204,9 @@ struct cfg_http_rule {
     char *content_type;  /* owned: return content-type */
     int status;          /* deny_status, redirect code (302), return status, set-status */
     enum http_redirect_type redirect;
-    void *re; /* owned pcre2_code * of replace-header, replace-value, replace-path, else NULL */
+    void *re;   /* owned pcre2_code * of replace-header, replace-value, replace-path, else NULL */
+    uint8_t sc; /* track-sc<sc> */
+    int table;  /* track-sc: runtime table index, resolved after parsing */
     struct cfg_cond cond;
     int line;
 };

@@ -277,6 +277,9 @@ int config__validate(struct cfg_parser *st)
                                     pp->label);
     }
 
+    if (config__validate_stick(st) != 0)
+        return -1;
+
     for (size_t i = 0; i < cfg->nproxies; i++) {
         const struct cfg_proxy *p = &cfg->proxies[i];
         for (size_t b = 0; b < p->nbinds; b++) {

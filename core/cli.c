@@ -36,6 +36,7 @@
 #include "core/log.h"
 #include "core/pipe_pool.h"
 #include "core/stats.h"
+#include "core/stktable.h"
 #include "core/worker.h"
 /* The CSV writer is a pure formatter of a stats snapshot (no HTTP involved): `show stat` prints
  * exactly what the stats page's ;csv serves. */
@@ -600,6 +601,57 @@ static void cmd_enable_server(struct cli_ctx *x, int argc, char **argv, struct c
         set_ready(s);
 }
 
+static void table_line(void *arg, const char *line, size_t len)
+{
+    cli_out_printf(arg, "%.*s\n", (int)len, line);
+}
+
+/* HAProxy's answer names the tables there are. */
+static struct stk_table *find_table(const char *name, struct cli_out *out)
+{
+    struct stk_table *t = name ? stktable_find(name) : NULL;
+    if (!t)
+        cli_out_printf(out,
+                       "No such table: %s (the tables are the sections with a stick-table; "
+                       "'show table' lists them).\n",
+                       name ? name : "");
+    return t;
+}
+
+static void cmd_show_table(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)
+{
+    (void)x;
+    uint32_t now = (uint32_t)clock_coarse_ms();
+    if (argc < 3) {
+        for (size_t i = 0; i < stktable_count(); i++)
+            stktable_show_header(stktable_get((unsigned)i), table_line, out);
+        return;
+    }
+    struct stk_table *t = find_table(argv[2], out);
+    if (!t)
+        return;
+    stktable_show_header(t, table_line, out);
+    stktable_show(t, now, table_line, out);
+}
+
+static void cmd_clear_table(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)
+{
+    (void)x;
+    struct stk_table *t = find_table(argc > 2 ? argv[2] : NULL, out);
+    if (!t)
+        return;
+    const char *key = NULL;
+    if (argc > 3) {
+        if (strcmp(argv[3], "key") != 0 || argc != 5) {
+            cli_out_printf(out, "Require 'clear table <table> [key <key>]'.\n");
+            return;
+        }
+        key = argv[4];
+    }
+    size_t n = stktable_clear(t, key);
+    log_msg(LOG_LV_NOTICE, "table %s: %zu entries cleared (runtime API)", argv[2], n);
+}
+
 static const struct cli_cmd cmds[] = {
     {{"help", NULL}, "help", "list the commands valid at this level", CFG_CLI_USER, cmd_help},
     {{"prompt", NULL}, "prompt", "toggle interactive mode with prompt", CFG_CLI_USER, cmd_prompt},
@@ -624,6 +676,16 @@ static const struct cli_cmd cmds[] = {
      "report live sessions per worker",
      CFG_CLI_OPERATOR,
      cmd_show_sess},
+    {{"show", "table", NULL},
+     "show table [<table>]",
+     "report the stick tables, or the entries of one",
+     CFG_CLI_OPERATOR,
+     cmd_show_table},
+    {{"clear", "table", NULL},
+     "clear table <table> [key <key>]",
+     "remove the untracked entries of a table, or the one of a key",
+     CFG_CLI_ADMIN,
+     cmd_clear_table},
     {{"get", "weight", NULL},
      "get weight <bk>/<srv>",
      "report a server's current weight",

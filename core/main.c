@@ -25,6 +25,7 @@
 #include "core/master.h"
 #include "core/notify.h"
 #include "core/stats.h"
+#include "core/stktable.h"
 #include "core/worker.h"
 #include "net/http/auth.h"
 #include "net/http/stream.h"
@@ -239,7 +240,7 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
     worker_proto_free_hook = http_worker_free;
     worker_flush_hook = relay_batch_flush;
     rt->acceptor_evfd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    if (rt->acceptor_evfd < 0 || epoch_init(rt->nworkers) < 0 ||
+    if (rt->acceptor_evfd < 0 || epoch_init(rt->nworkers) < 0 || stktable_init(cfg) < 0 ||
         auth_start(cfg, rt->nworkers) < 0 || workers_start(rt, err, sizeof(err)) < 0 ||
         health_start(rt->bal) < 0 || acceptor_start(rt, err, sizeof(err)) < 0 ||
         cli_start(rt, err, sizeof(err)) < 0) {
@@ -249,6 +250,7 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
         workers_stop(rt);
         health_stop();
         auth_stop();
+        stktable_shutdown();
         log_close();
         return 1;
     }
@@ -344,6 +346,7 @@ static int serve(struct runtime *rt, int ready_fd, unsigned generation, pid_t ma
     if (rt->acceptor_evfd >= 0)
         close(rt->acceptor_evfd);
     epoch_shutdown();
+    stktable_shutdown(); /* after the retired entries went */
     close_listeners(rt);
     discard(rt);
     return 0;

@@ -13,6 +13,7 @@
 #include <pcre2.h>
 #include <string.h>
 
+#include "core/stktable.h"
 #include "net/http/parse.h"
 
 static inline unsigned char lower(unsigned char c)
@@ -385,6 +386,26 @@ bool acl_url_param_next(const char *query, size_t query_len, const char *name, s
     return false;
 }
 
+/* sc_*: the entry a track-sc rule of this request tracks (none: no match, as HAProxy's fetch
+ * fails); src_*: the client's entry in a table, 0 when it has none. */
+static bool match_stk(const struct cfg_acl *a, const struct acl_ctx *ctx)
+{
+    uint64_t v;
+    enum stk_data d = (enum stk_data)a->stk_data;
+    if (a->fetch == ACL_F_SC) {
+        const struct stk_entry *e = ctx->trk ? ctx->trk[a->sc] : NULL;
+        if (!e || !stktable_read(e, d, ctx->now_ms, &v))
+            return false;
+    } else {
+        struct stk_table *t = stktable_get((unsigned)a->stk_table);
+        unsigned char key[STK_KEY_MAX];
+        size_t kl = t ? stktable_key_addr(t, ctx->src, key) : 0;
+        if (kl == 0 || !stktable_lookup_read(t, key, kl, d, ctx->now_ms, &v))
+            return false;
+    }
+    return a->match == ACL_M_FOUND || match_num(a, v > INT64_MAX ? INT64_MAX : (int64_t)v);
+}
+
 bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
 {
     switch (a->fetch) {
@@ -444,6 +465,9 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
         return ctx->req_host && match_str(a, ctx->req_host, ctx->req_host_len, ctx);
     case ACL_F_HTTP_AUTH:
         return ctx->auth_ok && strcmp(ctx->auth_ok->name, a->arg) == 0;
+    case ACL_F_SC:
+    case ACL_F_SRC_STK:
+        return match_stk(a, ctx);
     }
     return false;
 }

@@ -9,6 +9,8 @@
 
 #include "config/model.h"
 
+struct stk_entry;
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -51,6 +53,9 @@ struct acl_ctx {
     int status;
     acl_hdr_next_fn res_hdr_next;
     void *res_msg;
+    /* stick tables: the request's tracked entries (track-sc0..2, NULL when none), the clock */
+    struct stk_entry **trk; /* borrowed: STK_TRACKERS slots, NULL outside a session */
+    uint32_t now_ms;
 };
 
 /* Evaluate condition `c` of a rule of the proxy whose http part is `h`. An absent condition

@@ -21,6 +21,8 @@
  * client spread over N workers gets up to N times the budget. */
 #include "net/http/auth.h"
 
+#include "core/siphash.h"
+
 #include <arpa/inet.h>
 #include <crypt.h>
 #include <errno.h>
@@ -128,63 +130,6 @@ static inline void count(_Atomic uint64_t *c)
 {
     atomic_store_explicit(c, atomic_load_explicit(c, memory_order_relaxed) + 1,
                           memory_order_relaxed);
-}
-
-#define ROTL(x, b) (uint64_t)(((x) << (b)) | ((x) >> (64 - (b))))
-#define SIPROUND                                                                                   \
-    do {                                                                                           \
-        v0 += v1;                                                                                  \
-        v1 = ROTL(v1, 13);                                                                         \
-        v1 ^= v0;                                                                                  \
-        v0 = ROTL(v0, 32);                                                                         \
-        v2 += v3;                                                                                  \
-        v3 = ROTL(v3, 16);                                                                         \
-        v3 ^= v2;                                                                                  \
-        v0 += v3;                                                                                  \
-        v3 = ROTL(v3, 21);                                                                         \
-        v3 ^= v0;                                                                                  \
-        v2 += v1;                                                                                  \
-        v1 = ROTL(v1, 17);                                                                         \
-        v1 ^= v2;                                                                                  \
-        v2 = ROTL(v2, 32);                                                                         \
-    } while (0)
-
-static uint64_t load64_le(const uint8_t *p)
-{
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; i--)
-        v = (v << 8) | p[i];
-    return v;
-}
-
-/* SipHash-2-4 (Aumasson and Bernstein): a keyed hash whose outputs an attacker who does not know
- * the key can neither predict nor collide on purpose. */
-static uint64_t siphash24(const uint64_t k[2], const void *data, size_t len)
-{
-    const uint8_t *in = data;
-    uint64_t v0 = 0x736f6d6570736575ull ^ k[0], v1 = 0x646f72616e646f6dull ^ k[1];
-    uint64_t v2 = 0x6c7967656e657261ull ^ k[0], v3 = 0x7465646279746573ull ^ k[1];
-    size_t end = len - (len % 8);
-    for (size_t i = 0; i < end; i += 8) {
-        uint64_t m = load64_le(in + i);
-        v3 ^= m;
-        SIPROUND;
-        SIPROUND;
-        v0 ^= m;
-    }
-    uint64_t b = (uint64_t)len << 56;
-    for (size_t i = 0; i < len % 8; i++)
-        b |= (uint64_t)in[end + i] << (8 * i);
-    v3 ^= b;
-    SIPROUND;
-    SIPROUND;
-    v0 ^= b;
-    v2 ^= 0xff;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    SIPROUND;
-    return v0 ^ v1 ^ v2 ^ v3;
 }
 
 /* Equal in time that depends only on the length of b (the attacker's side). */
@@ -303,7 +248,7 @@ static void client_str(const struct client_key *k, char *buf, size_t cap)
 static struct rl_entry *rl_find(struct auth_wk *wk, const struct client_key *k, uint64_t now,
                                 bool create)
 {
-    uint64_t h = siphash24(st->sipkey, k, sizeof(*k));
+    uint64_t h = siphash(st->sipkey, k, sizeof(*k));
     struct rl_entry *set = wk->rl[h & (RL_SETS - 1)];
     for (unsigned i = 0; i < RL_WAYS; i++)
         if (set[i].fam == k->fam && memcmp(set[i].addr, k->addr, 16) == 0)
@@ -622,7 +567,7 @@ enum auth_result auth_check(struct worker *w, const struct cfg_userlist *ul, con
     char kbuf[sizeof(ul) + TOKEN_MAX];
     memcpy(kbuf, &ul, sizeof(ul));
     memcpy(kbuf + sizeof(ul), tok, toklen);
-    uint64_t key = siphash24(st->sipkey, kbuf, sizeof(ul) + toklen);
+    uint64_t key = siphash(st->sipkey, kbuf, sizeof(ul) + toklen);
     explicit_bzero(kbuf, sizeof(ul) + toklen); /* the token is as good as the password */
     struct cache_entry *ce = cache_get(wk, key, now);
     if (ce && ce->user) {

@@ -254,9 +254,10 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
     return n;
 }
 
-ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
+static ssize_t expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap,
+                      bool cut)
 {
-    struct out o = {.p = out, .cap = cap};
+    struct out o = {.p = out, .cap = cap, .cut = cut};
     for (size_t i = 0; i < f->nparts && !o.overflow; i++) {
         const struct cfg_fmt_part *p = &f->parts[i];
         size_t start = o.len;
@@ -269,4 +270,14 @@ ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, 
                                                       : toupper((unsigned char)o.p[k]));
     }
     return o.overflow ? -1 : (ssize_t)o.len;
+}
+
+ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
+{
+    return expand(f, c, out, cap, false);
+}
+
+size_t fmt_expand_cut(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
+{
+    return (size_t)expand(f, c, out, cap, true);
 }

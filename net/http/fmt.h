@@ -34,5 +34,7 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len);
 
 /* Expand f into out[0..cap): the byte count, or -1 when it does not fit. */
 ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
+/* The same, keeping the first cap bytes of a longer expansion: the byte count. */
+size_t fmt_expand_cut(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
 
 #endif

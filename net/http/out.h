@@ -13,13 +13,19 @@ struct out {
     size_t len, cap;
     bool overflow; /* something did not fit */
     bool invalid;  /* a rewrite would have written a malformed field value (stream.c) */
+    bool cut;      /* keep what fits of an append that does not, and carry on (no overflow) */
 };
 
 static inline void out_put(struct out *o, const char *s, size_t n)
 {
-    if (o->overflow || n > o->cap - o->len) {
-        o->overflow = true;
+    if (o->overflow)
         return;
+    if (n > o->cap - o->len) {
+        if (!o->cut) {
+            o->overflow = true;
+            return;
+        }
+        n = o->cap - o->len;
     }
     if (n)
         memcpy(o->p + o->len, s, n);

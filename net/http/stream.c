@@ -32,6 +32,7 @@
 #include "net/http/pool.h"
 #include "net/http/rewrite.h"
 #include "net/http/stats_page.h"
+#include "net/http/track.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
 #include "net/sock.h"
@@ -459,6 +460,7 @@ static void log_request(struct hs *h)
 {
     const struct cfg_http *fh = &h->fe->cfg->http;
     http__stats_request_end(h);
+    http_track_end(h->trk, h->status, (uint32_t)h->w->now);
     const struct cfg_proxy *fp = h->fe->cfg;
     bool quiet =
         (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
@@ -723,6 +725,8 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     }
     c->dst_port = h->dst_port;
     c->match_data = pool_match_data(h->w);
+    c->trk = h->trk;
+    c->now_ms = (uint32_t)h->w->now;
 }
 
 /* Header edits from http-request / http-response rules, applied while the head is rebuilt. */
@@ -988,6 +992,9 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                 e->failed = true;
                 return NULL;
             }
+            break;
+        case HTTP_ACT_TRACK_SC:
+            http_track_rule(c, r);
             break;
         default:
             return r;
@@ -1983,6 +1990,8 @@ static void read_response(struct hs *h)
                     http__cli_addr(h);
                     ctx.src = &h->cli_addr.sa;
                     ctx.match_data = pool_match_data(h->w);
+                    ctx.trk = h->trk;
+                    ctx.now_ms = (uint32_t)h->w->now;
                 }
                 ctx.status = m->status;
                 ctx.res_hdr_next = src_hdr_next;

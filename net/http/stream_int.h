@@ -100,6 +100,9 @@ struct hs {
 
     /* forward proxy: the origin of the current request */
     struct fwd *fwd; /* owned, NULL in reverse mode or between requests */
+
+    /* stick-table entries the current request's track-sc0..2 rules track (references) */
+    struct stk_entry *trk[STK_TRACKERS];
 };
 
 /* Forward-proxy state of one request, allocated only in forward mode. */

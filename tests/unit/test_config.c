@@ -1243,7 +1243,8 @@ static void test_http_errors(void)
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
          "deny, tarpit, redirect, return, set-header, add-header, del-header, replace-header, "
-         "replace-value, set-path, replace-path, set-query, auth, use-service)"},
+         "replace-value, set-path, replace-path, set-query, auth, use-service, track-sc0, "
+         "track-sc1, track-sc2)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "
          "'set-header'?"},
@@ -1764,7 +1765,11 @@ static void test_keyword_examples(void)
             snprintf(text, sizeof(text),
                      "%s[listen x]\nmode = http\nbind = :1\nserver = z 127.0.0.1:1\n%s\n%s\n"
                      "[backend app]\nmode = http\nserver = a 127.0.0.1:2\n",
-                     fwd, strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk" : "",
+                     fwd,
+                     strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk"
+                     : strncmp(k->name, "http-request track-sc", 21) == 0
+                         ? "stick-table = type string size 1k expire 1m store conn_cur"
+                         : "",
                      k->example);
         struct config *cfg = load_ok(text);
         CU_ASSERT_PTR_NOT_NULL(cfg);
