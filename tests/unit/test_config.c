@@ -1,6 +1,7 @@
 /* Unit tests of config/: time and address parsing, every keyword, inheritance, every error. */
 #include "config/config_internal.h"
 
+#include "cfg_load.h"
 #include "h2i.h"
 
 #include <CUnit/CUnit.h>
@@ -20,17 +21,6 @@
     "default_backend = b\n"                                                                        \
     "[backend b]\n"                                                                                \
     "server = s1 127.0.0.1:1\n"
-
-static struct config *load_ok(const char *text)
-{
-    struct config *cfg = NULL;
-    char err[512];
-    int rc = config_load_string("t.ini", text, &cfg, err, sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "\nunexpected error: %s\n", err);
-    CU_ASSERT_EQUAL(rc, 0);
-    return cfg;
-}
 
 static void test_time(void)
 {
@@ -189,16 +179,16 @@ static void test_tokenize(void)
 
 static void test_global(void)
 {
-    struct config *cfg = load_ok("[global]\n"
-                                 "maxconn = 5000\n"
-                                 "nbthread = 3\n"
-                                 "poller = io_uring\n"
-                                 "log = /var/log/sluice.log local0 info\n"
-                                 "pidfile = /run/sluice.pid\n"
-                                 "tune.pipesize = 1m\n"
-                                 "tune.bufsize = 32k\n"
-                                 "tune.http.maxhdr = 200\n"
-                                 "daemon =\n" BASE);
+    struct config *cfg = cfg_load_ok("[global]\n"
+                                     "maxconn = 5000\n"
+                                     "nbthread = 3\n"
+                                     "poller = io_uring\n"
+                                     "log = /var/log/sluice.log local0 info\n"
+                                     "pidfile = /run/sluice.pid\n"
+                                     "tune.pipesize = 1m\n"
+                                     "tune.bufsize = 32k\n"
+                                     "tune.http.maxhdr = 200\n"
+                                     "daemon =\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->pipesize, 1024 * 1024);
     CU_ASSERT_EQUAL(cfg->bufsize, 32 * 1024);
@@ -213,7 +203,7 @@ static void test_global(void)
     config_free(cfg);
 
     /* Built-in globals: derived maxconn and thread count; epoll; no daemon. */
-    cfg = load_ok("[global]\npoller = epoll\nlog = stdout\nno daemon\n" BASE);
+    cfg = cfg_load_ok("[global]\npoller = epoll\nlog = stdout\nno daemon\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_TRUE(cfg->maxconn >= 64);
     CU_ASSERT_TRUE(cfg->nbthread >= 1);
@@ -234,7 +224,7 @@ static void test_global(void)
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         char text[256];
         snprintf(text, sizeof(text), "[global]\ntune.pipesize = %s\n" BASE, sizes[i].v);
-        cfg = load_ok(text);
+        cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         CU_ASSERT_EQUAL(cfg->pipesize, sizes[i].want);
         config_free(cfg);
@@ -243,7 +233,7 @@ static void test_global(void)
 
 static void test_builtin_defaults(void)
 {
-    struct config *cfg = load_ok(BASE);
+    struct config *cfg = cfg_load_ok(BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL_FATAL(cfg->nproxies, 2);
     struct cfg_proxy *b = config_find_proxy(cfg, "b", CFG_CAP_BE);
@@ -296,30 +286,30 @@ static void test_builtin_defaults(void)
 
 static void test_every_keyword(void)
 {
-    struct config *cfg = load_ok("[frontend web]\n"
-                                 "mode = http\n"
-                                 "bind = 127.0.0.1:8080,[::1]:8081 accept-proxy\n"
-                                 "bind = *:8082\n"
-                                 "maxconn = 100\n"
-                                 "timeout client = 30s\n"
-                                 "timeout drain = 2s\n"
-                                 "option = tcplog\n"
-                                 "default_backend = app\n"
-                                 "[backend app]\n"
-                                 "mode = http\n"
-                                 "balance = leastconn\n"
-                                 "retries = 0\n"
-                                 "option = redispatch\n"
-                                 "option httpchk = GET /health HTTP/1.1\n"
-                                 "http-check expect = status 204\n"
-                                 "timeout connect = 1500ms\n"
-                                 "timeout server = 1m\n"
-                                 "timeout queue = 2s\n"
-                                 "timeout check = 500\n"
-                                 "server = s1 10.0.0.1:80 check weight 256 inter 1s fastinter "
-                                 "500ms downinter 5s rise 5 fall 7 maxconn 30 slowstart 10s\n"
-                                 "server = s2 10.0.0.2:80 backup disabled send-proxy weight 0\n"
-                                 "server = s3 [2001:db8::1]:80 send-proxy-v2\n");
+    struct config *cfg = cfg_load_ok("[frontend web]\n"
+                                     "mode = http\n"
+                                     "bind = 127.0.0.1:8080,[::1]:8081 accept-proxy\n"
+                                     "bind = *:8082\n"
+                                     "maxconn = 100\n"
+                                     "timeout client = 30s\n"
+                                     "timeout drain = 2s\n"
+                                     "option = tcplog\n"
+                                     "default_backend = app\n"
+                                     "[backend app]\n"
+                                     "mode = http\n"
+                                     "balance = leastconn\n"
+                                     "retries = 0\n"
+                                     "option = redispatch\n"
+                                     "option httpchk = GET /health HTTP/1.1\n"
+                                     "http-check expect = status 204\n"
+                                     "timeout connect = 1500ms\n"
+                                     "timeout server = 1m\n"
+                                     "timeout queue = 2s\n"
+                                     "timeout check = 500\n"
+                                     "server = s1 10.0.0.1:80 check weight 256 inter 1s fastinter "
+                                     "500ms downinter 5s rise 5 fall 7 maxconn 30 slowstart 10s\n"
+                                     "server = s2 10.0.0.2:80 backup disabled send-proxy weight 0\n"
+                                     "server = s3 [2001:db8::1]:80 send-proxy-v2\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     struct cfg_proxy *f = &cfg->proxies[0], *b = &cfg->proxies[1];
     CU_ASSERT_EQUAL(f->mode, CFG_MODE_HTTP);
@@ -378,7 +368,7 @@ static void test_every_keyword(void)
     for (size_t i = 0; i < sizeof(algos) / sizeof(algos[0]); i++) {
         char text[256];
         snprintf(text, sizeof(text), BASE "balance = %s\n", algos[i].algo);
-        cfg = load_ok(text);
+        cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         CU_ASSERT_EQUAL(cfg->proxies[1].balance, algos[i].lb);
         config_free(cfg);
@@ -392,7 +382,7 @@ static void test_every_keyword(void)
     for (size_t i = 0; i < sizeof(chk) / sizeof(chk[0]); i++) {
         char text[256];
         snprintf(text, sizeof(text), BASE "option = httpchk %s\n", chk[i].args);
-        cfg = load_ok(text);
+        cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         CU_ASSERT_EQUAL(cfg->proxies[1].check_type, CFG_CHECK_HTTP);
         CU_ASSERT_STRING_EQUAL(cfg->proxies[1].httpchk_method, chk[i].method);
@@ -401,13 +391,13 @@ static void test_every_keyword(void)
         config_free(cfg);
     }
     /* Negations and the last statement winning. */
-    cfg = load_ok(BASE "option = httpchk\noption = tcp-check\noption redispatch =\n"
-                       "no option redispatch\n");
+    cfg = cfg_load_ok(BASE "option = httpchk\noption = tcp-check\noption redispatch =\n"
+                           "no option redispatch\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[1].check_type, CFG_CHECK_TCP);
     CU_ASSERT_FALSE(cfg->proxies[1].redispatch);
     config_free(cfg);
-    cfg = load_ok(BASE "option httpchk =\nno option = httpchk\n");
+    cfg = cfg_load_ok(BASE "option httpchk =\nno option = httpchk\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[1].check_type, CFG_CHECK_TCP);
     config_free(cfg);
@@ -427,7 +417,7 @@ static void test_forms(void)
         "timeout connect = 5000\r\n",
     };
     for (size_t i = 0; i < sizeof(texts) / sizeof(texts[0]); i++) {
-        struct config *cfg = load_ok(texts[i]);
+        struct config *cfg = cfg_load_ok(texts[i]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         CU_ASSERT_EQUAL_FATAL(cfg->nproxies, 1);
         struct cfg_proxy *l = &cfg->proxies[0];
@@ -444,15 +434,15 @@ static void test_forms(void)
         config_free(cfg);
     }
     /* An indented line is a statement of its own, not a continuation of the previous value. */
-    struct config *cfg = load_ok(BASE "    server = s2 127.0.0.1:2\n        server = s3 "
-                                      "127.0.0.1:3\n");
+    struct config *cfg = cfg_load_ok(BASE "    server = s2 127.0.0.1:2\n        server = s3 "
+                                          "127.0.0.1:3\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[1].nservers, 3);
     CU_ASSERT_EQUAL(cfg->proxies[1].servers[2].line, 7);
     config_free(cfg);
     /* A key longer than inih's 49-character names is fine: inih only sees the keyword. */
-    cfg =
-        load_ok(BASE "server a-server-name-that-is-longer-than-fourty-nine-chars = 127.0.0.1:7\n");
+    cfg = cfg_load_ok(BASE
+                      "server a-server-name-that-is-longer-than-fourty-nine-chars = 127.0.0.1:7\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_STRING_EQUAL(cfg->proxies[1].servers[1].name,
                            "a-server-name-that-is-longer-than-fourty-nine-chars");
@@ -461,29 +451,29 @@ static void test_forms(void)
 
 static void test_defaults(void)
 {
-    struct config *cfg = load_ok("[defaults]\n"                       /* 1 */
-                                 "timeout connect = 4s\n"             /* 2 */
-                                 "timeout client = 40s\n"             /* 3 */
-                                 "retries = 5\n"                      /* 4 */
-                                 "balance = first\n"                  /* 5 */
-                                 "option = redispatch\n"              /* 6 */
-                                 "default-server = check inter 3s\n"  /* 7 */
-                                 "default_backend = app\n"            /* 8 */
-                                 "option = tcplog\n"                  /* 9 */
-                                 "maxconn = 77\n"                     /* 10 */
-                                 "[frontend web]\n"                   /* 11 */
-                                 "bind = :80\n"                       /* 12 */
-                                 "[backend app]\n"                    /* 13 */
-                                 "retries = 1\n"                      /* 14 */
-                                 "server = s1 127.0.0.1:1\n"          /* 15 */
-                                 "default-server = weight 9\n"        /* 16 */
-                                 "server = s2 127.0.0.1:2 no-check\n" /* 17 */
-                                 "[defaults named]\n"                 /* 18 */
-                                 "timeout connect = 9s\n"             /* 19 */
-                                 "[backend later]\n"                  /* 20 */
-                                 "server = s1 127.0.0.1:3\n"          /* 21 */
-                                 "[backend from_first from named]\n"  /* 22 */
-                                 "server = s1 127.0.0.1:4\n");        /* 23 */
+    struct config *cfg = cfg_load_ok("[defaults]\n"                       /* 1 */
+                                     "timeout connect = 4s\n"             /* 2 */
+                                     "timeout client = 40s\n"             /* 3 */
+                                     "retries = 5\n"                      /* 4 */
+                                     "balance = first\n"                  /* 5 */
+                                     "option = redispatch\n"              /* 6 */
+                                     "default-server = check inter 3s\n"  /* 7 */
+                                     "default_backend = app\n"            /* 8 */
+                                     "option = tcplog\n"                  /* 9 */
+                                     "maxconn = 77\n"                     /* 10 */
+                                     "[frontend web]\n"                   /* 11 */
+                                     "bind = :80\n"                       /* 12 */
+                                     "[backend app]\n"                    /* 13 */
+                                     "retries = 1\n"                      /* 14 */
+                                     "server = s1 127.0.0.1:1\n"          /* 15 */
+                                     "default-server = weight 9\n"        /* 16 */
+                                     "server = s2 127.0.0.1:2 no-check\n" /* 17 */
+                                     "[defaults named]\n"                 /* 18 */
+                                     "timeout connect = 9s\n"             /* 19 */
+                                     "[backend later]\n"                  /* 20 */
+                                     "server = s1 127.0.0.1:3\n"          /* 21 */
+                                     "[backend from_first from named]\n"  /* 22 */
+                                     "server = s1 127.0.0.1:4\n");        /* 23 */
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL_FATAL(cfg->nproxies, 4);
     struct cfg_proxy *web = &cfg->proxies[0], *app = &cfg->proxies[1], *later = &cfg->proxies[2];
@@ -515,20 +505,20 @@ static void test_defaults(void)
     config_free(cfg);
 
     /* `from NAME` picks a named [defaults] that is not the last one. */
-    cfg = load_ok("[defaults a]\nretries = 7\n[defaults]\nretries = 8\n"
-                  "[listen x from a]\nbind = :1\nserver = s 127.0.0.1:1\n"
-                  "[listen y]\nbind = :2\nserver = s 127.0.0.1:1\n");
+    cfg = cfg_load_ok("[defaults a]\nretries = 7\n[defaults]\nretries = 8\n"
+                      "[listen x from a]\nbind = :1\nserver = s 127.0.0.1:1\n"
+                      "[listen y]\nbind = :2\nserver = s 127.0.0.1:1\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[0].retries, 7);
     CU_ASSERT_EQUAL(cfg->proxies[1].retries, 8);
     config_free(cfg);
 
     /* A frontend and a backend may share a name; a listen may use another backend. */
-    cfg = load_ok("[frontend app]\nbind = :1\ndefault_backend = app\n"
-                  "[backend app]\nserver = s 127.0.0.1:1\n"
-                  "[listen l]\nbind = :2\ndefault_backend = app\n"
-                  "[backend empty]\n"
-                  "[backend hashed]\nbalance = source\n");
+    cfg = cfg_load_ok("[frontend app]\nbind = :1\ndefault_backend = app\n"
+                      "[backend app]\nserver = s 127.0.0.1:1\n"
+                      "[listen l]\nbind = :2\ndefault_backend = app\n"
+                      "[backend empty]\n"
+                      "[backend hashed]\nbalance = source\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_PTR_EQUAL(cfg->proxies[0].backend, &cfg->proxies[1]);
     CU_ASSERT_PTR_EQUAL(cfg->proxies[2].backend, &cfg->proxies[1]);
@@ -744,55 +734,55 @@ static void test_errors(void)
 
 static void test_http_keywords(void)
 {
-    struct config *cfg =
-        load_ok("[frontend web]\n"                                                        /* 1 */
-                "mode = http\n"                                                           /* 2 */
-                "bind = :80\n"                                                            /* 3 */
-                "acl = is_api path_beg /api/ /v2/\n"                                      /* 4 */
-                "acl = is_api hdr(Host) -i API.Example.com\n"                             /* 5 */
-                "acl = static path_end -i .CSS .js\n"                                     /* 6 */
-                "acl = admin_net src 10.0.0.0/8 2001:db8::/32 192.168.1.7\n"              /* 7 */
-                "acl = rx url_reg -i ^/x/[0-9]+$\n"                                       /* 8 */
-                "acl = p url_param(user) -m beg adm\n"                                    /* 9 */
-                "acl = port dst_port 80 8000:8100 gt 9000\n"                              /* 10 */
-                "acl = dashed hdr(x-tag) -- -1\n"                                         /* 11 */
-                "acl = has_cookie req.hdr(cookie) -m found\n"                             /* 12 */
-                "use_backend = api if is_api METH_GET or { method POST } !admin_net\n"    /* 13 */
-                "use_backend = static unless !static\n"                                   /* 14 */
-                "http-request deny = deny_status 429 if { path_beg /admin } !admin_net\n" /* 15 */
-                "http-request allow = if admin_net\n"                                     /* 16 */
-                "http-request redirect = scheme https code 301 if !{ dst_port 443 }\n"    /* 17 */
-                "http-request return = status 404 content-type text/plain string \"not here\" if { "
-                "path /x }\n"                                                      /* 18 */
-                "http-request set-header = X-Forwarded-Proto https\n"              /* 19 */
-                "http-request add-header = X-Rate 100%%\n"                         /* 20 */
-                "http-request del-header = Proxy\n"                                /* 21 */
-                "http-response set-header = X-Frame-Options DENY\n"                /* 22 */
-                "http-response add-header = Via \"1.1 sluice\"\n"                  /* 23 */
-                "http-response del-header = Server\n"                              /* 24 */
-                "http-response set-status = 503 reason \"Try later\" if FALSE\n"   /* 25 */
-                "http-response deny = if { path_beg /internal }\n"                 /* 26 */
-                "option forwardfor = except 127.0.0.0/8 header X-Client if-none\n" /* 27 */
-                "option = httplog\n"                                               /* 28 */
-                "option = http-server-close\n"                                     /* 29 */
-                "timeout http-request = 5s\n"                                      /* 30 */
-                "timeout http-keep-alive = 1s\n"                                   /* 31 */
-                "errorfile = 503 examples/errors/503.http\n"                       /* 32 */
-                "default_backend = app\n"                                          /* 33 */
-                "[backend api]\nmode = http\nbalance = url_param user\nserver = a1 127.0.0.1:1\n"
-                "[backend static]\nmode = http\nbalance = hdr(X-Shard)\nserver = s1 127.0.0.1:2\n"
-                "[backend app]\n"
-                "mode = http\n"
-                "balance = uri\n"
-                "cookie = SRV insert indirect nocache httponly secure domain .example.com\n"
-                "server = w1 127.0.0.1:3 cookie w1\n"
-                "server = w2 127.0.0.1:4 cookie w2\n"
-                "server = w3 127.0.0.1:5\n"
-                "http-reuse = never\n"
-                "timeout tunnel = 1h\n"
-                "retry-on = conn-failure 503\n"
-                "option = forwarded\n"
-                "option = httpclose\n");
+    struct config *cfg = cfg_load_ok(
+        "[frontend web]\n"                                                        /* 1 */
+        "mode = http\n"                                                           /* 2 */
+        "bind = :80\n"                                                            /* 3 */
+        "acl = is_api path_beg /api/ /v2/\n"                                      /* 4 */
+        "acl = is_api hdr(Host) -i API.Example.com\n"                             /* 5 */
+        "acl = static path_end -i .CSS .js\n"                                     /* 6 */
+        "acl = admin_net src 10.0.0.0/8 2001:db8::/32 192.168.1.7\n"              /* 7 */
+        "acl = rx url_reg -i ^/x/[0-9]+$\n"                                       /* 8 */
+        "acl = p url_param(user) -m beg adm\n"                                    /* 9 */
+        "acl = port dst_port 80 8000:8100 gt 9000\n"                              /* 10 */
+        "acl = dashed hdr(x-tag) -- -1\n"                                         /* 11 */
+        "acl = has_cookie req.hdr(cookie) -m found\n"                             /* 12 */
+        "use_backend = api if is_api METH_GET or { method POST } !admin_net\n"    /* 13 */
+        "use_backend = static unless !static\n"                                   /* 14 */
+        "http-request deny = deny_status 429 if { path_beg /admin } !admin_net\n" /* 15 */
+        "http-request allow = if admin_net\n"                                     /* 16 */
+        "http-request redirect = scheme https code 301 if !{ dst_port 443 }\n"    /* 17 */
+        "http-request return = status 404 content-type text/plain string \"not here\" if { "
+        "path /x }\n"                                                      /* 18 */
+        "http-request set-header = X-Forwarded-Proto https\n"              /* 19 */
+        "http-request add-header = X-Rate 100%%\n"                         /* 20 */
+        "http-request del-header = Proxy\n"                                /* 21 */
+        "http-response set-header = X-Frame-Options DENY\n"                /* 22 */
+        "http-response add-header = Via \"1.1 sluice\"\n"                  /* 23 */
+        "http-response del-header = Server\n"                              /* 24 */
+        "http-response set-status = 503 reason \"Try later\" if FALSE\n"   /* 25 */
+        "http-response deny = if { path_beg /internal }\n"                 /* 26 */
+        "option forwardfor = except 127.0.0.0/8 header X-Client if-none\n" /* 27 */
+        "option = httplog\n"                                               /* 28 */
+        "option = http-server-close\n"                                     /* 29 */
+        "timeout http-request = 5s\n"                                      /* 30 */
+        "timeout http-keep-alive = 1s\n"                                   /* 31 */
+        "errorfile = 503 examples/errors/503.http\n"                       /* 32 */
+        "default_backend = app\n"                                          /* 33 */
+        "[backend api]\nmode = http\nbalance = url_param user\nserver = a1 127.0.0.1:1\n"
+        "[backend static]\nmode = http\nbalance = hdr(X-Shard)\nserver = s1 127.0.0.1:2\n"
+        "[backend app]\n"
+        "mode = http\n"
+        "balance = uri\n"
+        "cookie = SRV insert indirect nocache httponly secure domain .example.com\n"
+        "server = w1 127.0.0.1:3 cookie w1\n"
+        "server = w2 127.0.0.1:4 cookie w2\n"
+        "server = w3 127.0.0.1:5\n"
+        "http-reuse = never\n"
+        "timeout tunnel = 1h\n"
+        "retry-on = conn-failure 503\n"
+        "option = forwarded\n"
+        "option = httpclose\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     struct cfg_proxy *web = &cfg->proxies[0], *api = &cfg->proxies[1], *st = &cfg->proxies[2],
                      *app = &cfg->proxies[3];
@@ -950,7 +940,7 @@ static void test_http_keywords(void)
     config_free(cfg);
 
     /* Built-in values. */
-    cfg = load_ok(HTTP_BASE);
+    cfg = cfg_load_ok(HTTP_BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     h = &cfg->proxies[1].http;
     CU_ASSERT_EQUAL(h->nacls + h->nuse_backends + h->nreq_rules + h->nresp_rules, 0);
@@ -979,17 +969,17 @@ static void test_http_keywords(void)
     for (size_t i = 0; i < sizeof(modes) / sizeof(modes[0]); i++) {
         char text[512];
         snprintf(text, sizeof(text), HTTP_BASE "%s", modes[i].lines);
-        cfg = load_ok(text);
+        cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         CU_ASSERT_EQUAL(cfg->proxies[1].http.http_server_close, modes[i].server_close);
         CU_ASSERT_EQUAL(cfg->proxies[1].http.httpclose, modes[i].close);
         config_free(cfg);
     }
     /* http-reuse, retry-on and the log formats */
-    cfg = load_ok(HTTP_BASE "http-reuse = aggressive\nretry-on = all-retryable-errors\n"
-                            "[listen l]\nmode = http\nbind = :81\nserver = s 127.0.0.1:1\n"
-                            "option = httplog\noption = tcplog\nhttp-reuse = always\n"
-                            "retry-on = none\n");
+    cfg = cfg_load_ok(HTTP_BASE "http-reuse = aggressive\nretry-on = all-retryable-errors\n"
+                                "[listen l]\nmode = http\nbind = :81\nserver = s 127.0.0.1:1\n"
+                                "option = httplog\noption = tcplog\nhttp-reuse = always\n"
+                                "retry-on = none\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[1].http.reuse, HTTP_REUSE_AGGRESSIVE);
     CU_ASSERT_EQUAL(cfg->proxies[1].http.retry_on,
@@ -1001,13 +991,13 @@ static void test_http_keywords(void)
     CU_ASSERT_FALSE(cfg->proxies[2].http.httplog);
     config_free(cfg);
     /* redirect and return forms; a return body from a file */
-    cfg = load_ok(HTTP_BASE "http-request redirect = location /new\n"
-                            "http-request redirect = prefix https://a.example code 308\n"
-                            "http-request return =\n"
-                            "http-request return = status 204\n"
-                            "http-request return = content-type text/html file "
-                            "examples/errors/503.http status 503 unless TRUE\n"
-                            "http-request deny =\n");
+    cfg = cfg_load_ok(HTTP_BASE "http-request redirect = location /new\n"
+                                "http-request redirect = prefix https://a.example code 308\n"
+                                "http-request return =\n"
+                                "http-request return = status 204\n"
+                                "http-request return = content-type text/html file "
+                                "examples/errors/503.http status 503 unless TRUE\n"
+                                "http-request deny =\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     r = cfg->proxies[1].http.req_rules;
     CU_ASSERT_EQUAL_FATAL(cfg->proxies[1].http.nreq_rules, 6);
@@ -1024,12 +1014,12 @@ static void test_http_keywords(void)
     CU_ASSERT_EQUAL(r[5].status, 403);
     config_free(cfg);
     /* A frontend or listen with use_backend rules needs no default_backend. */
-    cfg = load_ok("[frontend f]\nmode = http\nbind = :80\nuse_backend = b if { path /b }\n"
-                  "[listen l]\nmode = http\nbind = :81\nuse_backend = b\n"
-                  "[backend b]\nmode = http\n"
-                  "[frontend t]\nbind = :82\nuse_backend = tb if { src 10.0.0.0/8 } !LOCALHOST "
-                  "{ dst_port 82 }\n"
-                  "[backend tb]\n");
+    cfg = cfg_load_ok("[frontend f]\nmode = http\nbind = :80\nuse_backend = b if { path /b }\n"
+                      "[listen l]\nmode = http\nbind = :81\nuse_backend = b\n"
+                      "[backend b]\nmode = http\n"
+                      "[frontend t]\nbind = :82\nuse_backend = tb if { src 10.0.0.0/8 } !LOCALHOST "
+                      "{ dst_port 82 }\n"
+                      "[backend tb]\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_PTR_NULL(cfg->proxies[0].backend);
     CU_ASSERT_PTR_EQUAL(cfg->proxies[1].backend, &cfg->proxies[1]);
@@ -1038,7 +1028,7 @@ static void test_http_keywords(void)
     CU_ASSERT_PTR_EQUAL(cfg->proxies[3].http.use_backends[0].backend, &cfg->proxies[4]);
     config_free(cfg);
     /* In mode tcp: HTTP options are accepted, httplog falls back to tcplog. */
-    cfg = load_ok("[defaults]\noption = httplog\noption = forwardfor\n" BASE);
+    cfg = cfg_load_ok("[defaults]\noption = httplog\noption = forwardfor\n" BASE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_TRUE(cfg->proxies[0].tcplog);
     CU_ASSERT_FALSE(cfg->proxies[0].http.httplog);
@@ -1047,31 +1037,31 @@ static void test_http_keywords(void)
 
 static void test_http_defaults(void)
 {
-    struct config *cfg = load_ok("[defaults]\n"                               /* 1 */
-                                 "mode = http\n"                              /* 2 */
-                                 "option = httplog\n"                         /* 3 */
-                                 "option forwardfor = header X-Real-IP\n"     /* 4 */
-                                 "option = forwarded\n"                       /* 5 */
-                                 "option = http-server-close\n"               /* 6 */
-                                 "http-reuse = never\n"                       /* 7 */
-                                 "timeout http-request = 7s\n"                /* 8 */
-                                 "timeout http-keep-alive = 3s\n"             /* 9 */
-                                 "timeout tunnel = 2m\n"                      /* 10 */
-                                 "errorfile = 503 examples/errors/503.http\n" /* 11 */
-                                 "errorfile = 200 /dev/null\n"                /* 12 */
-                                 "retry-on = 503\n"                           /* 13 */
-                                 "cookie = S insert\n"                        /* 14 */
-                                 "balance = hdr(host)\n"                      /* 15 */
-                                 "[frontend f]\n"                             /* 16 */
-                                 "bind = :80\n"                               /* 17 */
-                                 "default_backend = b\n"                      /* 18 */
-                                 "errorfile = 503 /dev/null\n"                /* 19 */
-                                 "no option httplog\n"                        /* 20 */
-                                 "[backend b]\n"                              /* 21 */
-                                 "server = s1 127.0.0.1:1 cookie a\n"         /* 22 */
-                                 "[defaults]\n"                               /* 23 */
-                                 "[backend later]\n"                          /* 24 */
-                                 "server = s1 127.0.0.1:1\n");                /* 25 */
+    struct config *cfg = cfg_load_ok("[defaults]\n"                               /* 1 */
+                                     "mode = http\n"                              /* 2 */
+                                     "option = httplog\n"                         /* 3 */
+                                     "option forwardfor = header X-Real-IP\n"     /* 4 */
+                                     "option = forwarded\n"                       /* 5 */
+                                     "option = http-server-close\n"               /* 6 */
+                                     "http-reuse = never\n"                       /* 7 */
+                                     "timeout http-request = 7s\n"                /* 8 */
+                                     "timeout http-keep-alive = 3s\n"             /* 9 */
+                                     "timeout tunnel = 2m\n"                      /* 10 */
+                                     "errorfile = 503 examples/errors/503.http\n" /* 11 */
+                                     "errorfile = 200 /dev/null\n"                /* 12 */
+                                     "retry-on = 503\n"                           /* 13 */
+                                     "cookie = S insert\n"                        /* 14 */
+                                     "balance = hdr(host)\n"                      /* 15 */
+                                     "[frontend f]\n"                             /* 16 */
+                                     "bind = :80\n"                               /* 17 */
+                                     "default_backend = b\n"                      /* 18 */
+                                     "errorfile = 503 /dev/null\n"                /* 19 */
+                                     "no option httplog\n"                        /* 20 */
+                                     "[backend b]\n"                              /* 21 */
+                                     "server = s1 127.0.0.1:1 cookie a\n"         /* 22 */
+                                     "[defaults]\n"                               /* 23 */
+                                     "[backend later]\n"                          /* 24 */
+                                     "server = s1 127.0.0.1:1\n");                /* 25 */
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct cfg_http *f = &cfg->proxies[0].http, *b = &cfg->proxies[1].http,
                           *later = &cfg->proxies[2].http;
@@ -1106,11 +1096,11 @@ static void test_http_defaults(void)
     CU_ASSERT_EQUAL(later->retry_on, HTTP_RETRY_DEFAULT);
     config_free(cfg);
     /* `from` a named defaults copies its error files too */
-    cfg = load_ok("[defaults web]\nmode = http\nerrorfile = 503 examples/errors/503.http\n"
-                  "[defaults]\n"
-                  "[listen l from web]\nbind = :1\nserver = s 127.0.0.1:1\n"
-                  "[defaults more from web]\nerrorfile = 200 /dev/null\n"
-                  "[listen m from more]\nbind = :2\nserver = s 127.0.0.1:1\n");
+    cfg = cfg_load_ok("[defaults web]\nmode = http\nerrorfile = 503 examples/errors/503.http\n"
+                      "[defaults]\n"
+                      "[listen l from web]\nbind = :1\nserver = s 127.0.0.1:1\n"
+                      "[defaults more from web]\nerrorfile = 200 /dev/null\n"
+                      "[listen m from more]\nbind = :2\nserver = s 127.0.0.1:1\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[0].http.nerrorfiles, 1);
     CU_ASSERT_EQUAL(cfg->proxies[1].http.nerrorfiles, 2);
@@ -1564,7 +1554,7 @@ static void test_http_errors(void)
     fflush(fp);
     char text[512], err[512];
     snprintf(text, sizeof(text), HTTP_BASE "errorfile = 503 %s\n", path);
-    struct config *cfg = load_ok(text);
+    struct config *cfg = cfg_load_ok(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->proxies[1].http.errorfiles[0].len, 64 * 1024);
     config_free(cfg);
@@ -1581,7 +1571,7 @@ static void test_http_errors(void)
  * limit of header edits per rule list. */
 static void test_http_rewrites(void)
 {
-    struct config *cfg = load_ok(
+    struct config *cfg = cfg_load_ok(
         HTTP_BASE "http-request replace-header = Host ^(.*)\\.internal$ \\1.example.com\n" /* 8 */
                   "http-request replace-value = X-FF ^10\\.(.*)$ 'ten.\\1' if TRUE\n"      /* 9 */
                   "http-request set-path = /index.html if { path / }\n"                    /* 10 */
@@ -1636,7 +1626,7 @@ static void test_http_rewrites(void)
                               i, i, i);
     for (int i = 0; i < 16; i++)
         n += (size_t)snprintf(text + n, sizeof(text) - n, "http-request del-header = X-%d\n", i);
-    cfg = load_ok(text);
+    cfg = cfg_load_ok(text);
     CU_ASSERT_PTR_NOT_NULL(cfg);
     config_free(cfg);
     snprintf(text + n, sizeof(text) - n,
@@ -1665,7 +1655,7 @@ static void test_line_length(void)
     memset(line, 'x', sizeof(line));
     snprintf(text, sizeof(text), BASE "server = s2 127.0.0.1:2 # %.*s\n", 199 - 26, line);
     CU_ASSERT_EQUAL(strlen(strchr(text + strlen(BASE), 's')), 200);
-    cfg = load_ok(text);
+    cfg = cfg_load_ok(text);
     config_free(cfg);
     snprintf(text, sizeof(text), BASE "server = s2 127.0.0.1:2 # %.*s\n", 200 - 26, line);
     CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
@@ -1675,7 +1665,7 @@ static void test_line_length(void)
     CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
     CU_ASSERT_STRING_EQUAL(err, "t.ini:6: line is longer than 199 characters (split it)");
     snprintf(text, sizeof(text), BASE "# %.*s\n  ; %.*s\n", 300, line, 250, line);
-    cfg = load_ok(text);
+    cfg = cfg_load_ok(text);
     config_free(cfg);
     snprintf(text, sizeof(text), "[backend %.*s]\n", 300 - 10, line);
     CU_ASSERT_EQUAL(config_load_string("t.ini", text, &cfg, err, sizeof(err)), -1);
@@ -1771,7 +1761,7 @@ static void test_keyword_examples(void)
                          ? "stick-table = type string size 1k expire 1m store conn_cur"
                          : "",
                      k->example);
-        struct config *cfg = load_ok(text);
+        struct config *cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL(cfg);
         config_free(cfg);
     }
@@ -1817,7 +1807,7 @@ static void test_haproxy2ini(void)
                     "    http-response replace-value Cache-Control ^public$ private\n");
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     CU_ASSERT_EQUAL(r.status, 1); /* something was left out */
-    struct config *cfg = load_ok(r.ini);
+    struct config *cfg = cfg_load_ok(r.ini);
     CU_ASSERT_PTR_NOT_NULL(cfg);
     if (cfg) {
         struct cfg_proxy *app = config_find_proxy(cfg, "app", CFG_CAP_BE);

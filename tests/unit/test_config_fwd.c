@@ -3,6 +3,7 @@
 #include "config/config_internal.h"
 #include "net/http/acl.h"
 
+#include "cfg_load.h"
 #include "h2i.h"
 
 #include <CUnit/CUnit.h>
@@ -26,42 +27,6 @@
     "bind = 127.0.0.1:3128\n"                                                                      \
     "option = http_proxy\n"
 
-static struct config *load_ok(const char *text)
-{
-    struct config *cfg = NULL;
-    char err[512];
-    int rc = config_load_string("t.ini", text, &cfg, err, sizeof(err));
-    if (rc != 0)
-        fprintf(stderr, "\nunexpected error: %s\n", err);
-    CU_ASSERT_EQUAL(rc, 0);
-    return cfg;
-}
-
-/* Loading `text` fails with a message that contains `expect`. */
-static void load_err(const char *text, const char *expect)
-{
-    struct config *cfg = (struct config *)1;
-    char err[1024] = "";
-    int rc = config_load_string("t.ini", text, &cfg, err, sizeof(err));
-    bool ok = rc == -1 && cfg == NULL && strstr(err, expect) != NULL;
-    if (!ok)
-        fprintf(stderr, "\n  got:    %s\n  wanted: %s\n", err, expect);
-    CU_ASSERT_TRUE(ok);
-    if (rc == 0)
-        config_free(cfg);
-}
-
-/* Write `text` to a new temporary file; its name in path (PATH_MAX-sized). */
-static void temp_file(char *path, const char *text)
-{
-    strcpy(path, "/tmp/sluice-fwd-XXXXXX");
-    int fd = mkstemp(path);
-    CU_ASSERT_FATAL(fd >= 0);
-    size_t n = strlen(text);
-    CU_ASSERT_EQUAL_FATAL(write(fd, text, n), (ssize_t)n);
-    close(fd);
-}
-
 static uint16_t port_of(const struct sockaddr_storage *ss)
 {
     return ntohs(ss->ss_family == AF_INET ? ((const struct sockaddr_in *)ss)->sin_port
@@ -72,25 +37,25 @@ static uint16_t port_of(const struct sockaddr_storage *ss)
 
 static void test_resolvers(void)
 {
-    struct config *cfg = load_ok("[resolvers dns]\n"
-                                 "nameserver = a 127.0.0.1:5353\n"
-                                 "nameserver = b [::1]:53\n"
-                                 "nameserver = c 10.0.0.2\n"
-                                 "nameserver = d udp@192.168.1.1:53\n"
-                                 "nameserver = e ::1\n"
-                                 "parse-resolv-conf =\n"
-                                 "timeout resolve = 2s\n"
-                                 "timeout retry = 500ms\n"
-                                 "resolve_retries = 5\n"
-                                 "hold valid = 1m\n"
-                                 "hold nx = 5s\n"
-                                 "hold other = 30s\n"
-                                 "hold refused = 30s\n"
-                                 "hold timeout = 30s\n"
-                                 "hold obsolete = 30s\n"
-                                 "accepted_payload_size = 8192\n"
-                                 "[resolvers plain]\n"
-                                 "parse-resolv-conf\n" FWD);
+    struct config *cfg = cfg_load_ok("[resolvers dns]\n"
+                                     "nameserver = a 127.0.0.1:5353\n"
+                                     "nameserver = b [::1]:53\n"
+                                     "nameserver = c 10.0.0.2\n"
+                                     "nameserver = d udp@192.168.1.1:53\n"
+                                     "nameserver = e ::1\n"
+                                     "parse-resolv-conf =\n"
+                                     "timeout resolve = 2s\n"
+                                     "timeout retry = 500ms\n"
+                                     "resolve_retries = 5\n"
+                                     "hold valid = 1m\n"
+                                     "hold nx = 5s\n"
+                                     "hold other = 30s\n"
+                                     "hold refused = 30s\n"
+                                     "hold timeout = 30s\n"
+                                     "hold obsolete = 30s\n"
+                                     "accepted_payload_size = 8192\n"
+                                     "[resolvers plain]\n"
+                                     "parse-resolv-conf\n" FWD);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL_FATAL(cfg->nresolvers, 2);
     const struct cfg_resolvers *r = &cfg->resolvers[0];
@@ -129,24 +94,24 @@ static void test_resolvers(void)
     config_free(cfg);
 
     /* a proxy names one; the only section is the default; [defaults] passes the name on */
-    cfg = load_ok(FWD "resolvers = b\n[resolvers a]\nnameserver = x 127.0.0.1:53\n"
+    cfg = cfg_load_ok(FWD "resolvers = b\n[resolvers a]\nnameserver = x 127.0.0.1:53\n"
+                          "[resolvers b]\nnameserver = x 127.0.0.2:53\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.resolvers, &cfg->resolvers[1]);
+    config_free(cfg);
+    cfg = cfg_load_ok(FWD "[resolvers only]\nnameserver = x 127.0.0.1:53\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.resolvers, &cfg->resolvers[0]);
+    config_free(cfg);
+    cfg = cfg_load_ok("[defaults]\nmode = http\nresolvers = b\n"
+                      "[listen p]\nbind = :3128\noption = http_proxy\n"
+                      "[resolvers a]\nnameserver = x 127.0.0.1:53\n"
                       "[resolvers b]\nnameserver = x 127.0.0.2:53\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.resolvers, &cfg->resolvers[1]);
     config_free(cfg);
-    cfg = load_ok(FWD "[resolvers only]\nnameserver = x 127.0.0.1:53\n");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-    CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.resolvers, &cfg->resolvers[0]);
-    config_free(cfg);
-    cfg = load_ok("[defaults]\nmode = http\nresolvers = b\n"
-                  "[listen p]\nbind = :3128\noption = http_proxy\n"
-                  "[resolvers a]\nnameserver = x 127.0.0.1:53\n"
-                  "[resolvers b]\nnameserver = x 127.0.0.2:53\n");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-    CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.resolvers, &cfg->resolvers[1]);
-    config_free(cfg);
     /* no [resolvers] at all */
-    cfg = load_ok(FWD);
+    cfg = cfg_load_ok(FWD);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_PTR_NULL(cfg->proxies[0].http.resolvers);
     CU_ASSERT_EQUAL(cfg->nresolvers, 0);
@@ -155,72 +120,74 @@ static void test_resolvers(void)
 
 static void test_resolvers_errors(void)
 {
-    load_err(FWD "[resolvers dns]\ntimeout resolve = 1s\n",
-             "t.ini:5: resolvers section 'dns' has no nameserver (expected 'nameserver = NAME "
-             "IP:PORT' or 'parse-resolv-conf')");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\n[resolvers dns]\n",
-             "t.ini:7: duplicate resolvers section 'dns' (first declared at line 5");
-    load_err(FWD "[resolvers]\n", "t.ini:5: [resolvers] needs a name (expected [resolvers NAME])");
-    load_err(FWD "[resolvers a from b]\n", "t.ini:5: [resolvers] sections do not inherit");
-    load_err(FWD "[resolvers dns]\nnameserver = a 127.0.0.1:53\nnameserver = a 127.0.0.2:53\n",
-             "t.ini:7: duplicate nameserver 'a' in [resolvers dns]");
-    load_err(FWD
-             "[resolvers dns]\n"
-             "nameserver = n1 127.0.0.1\nnameserver = n2 127.0.0.1\nnameserver = n3 127.0.0.1\n"
-             "nameserver = n4 127.0.0.1\nnameserver = n5 127.0.0.1\nnameserver = n6 127.0.0.1\n"
-             "nameserver = n7 127.0.0.1\nnameserver = n8 127.0.0.1\nnameserver = n9 127.0.0.1\n",
-             "t.ini:14: too many nameservers in [resolvers dns] (expected at most 8)");
-    load_err(FWD "[resolvers dns]\nnameserver = a dns.example.com:53\n",
-             "t.ini:6: invalid nameserver address 'dns.example.com:53' (expected IPv4:PORT, "
-             "[IPv6]:PORT or an address alone for port 53)");
-    load_err(FWD "[resolvers dns]\nnameserver = a 0.0.0.0:53\n",
-             "t.ini:6: invalid nameserver address '0.0.0.0:53'");
-    load_err(FWD "[resolvers dns]\nnameserver = a 127.0.0.1:0\n",
-             "t.ini:6: invalid nameserver address '127.0.0.1:0'");
-    load_err(FWD "[resolvers dns]\nnameserver = a tcp@127.0.0.1:53\n",
-             "t.ini:6: DNS over TCP ('tcp@127.0.0.1:53') is not supported yet");
-    load_err(FWD "[resolvers dns]\nnameserver = a\n", "t.ini:6: 'nameserver' needs more arguments");
-    load_err(FWD "[resolvers dns]\nnameserver = a/b 127.0.0.1\n",
-             "t.ini:6: invalid character '/' in nameserver name 'a/b'");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf = yes\n",
-             "t.ini:6: 'parse-resolv-conf' takes no argument");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\ntimeout resolve = 0\n",
-             "t.ini:7: 'timeout resolve' must be greater than 0");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\ntimeout retry = 1x\n",
-             "t.ini:7: invalid time '1x' for 'timeout retry'");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nresolve_retries = 0\n",
-             "t.ini:7: invalid resolve_retries '0' (expected an integer from 1 to 100)");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nhold valid = soon\n",
-             "t.ini:7: invalid time 'soon' for 'hold valid'");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nhold forever = 1s\n",
-             "t.ini:7: unknown hold 'forever' in section [resolvers dns]");
-    load_err(FWD "[resolvers dns]\nparse-resolv-conf =\naccepted_payload_size = 100\n",
-             "t.ini:7: invalid accepted_payload_size '100' (expected an integer from 512 to "
-             "65535)");
-    load_err(FWD "[resolvers dns]\nbind = :53\n",
-             "t.ini:6: 'bind' is not allowed in a [resolvers] section (allowed in [frontend], "
-             "[listen])");
-    load_err(FWD "[resolvers dns]\ntimeout client = 1s\n",
-             "t.ini:6: 'timeout client' is not allowed in a [resolvers] section");
-    load_err(FWD "[resolvers dns]\nresolvers = x\n",
-             "t.ini:6: 'resolvers' is not allowed in a [resolvers] section");
-    load_err(FWD "[resolvers dns]\nfrobnicate = 1\n",
-             "t.ini:6: unknown keyword 'frobnicate' in section [resolvers dns]");
-    load_err(FWD "nameserver = a 127.0.0.1:53\n",
-             "t.ini:5: 'nameserver' is not allowed in a [listen] section (allowed in "
-             "[resolvers])");
+    cfg_load_err(FWD "[resolvers dns]\ntimeout resolve = 1s\n",
+                 "t.ini:5: resolvers section 'dns' has no nameserver (expected 'nameserver = NAME "
+                 "IP:PORT' or 'parse-resolv-conf')");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\n[resolvers dns]\n",
+                 "t.ini:7: duplicate resolvers section 'dns' (first declared at line 5");
+    cfg_load_err(FWD "[resolvers]\n",
+                 "t.ini:5: [resolvers] needs a name (expected [resolvers NAME])");
+    cfg_load_err(FWD "[resolvers a from b]\n", "t.ini:5: [resolvers] sections do not inherit");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a 127.0.0.1:53\nnameserver = a 127.0.0.2:53\n",
+                 "t.ini:7: duplicate nameserver 'a' in [resolvers dns]");
+    cfg_load_err(
+        FWD "[resolvers dns]\n"
+            "nameserver = n1 127.0.0.1\nnameserver = n2 127.0.0.1\nnameserver = n3 127.0.0.1\n"
+            "nameserver = n4 127.0.0.1\nnameserver = n5 127.0.0.1\nnameserver = n6 127.0.0.1\n"
+            "nameserver = n7 127.0.0.1\nnameserver = n8 127.0.0.1\nnameserver = n9 127.0.0.1\n",
+        "t.ini:14: too many nameservers in [resolvers dns] (expected at most 8)");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a dns.example.com:53\n",
+                 "t.ini:6: invalid nameserver address 'dns.example.com:53' (expected IPv4:PORT, "
+                 "[IPv6]:PORT or an address alone for port 53)");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a 0.0.0.0:53\n",
+                 "t.ini:6: invalid nameserver address '0.0.0.0:53'");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a 127.0.0.1:0\n",
+                 "t.ini:6: invalid nameserver address '127.0.0.1:0'");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a tcp@127.0.0.1:53\n",
+                 "t.ini:6: DNS over TCP ('tcp@127.0.0.1:53') is not supported yet");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a\n",
+                 "t.ini:6: 'nameserver' needs more arguments");
+    cfg_load_err(FWD "[resolvers dns]\nnameserver = a/b 127.0.0.1\n",
+                 "t.ini:6: invalid character '/' in nameserver name 'a/b'");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf = yes\n",
+                 "t.ini:6: 'parse-resolv-conf' takes no argument");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\ntimeout resolve = 0\n",
+                 "t.ini:7: 'timeout resolve' must be greater than 0");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\ntimeout retry = 1x\n",
+                 "t.ini:7: invalid time '1x' for 'timeout retry'");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nresolve_retries = 0\n",
+                 "t.ini:7: invalid resolve_retries '0' (expected an integer from 1 to 100)");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nhold valid = soon\n",
+                 "t.ini:7: invalid time 'soon' for 'hold valid'");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\nhold forever = 1s\n",
+                 "t.ini:7: unknown hold 'forever' in section [resolvers dns]");
+    cfg_load_err(FWD "[resolvers dns]\nparse-resolv-conf =\naccepted_payload_size = 100\n",
+                 "t.ini:7: invalid accepted_payload_size '100' (expected an integer from 512 to "
+                 "65535)");
+    cfg_load_err(FWD "[resolvers dns]\nbind = :53\n",
+                 "t.ini:6: 'bind' is not allowed in a [resolvers] section (allowed in [frontend], "
+                 "[listen])");
+    cfg_load_err(FWD "[resolvers dns]\ntimeout client = 1s\n",
+                 "t.ini:6: 'timeout client' is not allowed in a [resolvers] section");
+    cfg_load_err(FWD "[resolvers dns]\nresolvers = x\n",
+                 "t.ini:6: 'resolvers' is not allowed in a [resolvers] section");
+    cfg_load_err(FWD "[resolvers dns]\nfrobnicate = 1\n",
+                 "t.ini:6: unknown keyword 'frobnicate' in section [resolvers dns]");
+    cfg_load_err(FWD "nameserver = a 127.0.0.1:53\n",
+                 "t.ini:5: 'nameserver' is not allowed in a [listen] section (allowed in "
+                 "[resolvers])");
     /* resolvers NAME must name a section, anywhere in the file */
-    load_err(FWD "resolvers = nope\n[resolvers dns]\nparse-resolv-conf =\n",
-             "t.ini:5: unknown resolvers section 'nope' in [listen p] (expected the name of a "
-             "[resolvers NAME] section)");
-    load_err(FWD "resolvers = a b\n", "t.ini:5: too many arguments for 'resolvers'");
+    cfg_load_err(FWD "resolvers = nope\n[resolvers dns]\nparse-resolv-conf =\n",
+                 "t.ini:5: unknown resolvers section 'nope' in [listen p] (expected the name of a "
+                 "[resolvers NAME] section)");
+    cfg_load_err(FWD "resolvers = a b\n", "t.ini:5: too many arguments for 'resolvers'");
 }
 
 /* ---- [userlist] ---------------------------------------------------------------------------- */
 
 static void test_userlist(void)
 {
-    struct config *cfg = load_ok(
+    struct config *cfg = cfg_load_ok(
         "[userlist users]\n"
         "user = alice password " BCRYPT "\n"
         "user = bob password " SHA512 " groups staff,ops\n"
@@ -256,7 +223,7 @@ static void test_userlist(void)
     CU_ASSERT_STRING_EQUAL(cfg->userlists[1].users[0].name, "alice");
     config_free(cfg);
     /* an empty userlist is allowed (nobody gets in) */
-    cfg = load_ok("[userlist none]\n" FWD);
+    cfg = cfg_load_ok("[userlist none]\n" FWD);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->userlists[0].nusers, 0);
     config_free(cfg);
@@ -264,72 +231,76 @@ static void test_userlist(void)
 
 static void test_userlist_errors(void)
 {
-    load_err(FWD "[userlist u]\nuser = a password $apr1$abcdefgh$82JubPF2dQkt1tVfvLnXS.\n",
-             "t.ini:6: password of user 'a' is an Apache hash, not a crypt(3) hash; create it "
-             "with htpasswd -B (bcrypt) (expected a crypt(3) hash: bcrypt $2b$, $2y$ or $2a$, "
-             "sha256-crypt $5$, sha512-crypt $6$, yescrypt $y$ or scrypt $7$");
-    load_err(FWD "[userlist u]\nuser = a password {SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n",
-             "t.ini:6: password of user 'a' is an Apache hash");
-    load_err(FWD "[userlist u]\nuser = a password $1$abcdefgh$0123456789abcdefghijkl\n",
-             "t.ini:6: unsupported password hash for user 'a' (expected a crypt(3) hash: bcrypt");
-    load_err(FWD "[userlist u]\nuser = a password abJnggxhB/yWI\n",
-             "t.ini:6: unsupported password hash for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a password secret\n",
-             "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a password $apr1$abcdefgh$82JubPF2dQkt1tVfvLnXS.\n",
+                 "t.ini:6: password of user 'a' is an Apache hash, not a crypt(3) hash; create it "
+                 "with htpasswd -B (bcrypt) (expected a crypt(3) hash: bcrypt $2b$, $2y$ or $2a$, "
+                 "sha256-crypt $5$, sha512-crypt $6$, yescrypt $y$ or scrypt $7$");
+    cfg_load_err(FWD "[userlist u]\nuser = a password {SHA}qUqP5cyxm6YcTAhz05Hph5gvu9M=\n",
+                 "t.ini:6: password of user 'a' is an Apache hash");
+    cfg_load_err(
+        FWD "[userlist u]\nuser = a password $1$abcdefgh$0123456789abcdefghijkl\n",
+        "t.ini:6: unsupported password hash for user 'a' (expected a crypt(3) hash: bcrypt");
+    cfg_load_err(FWD "[userlist u]\nuser = a password abJnggxhB/yWI\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a password secret\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
     /* a truncated or malformed bcrypt string */
-    load_err(FWD "[userlist u]\nuser = a password $2b$10$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNb\n",
-             "t.ini:6: unsupported password hash for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a password "
-                 "$2b$99$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n",
-             "t.ini:6: unsupported password hash for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a password $6$\n",
-             "t.ini:6: unsupported password hash for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a password $6$salt$\n",
-             "t.ini:6: unsupported password hash for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a insecure-password x\nuser = a password " BCRYPT "\n",
-             "t.ini:7: duplicate user 'a' in [userlist u] (first declared at line 6; expected "
-             "unique user names)");
-    load_err(FWD "[userlist u]\nuser = a insecure-password \"\"\n",
-             "t.ini:6: empty password for user 'a'");
-    load_err(FWD "[userlist u]\nuser = a:b insecure-password x\n",
-             "t.ini:6: invalid character in user name 'a:b'");
-    load_err(FWD "[userlist u]\nuser = a\n", "t.ini:6: 'user' needs more arguments (expected "
-                                             "'user <name> password <hash> | insecure-password");
-    load_err(FWD "[userlist u]\nuser = a secret x\n",
-             "t.ini:6: unknown 'user' option 'secret' (expected 'user NAME password HASH' or "
-             "'user NAME insecure-password PASSWORD')");
-    load_err(FWD "[userlist u]\nuser = a insecure-password x group g\n",
-             "t.ini:6: unexpected 'group' after the password of user 'a' (expected 'groups "
-             "G1,G2' or the end of the line)");
-    load_err(FWD "[userlist u]\nuser = a insecure-password x groups g,,h\n",
-             "t.ini:6: empty name in groups list 'g,,h'");
-    load_err(FWD "[userlist u]\ngroup = g members a\n",
-             "t.ini:6: unexpected 'members' after group 'g' (expected 'group NAME users U1,U2' "
-             "or 'group NAME')");
-    load_err(FWD "[userlist u]\n[userlist u]\n",
-             "t.ini:6: duplicate userlist section 'u' (first declared at line 5; expected unique "
-             "names)");
-    load_err(FWD "[userlist u]\nmode = http\n",
-             "t.ini:6: 'mode' is not allowed in a [userlist] section");
-    load_err(FWD "user = a insecure-password x\n",
-             "t.ini:5: 'user' is not allowed in a [listen] section (allowed in [userlist])");
-    load_err(FWD "[userlist u]\nhtpasswd = /nonexistent/sluice.htpasswd\n",
-             "t.ini:6: cannot read htpasswd file '/nonexistent/sluice.htpasswd' (No such file or "
-             "directory) (expected a readable file)");
+    cfg_load_err(FWD "[userlist u]\nuser = a password $2b$10$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNb\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a password "
+                     "$2b$99$rNrfe7EC34uEk5LKhly/l.WNHDMVGR0pNbCaydNsqQ0qjBYfmRKam\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a password $6$\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a password $6$salt$\n",
+                 "t.ini:6: unsupported password hash for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a insecure-password x\nuser = a password " BCRYPT "\n",
+                 "t.ini:7: duplicate user 'a' in [userlist u] (first declared at line 6; expected "
+                 "unique user names)");
+    cfg_load_err(FWD "[userlist u]\nuser = a insecure-password \"\"\n",
+                 "t.ini:6: empty password for user 'a'");
+    cfg_load_err(FWD "[userlist u]\nuser = a:b insecure-password x\n",
+                 "t.ini:6: invalid character in user name 'a:b'");
+    cfg_load_err(FWD "[userlist u]\nuser = a\n",
+                 "t.ini:6: 'user' needs more arguments (expected "
+                 "'user <name> password <hash> | insecure-password");
+    cfg_load_err(FWD "[userlist u]\nuser = a secret x\n",
+                 "t.ini:6: unknown 'user' option 'secret' (expected 'user NAME password HASH' or "
+                 "'user NAME insecure-password PASSWORD')");
+    cfg_load_err(FWD "[userlist u]\nuser = a insecure-password x group g\n",
+                 "t.ini:6: unexpected 'group' after the password of user 'a' (expected 'groups "
+                 "G1,G2' or the end of the line)");
+    cfg_load_err(FWD "[userlist u]\nuser = a insecure-password x groups g,,h\n",
+                 "t.ini:6: empty name in groups list 'g,,h'");
+    cfg_load_err(FWD "[userlist u]\ngroup = g members a\n",
+                 "t.ini:6: unexpected 'members' after group 'g' (expected 'group NAME users U1,U2' "
+                 "or 'group NAME')");
+    cfg_load_err(
+        FWD "[userlist u]\n[userlist u]\n",
+        "t.ini:6: duplicate userlist section 'u' (first declared at line 5; expected unique "
+        "names)");
+    cfg_load_err(FWD "[userlist u]\nmode = http\n",
+                 "t.ini:6: 'mode' is not allowed in a [userlist] section");
+    cfg_load_err(FWD "user = a insecure-password x\n",
+                 "t.ini:5: 'user' is not allowed in a [listen] section (allowed in [userlist])");
+    cfg_load_err(
+        FWD "[userlist u]\nhtpasswd = /nonexistent/sluice.htpasswd\n",
+        "t.ini:6: cannot read htpasswd file '/nonexistent/sluice.htpasswd' (No such file or "
+        "directory) (expected a readable file)");
 }
 
 static void test_htpasswd(void)
 {
     char path[64], text[1024], want[512];
-    temp_file(path, "# made with htpasswd -B\n"
-                    "\n"
-                    "alice:" BCRYPT "\r\n"
-                    "  bob:" SHA512 "\n"
-                    "carol:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd."
-                    "RhAtQ7:Carol, the admin\n");
+    cfg_temp_file(path, "# made with htpasswd -B\n"
+                        "\n"
+                        "alice:" BCRYPT "\r\n"
+                        "  bob:" SHA512 "\n"
+                        "carol:$y$j9T$F5Jx5fExrKuPp53xLKQ..1$X3DX6M94c7o.9agCG9G317fhZg9SqC.5i5rd."
+                        "RhAtQ7:Carol, the admin\n");
     snprintf(text, sizeof(text),
              "[userlist u]\nuser = zed insecure-password z\nhtpasswd = %s\n" FWD, path);
-    struct config *cfg = load_ok(text);
+    struct config *cfg = cfg_load_ok(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct cfg_userlist *ul = &cfg->userlists[0];
     CU_ASSERT_EQUAL_FATAL(ul->nusers, 4);
@@ -351,38 +322,38 @@ static void test_htpasswd(void)
     for (size_t i = 0; i < sizeof(apache) / sizeof(apache[0]); i++) {
         char body[256];
         snprintf(body, sizeof(body), "# users\nalice:%s\n%s", BCRYPT, apache[i]);
-        temp_file(path, body);
+        cfg_temp_file(path, body);
         snprintf(text, sizeof(text), FWD "[userlist u]\nhtpasswd = %s\n", path);
         snprintf(want, sizeof(want),
                  "t.ini:6: user 'eve' in '%s' line 3: not a crypt(3) hash; create it with "
                  "htpasswd -B (bcrypt)",
                  path);
-        load_err(text, want);
+        cfg_load_err(text, want);
         unlink(path);
     }
 
-    temp_file(path, "alice " BCRYPT "\n");
+    cfg_temp_file(path, "alice " BCRYPT "\n");
     snprintf(text, sizeof(text), FWD "[userlist u]\nhtpasswd = %s\n", path);
     snprintf(want, sizeof(want),
              "t.ini:6: no ':' in the entry in '%s' line 1 (expected 'NAME:HASH' lines)", path);
-    load_err(text, want);
+    cfg_load_err(text, want);
     unlink(path);
 
-    temp_file(path, ":" BCRYPT "\n");
+    cfg_temp_file(path, ":" BCRYPT "\n");
     snprintf(text, sizeof(text), FWD "[userlist u]\nhtpasswd = %s\n", path);
     snprintf(want, sizeof(want), "t.ini:6: empty user name in '%s' line 1", path);
-    load_err(text, want);
+    cfg_load_err(text, want);
     unlink(path);
 
     /* a user both inline and in the file */
-    temp_file(path, "bob:" BCRYPT "\nalice:" BCRYPT "\n");
+    cfg_temp_file(path, "bob:" BCRYPT "\nalice:" BCRYPT "\n");
     snprintf(text, sizeof(text),
              FWD "[userlist u]\nuser = alice insecure-password x\nhtpasswd = %s\n", path);
     snprintf(want, sizeof(want),
              "t.ini:7: duplicate user 'alice' in '%s' line 2 in [userlist u] (first declared at "
              "line 6",
              path);
-    load_err(text, want);
+    cfg_load_err(text, want);
     unlink(path);
 }
 
@@ -391,8 +362,8 @@ static void test_htpasswd(void)
 static void test_proxy_keywords(void)
 {
     /* a listen without servers and a frontend without default_backend load */
-    struct config *cfg = load_ok(FWD "[frontend f]\nmode = http\nbind = :3129\n"
-                                     "option = http_proxy\n");
+    struct config *cfg = cfg_load_ok(FWD "[frontend f]\nmode = http\nbind = :3129\n"
+                                         "option = http_proxy\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL_FATAL(cfg->nproxies, 2);
     for (size_t i = 0; i < 2; i++) {
@@ -409,17 +380,17 @@ static void test_proxy_keywords(void)
     config_free(cfg);
 
     /* with servers a listen stays its own backend */
-    cfg = load_ok(FWD "server = parent 127.0.0.1:8080\n");
+    cfg = cfg_load_ok(FWD "server = parent 127.0.0.1:8080\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_PTR_EQUAL(cfg->proxies[0].backend, &cfg->proxies[0]);
     config_free(cfg);
 
     /* options, log-format, inheritance from [defaults] */
-    cfg = load_ok("[defaults]\nmode = http\noption = anonymize\nlog-format = squid\n"
-                  "[listen p]\nbind = :3128\noption http_proxy\n"
-                  "[listen q]\nbind = :3129\noption = http_proxy\nno option = anonymize\n"
-                  "option = httplog\n"
-                  "[listen r]\nbind = :3130\noption = http_proxy\noption = tcplog\n");
+    cfg = cfg_load_ok("[defaults]\nmode = http\noption = anonymize\nlog-format = squid\n"
+                      "[listen p]\nbind = :3128\noption http_proxy\n"
+                      "[listen q]\nbind = :3129\noption = http_proxy\nno option = anonymize\n"
+                      "option = httplog\n"
+                      "[listen r]\nbind = :3130\noption = http_proxy\noption = tcplog\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct cfg_proxy *p = &cfg->proxies[0];
     CU_ASSERT_TRUE(p->http.anonymize);
@@ -437,30 +408,32 @@ static void test_proxy_keywords(void)
     config_free(cfg);
 
     /* `no option http_proxy` turns it off: then servers are needed again */
-    load_err(FWD "no option = http_proxy\n", "t.ini:1: listen 'p' has no 'server'");
+    cfg_load_err(FWD "no option = http_proxy\n", "t.ini:1: listen 'p' has no 'server'");
 }
 
 static void test_proxy_errors(void)
 {
-    load_err("[listen p]\nbind = :3128\noption = http_proxy\n",
-             "t.ini:3: option http_proxy in [listen p] needs mode http (expected 'mode http' in "
-             "the section or its [defaults])");
-    load_err("[frontend f]\nbind = :3128\noption = http_proxy\nmode = tcp\n",
-             "t.ini:3: option http_proxy in [frontend f] needs mode http");
-    load_err("[backend b]\nmode = http\noption = http_proxy\n",
-             "t.ini:3: 'option http_proxy' is not allowed in a [backend] section (allowed in "
-             "[frontend], [listen])");
-    load_err("[defaults]\noption = http_proxy\n",
-             "t.ini:2: 'option http_proxy' is not allowed in a [defaults] section");
-    load_err(FWD "option = http_proxy now\n", "t.ini:5: 'option http_proxy' takes no argument");
-    load_err(FWD "option = anonymize all\n", "t.ini:5: 'option anonymize' takes no argument");
-    load_err(FWD "log-format = \"%ci [%t] %r\"\n",
-             "t.ini:5: log-format '%ci [%t] %r' is not supported yet (expected 'log-format "
-             "squid', or option httplog)");
-    load_err(FWD "log-format = squid extra\n", "t.ini:5: log-format 'squid ...' is not supported");
-    load_err(FWD "log-format =\n", "t.ini:5: 'log-format' needs an argument");
-    load_err("[backend b]\nlog-format = squid\n",
-             "t.ini:2: 'log-format' is not allowed in a [backend] section");
+    cfg_load_err(
+        "[listen p]\nbind = :3128\noption = http_proxy\n",
+        "t.ini:3: option http_proxy in [listen p] needs mode http (expected 'mode http' in "
+        "the section or its [defaults])");
+    cfg_load_err("[frontend f]\nbind = :3128\noption = http_proxy\nmode = tcp\n",
+                 "t.ini:3: option http_proxy in [frontend f] needs mode http");
+    cfg_load_err("[backend b]\nmode = http\noption = http_proxy\n",
+                 "t.ini:3: 'option http_proxy' is not allowed in a [backend] section (allowed in "
+                 "[frontend], [listen])");
+    cfg_load_err("[defaults]\noption = http_proxy\n",
+                 "t.ini:2: 'option http_proxy' is not allowed in a [defaults] section");
+    cfg_load_err(FWD "option = http_proxy now\n", "t.ini:5: 'option http_proxy' takes no argument");
+    cfg_load_err(FWD "option = anonymize all\n", "t.ini:5: 'option anonymize' takes no argument");
+    cfg_load_err(FWD "log-format = \"%ci [%t] %r\"\n",
+                 "t.ini:5: log-format '%ci [%t] %r' is not supported yet (expected 'log-format "
+                 "squid', or option httplog)");
+    cfg_load_err(FWD "log-format = squid extra\n",
+                 "t.ini:5: log-format 'squid ...' is not supported");
+    cfg_load_err(FWD "log-format =\n", "t.ini:5: 'log-format' needs an argument");
+    cfg_load_err("[backend b]\nlog-format = squid\n",
+                 "t.ini:2: 'log-format' is not allowed in a [backend] section");
 }
 
 /* ---- ACLs and rules ------------------------------------------------------------------------ */
@@ -476,8 +449,8 @@ static const struct cfg_acl *acl_named(const struct cfg_http *h, const char *nam
 static void test_acls(void)
 {
     char dom[64], nets[64], text[2048];
-    temp_file(dom, "# blocked\n.Ads.Example.NET\ntracker.example.org\n\n");
-    temp_file(nets, "10.0.0.0/8\n# office\n192.168.0.0/16\n2001:db8::/32\n");
+    cfg_temp_file(dom, "# blocked\n.Ads.Example.NET\ntracker.example.org\n\n");
+    cfg_temp_file(nets, "10.0.0.0/8\n# office\n192.168.0.0/16\n2001:db8::/32\n");
     snprintf(text, sizeof(text),
              FWD "acl = d url_dom Example.COM\n"
                  "acl = blocked url_dom -f %s\n"
@@ -494,7 +467,7 @@ static void test_acls(void)
                  "http-request deny = if blocked or !ok\n"
                  "[userlist users]\nuser = a insecure-password b\n",
              dom, nets);
-    struct config *cfg = load_ok(text);
+    struct config *cfg = cfg_load_ok(text);
     unlink(dom);
     unlink(nets);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
@@ -577,50 +550,51 @@ static void test_acls(void)
 
 static void test_acl_errors(void)
 {
-    load_err(FWD "acl = ok http_auth(nope)\n",
-             "t.ini:5: unknown userlist 'nope' in 'http_auth(nope)' (expected the name of a "
-             "[userlist NAME] section)");
-    load_err(FWD "acl = a http_auth(u1)\nacl = b http_auth(u2)\n"
-                 "[userlist u1]\n[userlist u2]\n",
-             "t.ini:6: http_auth(u2) in [listen p] names a second userlist after http_auth(u1) "
-             "at line 5 (expected one userlist per proxy for now)");
-    load_err(FWD "acl = ok http_auth(u) alice\n[userlist u]\n",
-             "t.ini:5: 'http_auth(u)' takes no value (got 'alice')");
-    load_err(FWD "acl = ok http_auth\n",
-             "t.ini:5: ACL criterion 'http_auth' needs a name (expected 'http_auth(NAME)')");
-    load_err(FWD "acl = ok http_auth(u/v)\n", "t.ini:5: invalid userlist name 'u/v'");
-    load_err(FWD "acl = ok http_auth(u) -m found\n[userlist u]\n",
-             "t.ini:5: match method '-m found' cannot be used with 'http_auth(u)' (expected no "
-             "-m)");
-    load_err(FWD "acl = ok http_auth_group(u) admins\n",
-             "t.ini:5: ACL criterion 'http_auth_group' is not supported yet");
-    load_err(FWD "acl = p url_port -m str 443\n",
-             "t.ini:5: match method '-m str' cannot be used with 'url_port' (expected int or "
-             "found)");
-    load_err(FWD "acl = p url_port https\n", "t.ini:5: invalid integer 'https'");
-    load_err(FWD "acl = i url_ip -m beg 10.\n",
-             "t.ini:5: match method '-m beg' cannot be used with 'url_ip' (expected ip or found)");
-    load_err(FWD "acl = i url_ip example.com\n", "t.ini:5: invalid address 'example.com'");
-    load_err(FWD "acl = d url_dom\n", "t.ini:5: ACL 'd': 'url_dom' needs at least one value");
-    load_err(FWD "acl = d url_dom -f /nonexistent/domains.txt\n",
-             "t.ini:5: cannot read ACL file '/nonexistent/domains.txt'");
+    cfg_load_err(FWD "acl = ok http_auth(nope)\n",
+                 "t.ini:5: unknown userlist 'nope' in 'http_auth(nope)' (expected the name of a "
+                 "[userlist NAME] section)");
+    cfg_load_err(FWD "acl = a http_auth(u1)\nacl = b http_auth(u2)\n"
+                     "[userlist u1]\n[userlist u2]\n",
+                 "t.ini:6: http_auth(u2) in [listen p] names a second userlist after http_auth(u1) "
+                 "at line 5 (expected one userlist per proxy for now)");
+    cfg_load_err(FWD "acl = ok http_auth(u) alice\n[userlist u]\n",
+                 "t.ini:5: 'http_auth(u)' takes no value (got 'alice')");
+    cfg_load_err(FWD "acl = ok http_auth\n",
+                 "t.ini:5: ACL criterion 'http_auth' needs a name (expected 'http_auth(NAME)')");
+    cfg_load_err(FWD "acl = ok http_auth(u/v)\n", "t.ini:5: invalid userlist name 'u/v'");
+    cfg_load_err(FWD "acl = ok http_auth(u) -m found\n[userlist u]\n",
+                 "t.ini:5: match method '-m found' cannot be used with 'http_auth(u)' (expected no "
+                 "-m)");
+    cfg_load_err(FWD "acl = ok http_auth_group(u) admins\n",
+                 "t.ini:5: ACL criterion 'http_auth_group' is not supported yet");
+    cfg_load_err(FWD "acl = p url_port -m str 443\n",
+                 "t.ini:5: match method '-m str' cannot be used with 'url_port' (expected int or "
+                 "found)");
+    cfg_load_err(FWD "acl = p url_port https\n", "t.ini:5: invalid integer 'https'");
+    cfg_load_err(
+        FWD "acl = i url_ip -m beg 10.\n",
+        "t.ini:5: match method '-m beg' cannot be used with 'url_ip' (expected ip or found)");
+    cfg_load_err(FWD "acl = i url_ip example.com\n", "t.ini:5: invalid address 'example.com'");
+    cfg_load_err(FWD "acl = d url_dom\n", "t.ini:5: ACL 'd': 'url_dom' needs at least one value");
+    cfg_load_err(FWD "acl = d url_dom -f /nonexistent/domains.txt\n",
+                 "t.ini:5: cannot read ACL file '/nonexistent/domains.txt'");
     /* an ACL file of networks with a bad line names it */
     char nets[64], text[512], want[256];
-    temp_file(nets, "10.0.0.0/8\nexample.com\n");
+    cfg_temp_file(nets, "10.0.0.0/8\nexample.com\n");
     snprintf(text, sizeof(text), FWD "acl = c src -f %s\n", nets);
     snprintf(want, sizeof(want), "t.ini:5: invalid address 'example.com' in '%s' line 2", nets);
-    load_err(text, want);
+    cfg_load_err(text, want);
     unlink(nets);
 }
 
 static void test_auth_rule(void)
 {
-    struct config *cfg = load_ok(FWD "acl = ok http_auth(users)\n"
-                                     "http-request auth = if !ok\n"
-                                     "http-request auth = realm \"Corp proxy\" unless ok\n"
-                                     "http-request auth\n"
-                                     "[userlist users]\nuser = a insecure-password b\n"
-                                     "[backend b]\nmode = http\nhttp-request auth = if TRUE\n");
+    struct config *cfg = cfg_load_ok(FWD "acl = ok http_auth(users)\n"
+                                         "http-request auth = if !ok\n"
+                                         "http-request auth = realm \"Corp proxy\" unless ok\n"
+                                         "http-request auth\n"
+                                         "[userlist users]\nuser = a insecure-password b\n"
+                                         "[backend b]\nmode = http\nhttp-request auth = if TRUE\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     const struct cfg_http *h = &cfg->proxies[0].http;
     CU_ASSERT_EQUAL_FATAL(h->nreq_rules, 3);
@@ -637,19 +611,19 @@ static void test_auth_rule(void)
     CU_ASSERT_STRING_EQUAL(cfg->proxies[1].http.req_rules[0].value, "b");
     config_free(cfg);
 
-    load_err(FWD "http-request auth = realm\n",
-             "t.ini:5: 'realm' needs a value (expected 'realm REALM')");
-    load_err(FWD "http-request auth = realm if TRUE\n", "t.ini:5: 'realm' needs a value");
-    load_err(FWD "http-request auth = realm 'a\"b'\n",
-             "t.ini:5: invalid character in realm 'a\"b' (expected printable text without "
-             "double quotes or backslashes)");
-    load_err(FWD "http-request auth = realm \"\"\n", "t.ini:5: empty realm");
-    load_err(FWD "http-request auth = realm r status 401\n",
-             "t.ini:5: 'http-request auth' option 'status' is not supported (expected 'realm "
-             "REALM', 'if COND' or 'unless COND')");
-    load_err(FWD "http-request auth = if\n", "t.ini:5: 'if' needs a condition");
-    load_err("[listen p]\nbind = :1\nserver = s 127.0.0.1:1\nhttp-request auth =\n",
-             "t.ini:4: 'http-request' rules in [listen p] need mode http");
+    cfg_load_err(FWD "http-request auth = realm\n",
+                 "t.ini:5: 'realm' needs a value (expected 'realm REALM')");
+    cfg_load_err(FWD "http-request auth = realm if TRUE\n", "t.ini:5: 'realm' needs a value");
+    cfg_load_err(FWD "http-request auth = realm 'a\"b'\n",
+                 "t.ini:5: invalid character in realm 'a\"b' (expected printable text without "
+                 "double quotes or backslashes)");
+    cfg_load_err(FWD "http-request auth = realm \"\"\n", "t.ini:5: empty realm");
+    cfg_load_err(FWD "http-request auth = realm r status 401\n",
+                 "t.ini:5: 'http-request auth' option 'status' is not supported (expected 'realm "
+                 "REALM', 'if COND' or 'unless COND')");
+    cfg_load_err(FWD "http-request auth = if\n", "t.ini:5: 'if' needs a condition");
+    cfg_load_err("[listen p]\nbind = :1\nserver = s 127.0.0.1:1\nhttp-request auth =\n",
+                 "t.ini:4: 'http-request' rules in [listen p] need mode http");
 }
 
 /* ---- safe defaults bookkeeping ------------------------------------------------------------- */
@@ -679,7 +653,7 @@ static void test_bookkeeping(void)
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         char text[512];
         snprintf(text, sizeof(text), FWD "%s", cases[i].rules);
-        struct config *cfg = load_ok(text);
+        struct config *cfg = cfg_load_ok(text);
         CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
         const struct cfg_http *h = &cfg->proxies[0].http;
         if (h->has_client_acl != cases[i].client || h->has_connect_rule != cases[i].connect)
@@ -731,7 +705,7 @@ static void test_haproxy2ini(void)
                          "    log-format \"%ci %r\"\n");                    /* 14 */
     CU_ASSERT_EQUAL_FATAL(rc, 0);
     CU_ASSERT_EQUAL(r.status, 1);
-    struct config *cfg = load_ok(r.ini);
+    struct config *cfg = cfg_load_ok(r.ini);
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
     CU_ASSERT_EQUAL(cfg->nresolvers, 1);
     CU_ASSERT_EQUAL(cfg->resolvers[0].nns, 1);
