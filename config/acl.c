@@ -858,6 +858,7 @@ void config__http_free(struct cfg_http *h)
     for (size_t i = 0; i < h->nerrorfiles; i++)
         free(h->errorfiles[i].data);
     free(h->errorfiles);
+    free(h->errorfiles_refs);
     config__fmt_free(h->unique_id);
     h->unique_id = NULL;
     h->acls = NULL;
@@ -868,21 +869,35 @@ void config__http_free(struct cfg_http *h)
     h->nreq_rules = h->nresp_rules = 0;
     h->errorfiles = NULL;
     h->nerrorfiles = 0;
+    h->errorfiles_refs = NULL;
+    h->nerrorfiles_refs = 0;
 }
 
 int config__http_inherit(struct cfg_http *h)
 {
-    /* [defaults] cannot hold ACLs or rules: only error files are owned. */
+    /* [defaults] cannot hold ACLs or rules: only error files and errorfiles statements are
+     * owned. */
     h->acls = NULL;
     h->nacls = 0;
     h->use_backends = NULL;
     h->nuse_backends = 0;
     h->req_rules = h->resp_rules = NULL;
     h->nreq_rules = h->nresp_rules = 0;
+    const struct cfg_errorfiles_ref *refs = h->errorfiles_refs; /* still the template's */
+    size_t nrefs = h->nerrorfiles_refs;
+    h->errorfiles_refs = NULL;
+    h->nerrorfiles_refs = 0;
     if (h->unique_id && !(h->unique_id = config__fmt_copy(h->unique_id))) {
         h->errorfiles = NULL; /* still the template's: not ours to free */
         h->nerrorfiles = 0;
         return -1;
+    }
+    if (nrefs) {
+        h->errorfiles_refs = malloc(nrefs * sizeof(*refs));
+        if (!h->errorfiles_refs)
+            goto nomem;
+        memcpy(h->errorfiles_refs, refs, nrefs * sizeof(*refs));
+        h->nerrorfiles_refs = nrefs;
     }
     if (h->nerrorfiles == 0) {
         h->errorfiles = NULL;
@@ -895,20 +910,24 @@ int config__http_inherit(struct cfg_http *h)
     for (size_t i = 0; i < h->nerrorfiles; i++) {
         dst[i].status = src[i].status;
         dst[i].len = src[i].len;
-        dst[i].data = malloc(src[i].len ? src[i].len : 1);
+        dst[i].line = src[i].line;
+        dst[i].data = malloc(src[i].len + 1);
         if (!dst[i].data) {
             for (size_t k = 0; k < i; k++)
                 free(dst[k].data);
             free(dst);
             goto nomem;
         }
-        memcpy(dst[i].data, src[i].data, src[i].len);
+        memcpy(dst[i].data, src[i].data, src[i].len + 1);
     }
     h->errorfiles = dst;
     return 0;
 nomem:
     h->errorfiles = NULL;
     h->nerrorfiles = 0;
+    free(h->errorfiles_refs);
+    h->errorfiles_refs = NULL;
+    h->nerrorfiles_refs = 0;
     config__fmt_free(h->unique_id); /* our copy: the caller frees only the section */
     h->unique_id = NULL;
     return -ENOMEM;

@@ -22,8 +22,9 @@ enum cfg_sec {
     CFG_SEC_FRONTEND = 1u << 2,
     CFG_SEC_BACKEND = 1u << 3,
     CFG_SEC_LISTEN = 1u << 4,
-    CFG_SEC_RESOLVERS = 1u << 5, /* [resolvers NAME] */
-    CFG_SEC_USERLIST = 1u << 6,  /* [userlist NAME] */
+    CFG_SEC_RESOLVERS = 1u << 5,   /* [resolvers NAME] */
+    CFG_SEC_USERLIST = 1u << 6,    /* [userlist NAME] */
+    CFG_SEC_HTTP_ERRORS = 1u << 7, /* [http-errors NAME] */
 };
 #define CFG_SEC_PROXIES (CFG_SEC_DEFAULTS | CFG_SEC_FRONTEND | CFG_SEC_BACKEND | CFG_SEC_LISTEN)
 
@@ -63,7 +64,8 @@ struct cfg_parser {
     struct cfg_pproxy **defaults; /* owned, every [defaults] section in file order */
     size_t ndefaults;
     struct cfg_pproxy *last_defaults; /* borrowed: what the next proxy inherits from */
-    /* [resolvers] / [userlist]: index of the current one in cfg->resolvers / cfg->userlists */
+    /* [resolvers] / [userlist] / [http-errors]: index of the current one in cfg->resolvers /
+     * cfg->userlists / cfg->http_errors */
     size_t cur_fwd;
     char fwd_label[CFG_NAME_MAX + 16]; /* "[userlist users]", for messages */
 };
@@ -193,6 +195,26 @@ int config__http_inherit(struct cfg_http *h);
 /* Set the built-in values of a cfg_http. */
 void config__http_builtin(struct cfg_http *h);
 
+/* ---- error pages (kw_http.c, errorfiles.c) ---- */
+
+#define CONFIG__STATUS_EXPECT                                                                      \
+    "200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 431, 500, 501, 502, 503 or 504"
+/* Whether HAProxy has an error page for this status (errorfile, errorfiles, deny_status). */
+bool config__is_error_code(int code);
+/* Read a whole file of at most 64 KiB into *data (owned by the caller, NUL-terminated) and *len;
+ * `what` names it in messages. 0 or -1. */
+int config__read_small_file(struct cfg_parser *st, const char *what, const char *path, char **data,
+                            size_t *len);
+
+/* Open a [http-errors NAME] section. Returns 0 or -1. */
+int config__open_http_errors(struct cfg_parser *st, const char *name);
+/* Check every `errorfiles` statement (a known section; codes it defines) and import the pages
+ * into each proxy's errorfiles, the later statement winning for a status. Called by
+ * config__validate; 0 or -1. */
+int config__validate_errorfiles(struct cfg_parser *st);
+/* Free the [http-errors] sections of a config. */
+void config__http_errors_free(struct config *cfg);
+
 /* Keyword parsers of kw_http.c (see the table in keywords.c). */
 #define CONFIG__KW(name)                                                                           \
     int config__kw_##name(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,           \
@@ -206,6 +228,7 @@ CONFIG__KW(http_flag);
 CONFIG__KW(http_reuse);
 CONFIG__KW(http_timeout);
 CONFIG__KW(errorfile);
+CONFIG__KW(errorfiles);
 CONFIG__KW(cookie);
 CONFIG__KW(retry_on);
 CONFIG__KW(stats);

@@ -20,6 +20,7 @@
 #define SEC_G CFG_SEC_GLOBAL
 #define SEC_R CFG_SEC_RESOLVERS
 #define SEC_U CFG_SEC_USERLIST
+#define SEC_E CFG_SEC_HTTP_ERRORS
 
 #define TIME_EXPECT "a number with an optional unit: us, ms, s, m, h, d"
 #define ADDR_EXPECT "IPv4:PORT, [IPv6]:PORT, *:PORT or :PORT"
@@ -1189,11 +1190,16 @@ const struct cfg_keyword config__keywords[] = {
      "0 (use timeout client and server)",
      "Inactivity timeout of a connection switched to a tunnel (WebSocket, any 101 response).",
      "timeout tunnel = 1h"},
-    {"errorfile", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_errorfile, "<code> <file>",
-     "built-in pages",
+    {"errorfile", SEC_D | SEC_F | SEC_B | SEC_L | SEC_E, false, config__kw_errorfile,
+     "<code> <file>", "built-in pages",
      "Replace the error page for this status with the file's content, a complete HTTP response "
      "read at load time (at most 64 KiB; an empty file closes without answering).",
      "errorfile = 503 examples/errors/503.http"},
+    {"errorfiles", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_errorfiles,
+     "<name> [<code> ...]", "none",
+     "Import the error pages of the [http-errors NAME] section: all of them, or only the listed "
+     "codes; for a status, the later errorfile or errorfiles statement wins.",
+     "errorfiles = site 503"},
     {"cookie", SEC_D | SEC_B | SEC_L, false, config__kw_cookie,
      "<name> [insert] [indirect] [nocache] [httponly] [secure] [domain <domain>]",
      "none (no cookie persistence)",
@@ -1353,6 +1359,8 @@ const char *config__sec_name(enum cfg_sec sec)
         return "resolvers";
     case CFG_SEC_USERLIST:
         return "userlist";
+    case CFG_SEC_HTTP_ERRORS:
+        return "http-errors";
     default:
         return "none";
     }
@@ -1360,7 +1368,8 @@ const char *config__sec_name(enum cfg_sec sec)
 
 static const char *current_label(const struct cfg_parser *st)
 {
-    if (st->sec == CFG_SEC_RESOLVERS || st->sec == CFG_SEC_USERLIST)
+    if (st->sec == CFG_SEC_RESOLVERS || st->sec == CFG_SEC_USERLIST ||
+        st->sec == CFG_SEC_HTTP_ERRORS)
         return st->fwd_label;
     return st->cur ? st->cur->label : "[global]";
 }
@@ -1486,9 +1495,9 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
     snprintf(kname, sizeof(kname), family ? "%s %s" : "%s", argv[0], family ? argv[1] : "");
     if (!match) {
         char list[128] = "";
-        static const enum cfg_sec order[] = {CFG_SEC_GLOBAL,  CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
-                                             CFG_SEC_BACKEND, CFG_SEC_LISTEN,   CFG_SEC_RESOLVERS,
-                                             CFG_SEC_USERLIST};
+        static const enum cfg_sec order[] = {
+            CFG_SEC_GLOBAL, CFG_SEC_DEFAULTS,  CFG_SEC_FRONTEND, CFG_SEC_BACKEND,
+            CFG_SEC_LISTEN, CFG_SEC_RESOLVERS, CFG_SEC_USERLIST, CFG_SEC_HTTP_ERRORS};
         for (size_t i = 0; i < sizeof(order) / sizeof(order[0]); i++) {
             if (!(allowed & order[i]))
                 continue;

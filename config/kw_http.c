@@ -1,5 +1,6 @@
 /* Parsers of the mode http keywords: acl, use_backend, http-request/http-response rules, HTTP
- * options, http-reuse, HTTP timeouts, errorfile, cookie, retry-on. Listed in config/keywords.c. */
+ * options, http-reuse, HTTP timeouts, cookie, retry-on (errorfile: errorfiles.c). Listed in
+ * config/keywords.c. */
 #include "config/config_internal.h"
 
 #include <ctype.h>
@@ -13,8 +14,6 @@
 #include <sys/stat.h>
 
 #define ERRORFILE_MAX (64 * 1024)
-#define STATUS_EXPECT                                                                              \
-    "200, 400, 401, 403, 404, 405, 407, 408, 410, 413, 425, 429, 431, 500, 501, 502, 503 or 504"
 
 static struct cfg_proxy *px(struct cfg_parser *st)
 {
@@ -26,8 +25,7 @@ static struct cfg_http *http(struct cfg_parser *st)
     return &st->cur->px.http;
 }
 
-/* Codes HAProxy has an error message for (errorfile, deny_status). */
-static bool is_error_code(int code)
+bool config__is_error_code(int code)
 {
     static const int codes[] = {200, 400, 401, 403, 404, 405, 407, 408, 410,
                                 413, 425, 429, 431, 500, 501, 502, 503, 504};
@@ -258,9 +256,8 @@ static int push_rule(struct cfg_parser *st, bool response, struct cfg_http_rule 
     return 0;
 }
 
-/* Read a whole file (at most ERRORFILE_MAX bytes) into *data and *len. */
-static int read_small_file(struct cfg_parser *st, const char *what, const char *path, char **data,
-                           size_t *len)
+int config__read_small_file(struct cfg_parser *st, const char *what, const char *path, char **data,
+                            size_t *len)
 {
     FILE *fp = fopen(path, "rb");
     if (!fp)
@@ -501,9 +498,10 @@ static int deny_rule(struct cfg_parser *st, const char *rule, int argc, char **a
         if (strcmp(argv[i], "deny_status") == 0 || strcmp(argv[i], "status") == 0) {
             if (status_arg(st, rule, argv[i], &i, argc, argv, 200, 599, &r->status))
                 return -1;
-            if (!is_error_code(r->status))
-                return config__error(st, "unsupported deny_status %d (expected " STATUS_EXPECT ")",
-                                     r->status);
+            if (!config__is_error_code(r->status))
+                return config__error(
+                    st, "unsupported deny_status %d (expected " CONFIG__STATUS_EXPECT ")",
+                    r->status);
         } else {
             return config__error(st,
                                  "'%s' option '%s' is not supported yet (expected "
@@ -601,7 +599,8 @@ static int return_rule(struct cfg_parser *st, const char *rule, int argc, char *
                 if (!r->value)
                     return -1;
                 r->value_len = strlen(r->value);
-            } else if (read_small_file(st, "return file", argv[++i], &r->value, &r->value_len)) {
+            } else if (config__read_small_file(st, "return file", argv[++i], &r->value,
+                                               &r->value_len)) {
                 return -1;
             }
         } else if (strcmp(o, "hdr") == 0 || strcmp(o, "lf-string") == 0 ||
@@ -871,49 +870,6 @@ int config__kw_http_timeout(struct cfg_parser *st, const struct cfg_keyword *kw,
                       : strcmp(which, "tarpit") == 0          ? &h->timeout_tarpit
                                                               : &h->timeout_tunnel;
     return config__get_time(st, kw->name, argv[0], false, field);
-}
-
-int config__kw_errorfile(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
-                         bool neg)
-{
-    (void)neg;
-    if (config__nargs(st, kw, argc, 2, 2))
-        return -1;
-    int code;
-    if (config__get_int(st, "status code", argv[0], 100, 599, &code))
-        return -1;
-    if (!is_error_code(code))
-        return config__error(st, "no error page for status %d (expected " STATUS_EXPECT ")", code);
-    char *data;
-    size_t len;
-    if (read_small_file(st, "error file", argv[1], &data, &len))
-        return -1;
-    /* HAProxy sends the file as it is: it must be a whole HTTP response (or empty, which closes
-     * the connection without a response, e.g. for 408 on idle pre-connections). */
-    if (len > 0 && (len < 12 || strncmp(data, "HTTP/1.", 7) != 0)) {
-        free(data);
-        return config__error(st,
-                             "error file '%s' is not an HTTP response (expected a file starting "
-                             "with 'HTTP/1.x %d', headers and a body, or an empty file)",
-                             argv[1], code);
-    }
-    struct cfg_http *h = http(st);
-    for (size_t i = 0; i < h->nerrorfiles; i++) {
-        if (h->errorfiles[i].status == code) {
-            free(h->errorfiles[i].data);
-            h->errorfiles[i].data = data;
-            h->errorfiles[i].len = len;
-            return 0;
-        }
-    }
-    struct cfg_errorfile *n = realloc(h->errorfiles, (h->nerrorfiles + 1) * sizeof(*n));
-    if (!n) {
-        free(data);
-        return config__error(st, "out of memory");
-    }
-    h->errorfiles = n;
-    h->errorfiles[h->nerrorfiles++] = (struct cfg_errorfile){code, data, len};
-    return 0;
 }
 
 int config__kw_cookie(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,

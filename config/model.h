@@ -191,6 +191,8 @@ struct config {
     struct cfg_userlist *userlists; /* owned: [userlist] sections */
     size_t nuserlists;
     size_t nstick_tables; /* proxies with a stick-table (their stick.idx: 0 .. n - 1) */
+    struct cfg_http_errors *http_errors; /* owned: [http-errors] sections */
+    size_t nhttp_errors;
 };
 
 /* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns

@@ -233,8 +233,29 @@ struct cfg_forwardfor {
 /* `errorfile CODE PATH`: the file is read at load time (a complete HTTP response, as HAProxy). */
 struct cfg_errorfile {
     int status;
-    char *data; /* owned */
+    char *data; /* owned; a NUL follows the len bytes */
     size_t len;
+    int line; /* the errorfile or errorfiles statement that set it: for a status, the later
+                 statement wins (HAProxy's order, [defaults] first) */
+};
+
+/* `[http-errors NAME]` (HAProxy 2.2+): a named set of `errorfile` pages that proxies import with
+ * `errorfiles NAME [CODE...]`. */
+struct cfg_http_errors {
+    char name[64];
+    struct cfg_errorfile *files; /* owned */
+    size_t nfiles;
+    int line;
+};
+
+/* `errorfiles NAME [CODE...]` in a proxy: kept as written while the file is read (the section may
+ * be declared below), then resolved into the proxy's errorfiles by config__validate. */
+#define CFG_ERROR_CODES_MAX 24 /* more than the codes errorfile takes (no duplicates are kept) */
+struct cfg_errorfiles_ref {
+    char name[64];
+    int codes[CFG_ERROR_CODES_MAX]; /* the codes to import; none (ncodes 0): every one it has */
+    size_t ncodes;
+    int line;
 };
 
 /* `stats enable`, `stats uri PATH`, `stats refresh TIME`, `stats hide-version`, `stats realm R`:
@@ -281,6 +302,8 @@ struct cfg_http {
     uint32_t timeout_tarpit;          /* ms; 0: use timeout connect */
     struct cfg_errorfile *errorfiles; /* owned */
     size_t nerrorfiles;
+    struct cfg_errorfiles_ref *errorfiles_refs; /* owned: `errorfiles` statements, in order */
+    size_t nerrorfiles_refs;
     struct cfg_cookie cookie;
     /* balance uri | url_param NAME | hdr(NAME): see cfg_proxy.balance and hash_arg */
     char hash_arg[64];

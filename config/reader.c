@@ -89,10 +89,10 @@ static bool push(void *arrp, size_t *n, struct cfg_pproxy *pp)
 int config__open_section(struct cfg_parser *st, const char *line)
 {
     static const char *const types[] = {"global", "defaults",  "frontend", "backend",
-                                        "listen", "resolvers", "userlist"};
-    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL,  CFG_SEC_DEFAULTS, CFG_SEC_FRONTEND,
-                                        CFG_SEC_BACKEND, CFG_SEC_LISTEN,   CFG_SEC_RESOLVERS,
-                                        CFG_SEC_USERLIST};
+                                        "listen", "resolvers", "userlist", "http-errors"};
+    static const enum cfg_sec secs[] = {CFG_SEC_GLOBAL,   CFG_SEC_DEFAULTS,   CFG_SEC_FRONTEND,
+                                        CFG_SEC_BACKEND,  CFG_SEC_LISTEN,     CFG_SEC_RESOLVERS,
+                                        CFG_SEC_USERLIST, CFG_SEC_HTTP_ERRORS};
     const char *close = strchr(line, ']');
     if (!close)
         return config__error(st, "section header has no closing ']' (expected [TYPE NAME])");
@@ -117,8 +117,8 @@ int config__open_section(struct cfg_parser *st, const char *line)
         return config__error(st, "%s", why);
     if (argc == 0)
         return config__error(st, "empty section header (expected [global], [defaults], [frontend "
-                                 "NAME], [backend NAME], [listen NAME], [resolvers NAME] or "
-                                 "[userlist NAME])");
+                                 "NAME], [backend NAME], [listen NAME], [resolvers NAME], "
+                                 "[userlist NAME] or [http-errors NAME])");
 
     enum cfg_sec sec = CFG_SEC_NONE;
     for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++)
@@ -135,12 +135,12 @@ int config__open_section(struct cfg_parser *st, const char *line)
         if (best)
             return config__error(st,
                                  "unknown section type '%s' (did you mean '%s'? expected "
-                                 "global, defaults, frontend, backend, listen, resolvers or "
-                                 "userlist)",
+                                 "global, defaults, frontend, backend, listen, resolvers, "
+                                 "userlist or http-errors)",
                                  argv[0], best);
         return config__error(st,
                              "unknown section type '%s' (expected global, defaults, frontend, "
-                             "backend, listen, resolvers or userlist)",
+                             "backend, listen, resolvers, userlist or http-errors)",
                              argv[0]);
     }
 
@@ -187,10 +187,12 @@ int config__open_section(struct cfg_parser *st, const char *line)
                                  name, CFG_NAME_MAX - 1);
     }
 
-    if (sec == CFG_SEC_RESOLVERS || sec == CFG_SEC_USERLIST) {
+    if (sec == CFG_SEC_RESOLVERS || sec == CFG_SEC_USERLIST || sec == CFG_SEC_HTTP_ERRORS) {
         if (from)
             return config__error(st, "[%s] sections do not inherit (expected [%s NAME])", argv[0],
                                  argv[0]);
+        if (sec == CFG_SEC_HTTP_ERRORS)
+            return config__open_http_errors(st, name);
         return config__open_fwd_section(st, sec, argv[0], name);
     }
 
@@ -507,6 +509,7 @@ void config_free(struct config *cfg)
     }
     free(cfg->proxies);
     config__fwd_free(cfg);
+    config__http_errors_free(cfg);
     free(cfg);
 }
 

@@ -204,7 +204,7 @@ int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
     global_defaults(cfg);
-    if (config__validate_fwd_sections(st) != 0)
+    if (config__validate_fwd_sections(st) != 0 || config__validate_errorfiles(st) != 0)
         return -1;
 
     for (size_t i = 0; i < cfg->nproxies; i++) {

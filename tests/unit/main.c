@@ -8,6 +8,7 @@
 #define SUITES(X)                                                                                  \
     X(config)                                                                                      \
     X(config_fwd)                                                                                  \
+    X(config_errors)                                                                               \
     X(balancer)                                                                                    \
     X(maglev)                                                                                      \
     X(timer)                                                                                       \

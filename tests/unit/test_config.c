@@ -633,9 +633,10 @@ static void test_errors(void)
         {"[global]\ndaemon = yes\n", "t.ini:2: 'daemon' takes no argument (expected 'daemon =')"},
         {"[global]\npidfile = a b\n", "t.ini:2: too many arguments for 'pidfile'"},
         {"[globl]\n", "t.ini:1: unknown section type 'globl' (did you mean 'global'? expected "
-                      "global, defaults, frontend, backend, listen, resolvers or userlist)"},
+                      "global, defaults, frontend, backend, listen, resolvers, userlist or "
+                      "http-errors)"},
         {"[cache c]\n", "t.ini:1: unknown section type 'cache' (expected global, defaults, "
-                        "frontend, backend, listen, resolvers or userlist)"},
+                        "frontend, backend, listen, resolvers, userlist or http-errors)"},
         {"[global x]\n", "t.ini:1: [global] takes no name"},
         {"[backend]\n", "t.ini:1: [backend] needs a name (expected [backend NAME])"},
         {"[backend a b]\n", "t.ini:1: unexpected 'b' in section header"},
@@ -1741,9 +1742,10 @@ static void test_keyword_examples(void)
     for (size_t i = 0; i < config__nkeywords; i++) {
         const struct cfg_keyword *k = &config__keywords[i];
         char text[1024];
-        /* the sections that examples name: resolvers dns, userlist users */
+        /* the sections that examples name: resolvers dns, userlist users, http-errors site */
         const char *fwd = "[resolvers dns]\nnameserver = x0 127.0.0.1:53\n"
-                          "[userlist users]\nuser = x0 insecure-password p\n";
+                          "[userlist users]\nuser = x0 insecure-password p\n"
+                          "[http-errors site]\nerrorfile = 503 examples/errors/503.http\n";
         if (k->sections & CFG_SEC_GLOBAL)
             snprintf(text, sizeof(text), "[global]\n%s\n" BASE, k->example);
         else if (k->sections & CFG_SEC_RESOLVERS)
