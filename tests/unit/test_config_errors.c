@@ -3,6 +3,7 @@
 #include "config/config_internal.h"
 
 #include "cfg_load.h"
+#include "h2i.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -220,6 +221,41 @@ static void test_errors(void)
         cfg_load_err(cases[i].text, cases[i].expect);
 }
 
+/* scripts/haproxy2ini carries http-errors sections and errorfiles statements over. */
+static void test_haproxy2ini(void)
+{
+    struct h2i r;
+    int rc = h2i_run(&r, "http-errors site\n"                           /* 1 */
+                         "    errorfile 503 examples/errors/503.http\n" /* 2 */
+                         "    errorfile 404 /dev/null\n"                /* 3 */
+                         "    errorloc 302 http://example.com/\n"       /* 4: not in a set */
+                         "defaults\n"                                   /* 5 */
+                         "    mode http\n"                              /* 6 */
+                         "    errorfiles site 404\n"                    /* 7 */
+                         "listen l\n"                                   /* 8 */
+                         "    bind :8080\n"                             /* 9 */
+                         "    errorfile 404 examples/errors/503.http\n" /* 10 */
+                         "    errorfiles site\n"                        /* 11 */
+                         "    server s1 127.0.0.1:9001\n");             /* 12 */
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "[http-errors site]\nerrorfile = 503 "
+                                         "examples/errors/503.http\nerrorfile = 404 /dev/null\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "errorfiles = site 404\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "errorfiles = site\n"));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 4));
+    for (int line = 1; line <= 12; line++)
+        if (line != 4)
+            CU_ASSERT_FALSE(h2i_mentions(&r, line));
+    struct config *cfg = cfg_load_ok(r.ini);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    /* line 11 imports after line 10: both pages from the set */
+    CU_ASSERT_EQUAL(strncmp(page_of(&cfg->proxies[0], 503), "HTTP/1.1 503", 12), 0);
+    CU_ASSERT_EQUAL(cfg->proxies[0].http.nerrorfiles, 2);
+    CU_ASSERT_STRING_EQUAL(page_of(&cfg->proxies[0], 404), ""); /* /dev/null: close */
+    config_free(cfg);
+}
+
 int suite_config_errors(void)
 {
     CU_pSuite s = CU_add_suite("config_errors", NULL, NULL);
@@ -229,5 +265,6 @@ int suite_config_errors(void)
     CU_add_test(s, "import", test_import);
     CU_add_test(s, "precedence", test_precedence);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
