@@ -1,0 +1,61 @@
+"""Error pages from [http-errors] sets: `errorfiles NAME [CODE...]` serves the set's pages for 503
+(no server up) and for denied requests (403, deny_status 404), and for each status the later
+errorfile/errorfiles statement wins, [defaults] first, as in HAProxy."""
+from harness import check, http_config, recv_until_eof
+
+
+def _page(status, tag):
+    body = f"{tag} {status}\n".encode()
+    return (b"HTTP/1.1 %d Custom\r\nContent-Type: text/plain\r\nContent-Length: %d\r\n"
+            b"Connection: close\r\n\r\n%s" % (status, len(body), body))
+
+
+def _raw_get(t, port, path):
+    s = t.connect(port)
+    s.sendall(b"GET %s HTTP/1.1\r\nHost: t\r\n\r\n" % path.encode())
+    raw, how = recv_until_eof(s, t.timeout(5))
+    check(raw, f"no response to GET {path} on :{port} ({how})")
+    return raw
+
+
+def _pages(t, which):
+    """Writes the pages {(status, tag): path}."""
+    return {k: t.write(f"{k[1]}-{k[0]}.http", _page(*k).decode()) for k in which}
+
+
+def test_http_errorfiles_pages_and_precedence(t):
+    p = _pages(t, [(503, "site"), (404, "site"), (403, "site"), (403, "defaults"), (503, "own")])
+    dead = t.free_port()
+    port, port2 = t.free_port(), t.free_port()
+    deny = ["http-request deny = deny_status 404 if { path_beg /hidden }",
+            "http-request deny = if { path_beg /private }"]
+    text = http_config(
+        port, {"app": [f"s1 127.0.0.1:{dead}", "retries = 0"]},
+        # the set's 403 is replaced by the [defaults] errorfile that follows the import
+        defaults=["errorfiles = site", f"errorfile = 403 {p[403, 'defaults']}"],
+        # an own errorfile after the inherited import wins
+        frontend=deny + [f"errorfile = 503 {p[503, 'own']}"])
+    # an import after the own errorfile wins; the set is declared below the proxies
+    text += (f"\n[frontend web2]\nbind = 127.0.0.1:{port2}\ndefault_backend = app\n" +
+             "\n".join(deny) + f"\nerrorfile = 503 {p[503, 'own']}\nerrorfiles = site 503\n"
+             f"\n[http-errors site]\nerrorfile = 503 {p[503, 'site']}\n"
+             f"errorfile = 404 {p[404, 'site']}\nerrorfile = 403 {p[403, 'site']}\n")
+    t.sluice(text)
+    want = {(port, "/"): (503, "own"), (port, "/hidden"): (404, "site"),
+            (port, "/private"): (403, "defaults"), (port2, "/"): (503, "site"),
+            (port2, "/hidden"): (404, "site"), (port2, "/private"): (403, "defaults")}
+    for (prt, path), page in want.items():
+        raw = _raw_get(t, prt, path)
+        check(raw == _page(*page), f"GET {path} on :{prt}: expected the {page} page, got {raw!r}")
+
+
+def test_http_errorfiles_unknown_set_refused(t):
+    path = t.write("sluice.ini", http_config(t.free_port(), {"app": ["s1 127.0.0.1:1"]},
+                                             frontend=["errorfiles = sitee 503"]) +
+                   "\n[http-errors site]\n")
+    r = t.run(["-c", "-f", path])
+    check(r.returncode == 1, f"sluice -c: exit {r.returncode}, expected 1")
+    line = open(path).read().splitlines().index("errorfiles = sitee 503") + 1
+    want = (f"sluice.ini:{line}: errorfiles: unknown http-errors section 'sitee' (did you mean "
+            "'site'?")
+    check(want in r.stderr, f"sluice -c said {r.stderr!r}, expected {want!r}")
