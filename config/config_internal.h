@@ -206,11 +206,24 @@ bool config__is_error_code(int code);
 int config__read_small_file(struct cfg_parser *st, const char *what, const char *path, char **data,
                             size_t *len);
 
+/* Read an error page: a whole HTTP response (or an empty file) of at most 64 KiB, for `code`
+ * (named in messages). *data is the caller's. 0 or -1. */
+int config__read_error_page(struct cfg_parser *st, const char *path, int code, char **data,
+                            size_t *len);
+/* `http-request return` options `errorfile FILE`, `errorfiles NAME` and `default-errorfiles`
+ * (argv[0]): set r->page and what it needs. Returns the number of arguments used after the
+ * option, or -1 after an error. */
+int config__return_page_opt(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                            struct cfg_http_rule *r);
+/* Once the rule's other options are read: check that they fit its page. 0 or -1. */
+int config__return_page_check(struct cfg_parser *st, const char *rule,
+                              const struct cfg_http_rule *r);
+
 /* Open a [http-errors NAME] section. Returns 0 or -1. */
 int config__open_http_errors(struct cfg_parser *st, const char *name);
 /* Check every `errorfiles` statement (a known section; codes it defines) and import the pages
- * into each proxy's errorfiles, the later statement winning for a status. Called by
- * config__validate; 0 or -1. */
+ * into each proxy's errorfiles, the later statement winning for a status; give each
+ * `http-request return ... errorfiles NAME` its page. Called by config__validate; 0 or -1. */
 int config__validate_errorfiles(struct cfg_parser *st);
 /* Free the [http-errors] sections of a config. */
 void config__http_errors_free(struct config *cfg);

@@ -1,5 +1,5 @@
-/* Error pages: `errorfile CODE FILE`, `[http-errors NAME]` sections and `errorfiles NAME
- * [CODE...]`.
+/* Error pages: `errorfile CODE FILE`, `[http-errors NAME]` sections, `errorfiles NAME [CODE...]`
+ * and the pages of `http-request return ... errorfile | errorfiles | default-errorfiles`.
  *
  * A page is read and checked when its `errorfile` statement is parsed. An `errorfiles` statement
  * is kept as written, since it may name a section declared below it (as in HAProxy), and is
@@ -60,6 +60,24 @@ static int get_error_code(struct cfg_parser *st, const char *kw, const char *tex
     return 0;
 }
 
+int config__read_error_page(struct cfg_parser *st, const char *path, int code, char **data,
+                            size_t *len)
+{
+    if (config__read_small_file(st, "error file", path, data, len))
+        return -1;
+    /* HAProxy sends the file as it is: it must be a whole HTTP response (or empty, which closes
+     * the connection without a response, e.g. for 408 on idle pre-connections). */
+    if (*len > 0 && (*len < 12 || strncmp(*data, "HTTP/1.", 7) != 0)) {
+        free(*data);
+        *data = NULL;
+        return config__error(st,
+                             "error file '%s' is not an HTTP response (expected a file starting "
+                             "with 'HTTP/1.x %d', headers and a body, or an empty file)",
+                             path, code);
+    }
+    return 0;
+}
+
 int config__kw_errorfile(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                          bool neg)
 {
@@ -71,17 +89,8 @@ int config__kw_errorfile(struct cfg_parser *st, const struct cfg_keyword *kw, in
         return -1;
     char *data;
     size_t len;
-    if (config__read_small_file(st, "error file", argv[1], &data, &len))
+    if (config__read_error_page(st, argv[1], code, &data, &len))
         return -1;
-    /* HAProxy sends the file as it is: it must be a whole HTTP response (or empty, which closes
-     * the connection without a response, e.g. for 408 on idle pre-connections). */
-    if (len > 0 && (len < 12 || strncmp(data, "HTTP/1.", 7) != 0)) {
-        free(data);
-        return config__error(st,
-                             "error file '%s' is not an HTTP response (expected a file starting "
-                             "with 'HTTP/1.x %d', headers and a body, or an empty file)",
-                             argv[1], code);
-    }
     int rc;
     if (st->sec == CFG_SEC_HTTP_ERRORS) {
         struct cfg_http_errors *set = &st->cfg->http_errors[st->cur_fwd];
@@ -150,33 +159,42 @@ int config__open_http_errors(struct cfg_parser *st, const char *name)
     return 0;
 }
 
+/* The [http-errors] section `name` (into *out) that a statement on `line` names. 0 or -1. */
+static int find_set(struct cfg_parser *st, const char *name, int line,
+                    const struct cfg_http_errors **out)
+{
+    const struct config *cfg = st->cfg;
+    const char *best = NULL;
+    int bd = 3;
+    for (size_t i = 0; i < cfg->nhttp_errors; i++) {
+        if (strcmp(cfg->http_errors[i].name, name) == 0) {
+            *out = &cfg->http_errors[i];
+            return 0;
+        }
+        int d = config__distance(name, cfg->http_errors[i].name);
+        if (d < bd)
+            bd = d, best = cfg->http_errors[i].name;
+    }
+    if (best)
+        return config__error_at(st, line,
+                                "errorfiles: unknown http-errors section '%s' (did you mean "
+                                "'%s'? expected the name of an [http-errors NAME] section)",
+                                name, best);
+    return config__error_at(st, line,
+                            "errorfiles: unknown http-errors section '%s' (expected the name of "
+                            "an [http-errors NAME] section)",
+                            name);
+}
+
 /* Find the section an `errorfiles` statement names (into *out) and check that it has each code
  * the statement lists. 0 or -1. HAProxy only warns about a listed code the section lacks and
  * ignores it; sluice refuses it, as it does other statements that would silently do nothing. */
 static int check_ref(struct cfg_parser *st, const struct cfg_errorfiles_ref *r,
                      const struct cfg_http_errors **out)
 {
-    const struct config *cfg = st->cfg;
-    const struct cfg_http_errors *set = NULL;
-    const char *best = NULL;
-    int bd = 3;
-    for (size_t i = 0; i < cfg->nhttp_errors && !set; i++) {
-        if (strcmp(cfg->http_errors[i].name, r->name) == 0)
-            set = &cfg->http_errors[i];
-        int d = config__distance(r->name, cfg->http_errors[i].name);
-        if (d < bd)
-            bd = d, best = cfg->http_errors[i].name;
-    }
-    if (!set && best)
-        return config__error_at(st, r->line,
-                                "errorfiles: unknown http-errors section '%s' (did you mean "
-                                "'%s'? expected the name of an [http-errors NAME] section)",
-                                r->name, best);
-    if (!set)
-        return config__error_at(st, r->line,
-                                "errorfiles: unknown http-errors section '%s' (expected the name "
-                                "of an [http-errors NAME] section)",
-                                r->name);
+    const struct cfg_http_errors *set;
+    if (find_set(st, r->name, r->line, &set))
+        return -1;
     for (size_t k = 0; k < r->ncodes; k++) {
         if (find_page(set, r->codes[k]))
             continue;
@@ -194,6 +212,14 @@ static int check_ref(struct cfg_parser *st, const struct cfg_errorfiles_ref *r,
     return 0;
 }
 
+static char *copy_page(const struct cfg_errorfile *f)
+{
+    char *data = malloc(f->len + 1);
+    if (data)
+        memcpy(data, f->data, f->len + 1);
+    return data;
+}
+
 /* Copy the pages a statement selects into h. 0 or -ENOMEM. */
 static int import(struct cfg_http *h, const struct cfg_errorfiles_ref *r,
                   const struct cfg_http_errors *set)
@@ -205,13 +231,68 @@ static int import(struct cfg_http *h, const struct cfg_errorfiles_ref *r,
             wanted = wanted || r->codes[k] == f->status;
         if (!wanted)
             continue;
-        char *data = malloc(f->len + 1);
+        char *data = copy_page(f);
         if (!data)
             return -ENOMEM;
-        memcpy(data, f->data, f->len + 1);
         if (put_page(&h->errorfiles, &h->nerrorfiles, f->status, data, f->len, r->line))
             return -ENOMEM;
     }
+    return 0;
+}
+
+int config__return_page_opt(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                            struct cfg_http_rule *r)
+{
+    const char *o = argv[0];
+    if (strcmp(o, "default-errorfiles") == 0) {
+        r->page = HTTP_RET_ERROR_PAGE;
+        return 0;
+    }
+    if (argc < 2)
+        return config__error(st, "'%s' in '%s' needs a value (expected '%s %s')", o, rule, o,
+                             strcmp(o, "errorfile") == 0 ? "FILE" : "NAME");
+    r->page = HTTP_RET_PAGE;
+    if (strcmp(o, "errorfiles") == 0) { /* the section may be below: see resolve_return */
+        r->name = strdup(argv[1]);
+        return r->name ? 1 : config__error(st, "out of memory");
+    }
+    return config__read_error_page(st, argv[1], r->status, &r->value, &r->value_len) ? -1 : 1;
+}
+
+int config__return_page_check(struct cfg_parser *st, const char *rule,
+                              const struct cfg_http_rule *r)
+{
+    /* HAProxy ignores a content-type here with a warning: the page is a whole response */
+    if (r->content_type)
+        return config__error(st,
+                             "'%s' with an error page takes no content-type (expected "
+                             "errorfile, errorfiles or default-errorfiles alone: the page is a "
+                             "whole response)",
+                             rule);
+    if (r->value == NULL && !config__is_error_code(r->status))
+        return config__error(st,
+                             "'%s': no error page for status %d (expected 'status CODE' with "
+                             "one of " CONFIG__STATUS_EXPECT ")",
+                             rule, r->status);
+    return 0;
+}
+
+/* Give `http-request return ... errorfiles NAME` the section's page for its status; without one
+ * the proxy's error page answers, as in HAProxy. 0 or -1. */
+static int resolve_return(struct cfg_parser *st, struct cfg_http_rule *r)
+{
+    const struct cfg_http_errors *set;
+    if (find_set(st, r->name, r->line, &set))
+        return -1;
+    const struct cfg_errorfile *f = find_page(set, r->status);
+    if (!f) {
+        r->page = HTTP_RET_ERROR_PAGE;
+        return 0;
+    }
+    r->value = copy_page(f);
+    if (!r->value)
+        return config__error_at(st, r->line, "out of memory");
+    r->value_len = f->len;
     return 0;
 }
 
@@ -233,6 +314,12 @@ int config__validate_errorfiles(struct cfg_parser *st)
                 return -1;
             if (import(h, &h->errorfiles_refs[k], set))
                 return config__error_at(st, h->errorfiles_refs[k].line, "out of memory");
+        }
+        for (size_t k = 0; k < h->nreq_rules; k++) {
+            struct cfg_http_rule *r = &h->req_rules[k];
+            if (r->action == HTTP_ACT_RETURN && r->page == HTTP_RET_PAGE && r->name &&
+                resolve_return(st, r))
+                return -1;
         }
     }
     return 0;

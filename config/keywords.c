@@ -1080,11 +1080,13 @@ const struct cfg_keyword config__keywords[] = {
      "http-request redirect = prefix https://www.example.com code 301 if { hdr(host) -i "
      "example.com }"},
     {"http-request return", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
-     "[status <code>] [content-type <type>] [string <text> | file <path>] [if|unless "
-     "<condition>]",
+     "[status <code>] [content-type <type>] [string <text> | file <path> | errorfile <file> | "
+     "errorfiles <name> | default-errorfiles] [if|unless <condition>]",
      "status 200, no body",
      "Answer directly, without a server; a body needs a content-type; a file is read at load "
-     "time (at most 64 KiB).",
+     "time (at most 64 KiB); errorfile sends a whole HTTP response, errorfiles the "
+     "[http-errors] section's page for the status (else the proxy's), default-errorfiles the "
+     "proxy's error page.",
      "http-request return = status 200 content-type text/plain string ok if { path /health }"},
     {"http-request set-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
      "<name> <value> [if|unless <condition>]", "none",

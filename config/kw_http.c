@@ -563,6 +563,14 @@ static int redirect_rule(struct cfg_parser *st, const char *rule, int argc, char
     return rule_cond(st, rule, argc - i, argv + i, &r->cond);
 }
 
+static int two_bodies(struct cfg_parser *st, const char *rule)
+{
+    return config__error(st,
+                         "'%s' has two bodies (expected one of 'string TEXT', 'file PATH', "
+                         "'errorfile FILE', 'errorfiles NAME' or 'default-errorfiles')",
+                         rule);
+}
+
 static int return_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
                        struct cfg_http_rule *r)
 {
@@ -586,14 +594,8 @@ static int return_rule(struct cfg_parser *st, const char *rule, int argc, char *
             if (!has_arg)
                 return config__error(st, "'%s' needs a value (expected '%s %s')", o, o,
                                      o[0] == 's' ? "TEXT" : "PATH");
-            if (body_line)
-                return config__error(st,
-                                     "'%s' has two bodies (expected one of 'string TEXT' or "
-                                     "'file PATH')",
-                                     rule);
-            body_line = 1;
-            free(r->value);
-            r->value = NULL;
+            if (body_line++)
+                return two_bodies(st, rule);
             if (o[0] == 's') {
                 r->value = literal_value(st, "return string", argv[++i]);
                 if (!r->value)
@@ -603,25 +605,38 @@ static int return_rule(struct cfg_parser *st, const char *rule, int argc, char *
                                                &r->value_len)) {
                 return -1;
             }
+        } else if (strcmp(o, "errorfile") == 0 || strcmp(o, "errorfiles") == 0 ||
+                   strcmp(o, "default-errorfiles") == 0) {
+            if (body_line++)
+                return two_bodies(st, rule);
+            int used = config__return_page_opt(st, rule, has_arg ? 2 : 1, argv + i, r);
+            if (used < 0)
+                return -1;
+            i += used;
         } else if (strcmp(o, "hdr") == 0 || strcmp(o, "lf-string") == 0 ||
-                   strcmp(o, "lf-file") == 0 || strcmp(o, "errorfile") == 0 ||
-                   strcmp(o, "errorfiles") == 0 || strcmp(o, "default-errorfiles") == 0) {
+                   strcmp(o, "lf-file") == 0) {
             return config__error(st,
                                  "'%s' option '%s' is not supported yet (expected status, "
-                                 "content-type, string or file)",
+                                 "content-type, string, file, errorfile, errorfiles or "
+                                 "default-errorfiles)",
                                  rule, o);
         } else {
             return config__error(st,
                                  "unknown '%s' option '%s' (expected status CODE, content-type "
-                                 "TYPE, string TEXT or file PATH)",
+                                 "TYPE, string TEXT, file PATH, errorfile FILE, errorfiles NAME "
+                                 "or default-errorfiles)",
                                  rule, o);
         }
     }
-    if (body_line && !r->content_type)
+    if (r->page != HTTP_RET_BODY) {
+        if (config__return_page_check(st, rule, r))
+            return -1;
+    } else if (body_line && !r->content_type) {
         return config__error(st,
                              "'%s' with a body needs a content-type (expected 'content-type "
                              "TYPE' before 'if')",
                              rule);
+    }
     if (body_line && (r->status == 204 || r->status == 304))
         return config__error(st, "status %d cannot have a body (expected no string or file)",
                              r->status);

@@ -193,9 +193,18 @@ enum http_rule_action {
 
 enum http_redirect_type { HTTP_REDIR_LOCATION = 0, HTTP_REDIR_PREFIX, HTTP_REDIR_SCHEME };
 
+/* What `http-request return` answers with. */
+enum http_return_page {
+    HTTP_RET_BODY = 0,   /* status, content-type and value as the body (string, file or none) */
+    HTTP_RET_PAGE,       /* value is a whole response sent as it is: `errorfile FILE`, or the
+                            page `errorfiles NAME` has for the status */
+    HTTP_RET_ERROR_PAGE, /* the proxy's error page for the status: `default-errorfiles`, or
+                            `errorfiles NAME` when that section has none for it (HAProxy's) */
+};
+
 struct cfg_http_rule {
     enum http_rule_action action;
-    char *name;          /* owned: header name (set/add/del) */
+    char *name;          /* owned: header name (set/add/del); return: `errorfiles` section */
     char *value;         /* owned: header value, redirect target, return body, set-status
                             reason; NUL-terminated, NULL when absent */
     size_t value_len;    /* bytes in value (a return body read from a file may hold NULs) */
@@ -204,6 +213,7 @@ struct cfg_http_rule {
     char *content_type;  /* owned: return content-type */
     int status;          /* deny_status, redirect code (302), return status, set-status */
     enum http_redirect_type redirect;
+    enum http_return_page page;
     void *re;   /* owned pcre2_code * of replace-header, replace-value, replace-path, else NULL */
     uint8_t sc; /* track-sc<sc> */
     int table;  /* track-sc: runtime table index, resolved after parsing */

@@ -1122,6 +1122,13 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
             out_put(&o, path, pl);
         }
         out_str(&o, "\r\ncache-control: no-cache\r\nconnection: close\r\n\r\n");
+    } else if (r->page == HTTP_RET_ERROR_PAGE) { /* return ... default-errorfiles */
+        http__reply_error(h, status);
+        return;
+    } else if (r->page == HTTP_RET_PAGE) { /* return ... errorfile | errorfiles: sent as is */
+        h->state = HS_EXCHANGE;
+        http__send_local(h, status, r->value, r->value_len);
+        return;
     } else { /* return */
         status = status ? status : 200;
         size_t bl = r->value ? strlen(r->value) : 0;

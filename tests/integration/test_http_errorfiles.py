@@ -1,6 +1,7 @@
 """Error pages from [http-errors] sets: `errorfiles NAME [CODE...]` serves the set's pages for 503
 (no server up) and for denied requests (403, deny_status 404), and for each status the later
-errorfile/errorfiles statement wins, [defaults] first, as in HAProxy."""
+errorfile/errorfiles statement wins, [defaults] first, as in HAProxy; `http-request return`
+answers with a set's page (errorfiles NAME) or the proxy's (default-errorfiles)."""
 from harness import check, http_config, recv_until_eof
 
 
@@ -28,7 +29,10 @@ def test_http_errorfiles_pages_and_precedence(t):
     dead = t.free_port()
     port, port2 = t.free_port(), t.free_port()
     deny = ["http-request deny = deny_status 404 if { path_beg /hidden }",
-            "http-request deny = if { path_beg /private }"]
+            "http-request deny = if { path_beg /private }",
+            # the set's page, whatever the proxy's own is; the proxy's page
+            "http-request return = status 503 errorfiles site if { path /maint }",
+            "http-request return = status 403 default-errorfiles if { path /forbid }"]
     text = http_config(
         port, {"app": [f"s1 127.0.0.1:{dead}", "retries = 0"]},
         # the set's 403 is replaced by the [defaults] errorfile that follows the import
@@ -43,7 +47,8 @@ def test_http_errorfiles_pages_and_precedence(t):
     t.sluice(text)
     want = {(port, "/"): (503, "own"), (port, "/hidden"): (404, "site"),
             (port, "/private"): (403, "defaults"), (port2, "/"): (503, "site"),
-            (port2, "/hidden"): (404, "site"), (port2, "/private"): (403, "defaults")}
+            (port2, "/hidden"): (404, "site"), (port2, "/private"): (403, "defaults"),
+            (port, "/maint"): (503, "site"), (port, "/forbid"): (403, "defaults")}
     for (prt, path), page in want.items():
         raw = _raw_get(t, prt, path)
         check(raw == _page(*page), f"GET {path} on :{prt}: expected the {page} page, got {raw!r}")

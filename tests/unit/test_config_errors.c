@@ -164,6 +164,38 @@ static void test_precedence(void)
     pages_remove();
 }
 
+/* `http-request return` with an error page: a file, a set's page (else the proxy's), the proxy's.
+ */
+static void test_return(void)
+{
+    pages_write();
+    char text[1024];
+    snprintf(text, sizeof(text),
+             "[listen l]\nmode = http\nbind = :1\nserver = s 127.0.0.1:1\n"
+             "http-request return = status 503 errorfiles site if { path /a }\n"
+             "http-request return = status 404 errorfiles other if { path /b }\n"
+             "http-request return = errorfile %s status 503 if { path /c }\n"
+             "http-request return = status 403 default-errorfiles\n",
+             page[PAGE_OWN_503]);
+    struct config *cfg = load_sets(text);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct cfg_http *h = &cfg->proxies[0].http;
+    CU_ASSERT_EQUAL_FATAL(h->nreq_rules, 4);
+    const struct cfg_http_rule *r = h->req_rules;
+    CU_ASSERT_EQUAL(r[0].page, HTTP_RET_PAGE);
+    CU_ASSERT_STRING_EQUAL(r[0].value, page_text[PAGE_SET_503]);
+    CU_ASSERT_EQUAL(r[0].value_len, strlen(page_text[PAGE_SET_503]));
+    CU_ASSERT_EQUAL(r[1].page, HTTP_RET_ERROR_PAGE); /* `other` has no 404: the proxy's page */
+    CU_ASSERT_EQUAL(r[1].status, 404);
+    CU_ASSERT_EQUAL(r[2].page, HTTP_RET_PAGE);
+    CU_ASSERT_STRING_EQUAL(r[2].value, page_text[PAGE_OWN_503]);
+    CU_ASSERT_EQUAL(r[2].status, 503);
+    CU_ASSERT_EQUAL(r[3].page, HTTP_RET_ERROR_PAGE);
+    CU_ASSERT_EQUAL(r[3].status, 403);
+    config_free(cfg);
+    pages_remove();
+}
+
 /* Bad sections and statements, with the line and the message the operator sees. */
 static void test_errors(void)
 {
@@ -214,6 +246,26 @@ static void test_errors(void)
         {SITE "errorfile = 404 examples/http-routing.ini\n" LISTEN,
          "t.ini:3: error file 'examples/http-routing.ini' is not an HTTP response"},
         {SITE "foo = bar\n" LISTEN, "t.ini:3: unknown keyword 'foo' in section [http-errors site]"},
+        /* http-request return with an error page */
+        {SITE LISTEN "http-request return = status 503 errorfiles stie\n",
+         "t.ini:7: errorfiles: unknown http-errors section 'stie' (did you mean 'site'?"},
+        {SITE LISTEN "http-request return = status 503 content-type text/plain errorfiles site\n",
+         "t.ini:7: 'http-request return' with an error page takes no content-type"},
+        {SITE LISTEN "http-request return = status 418 errorfiles site\n",
+         "t.ini:7: 'http-request return': no error page for status 418"},
+        {SITE LISTEN "http-request return = default-errorfiles status 302\n",
+         "t.ini:7: 'http-request return': no error page for status 302"},
+        {SITE LISTEN "http-request return = errorfile\n",
+         "t.ini:7: 'errorfile' in 'http-request return' needs a value (expected 'errorfile "
+         "FILE')"},
+        {SITE LISTEN "http-request return = errorfiles if TRUE\n",
+         "t.ini:7: 'errorfiles' in 'http-request return' needs a value"},
+        {SITE LISTEN "http-request return = string x errorfiles site\n",
+         "t.ini:7: 'http-request return' has two bodies"},
+        {SITE LISTEN "http-request return = errorfile examples/http-routing.ini\n",
+         "t.ini:7: error file 'examples/http-routing.ini' is not an HTTP response"},
+        {SITE LISTEN "http-request return = status 204 errorfile examples/errors/503.http\n",
+         "t.ini:7: status 204 cannot have a body"},
     };
 #undef SITE
 #undef LISTEN
@@ -264,6 +316,7 @@ int suite_config_errors(void)
     CU_add_test(s, "section", test_section);
     CU_add_test(s, "import", test_import);
     CU_add_test(s, "precedence", test_precedence);
+    CU_add_test(s, "return", test_return);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
