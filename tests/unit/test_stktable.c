@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cfg_load.h"
 #include "config/model.h"
 #include "core/epoch.h"
 #include "core/stktable.h"
@@ -23,33 +24,19 @@
     "mode = http\n"                                                                                \
     "server = s1 127.0.0.1:1\n"
 
-static struct config *load(const char *text, char *err, size_t errlen)
-{
-    struct config *cfg = NULL;
-    err[0] = '\0';
-    if (config_load_string("t.ini", text, &cfg, err, errlen) != 0)
-        return NULL;
-    return cfg;
-}
-
 static void test_config_ok(void)
 {
-    char err[512];
-    struct config *cfg = load(FE "stick-table = type ip size 100k expire 30s store "
-                                 "http_req_rate(10s),conn_cur store http_err_cnt\n"
-                                 "http-request track-sc0 = src\n"
-                                 "http-request track-sc1 = req.hdr(x-key),lower table b\n"
-                                 "http-request deny = deny_status 429 if { sc_http_req_rate(0) "
-                                 "gt 10 } || { sc0_conn_cur ge 3 } || { src_http_err_cnt gt 5 }\n"
-                                 "http-request deny = if { sc1_http_req_cnt gt 100 }\n" BE
-                                 "stick-table = type string len 16 size 1m expire 1m store "
-                                 "http_req_cnt\n",
-                              err, sizeof(err));
+    struct config *cfg =
+        cfg_load_ok(FE "stick-table = type ip size 100k expire 30s store "
+                       "http_req_rate(10s),conn_cur store http_err_cnt\n"
+                       "http-request track-sc0 = src\n"
+                       "http-request track-sc1 = req.hdr(x-key),lower table b\n"
+                       "http-request deny = deny_status 429 if { sc_http_req_rate(0) "
+                       "gt 10 } || { sc0_conn_cur ge 3 } || { src_http_err_cnt gt 5 }\n"
+                       "http-request deny = if { sc1_http_req_cnt gt 100 }\n" BE
+                       "stick-table = type string len 16 size 1m expire 1m store "
+                       "http_req_cnt\n");
     CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
-    if (!cfg) {
-        fprintf(stderr, "%s\n", err);
-        return;
-    }
     CU_ASSERT_EQUAL(cfg->nstick_tables, 2);
     const struct cfg_stick_table *t = &cfg->proxies[0].stick;
     CU_ASSERT(t->present);
@@ -150,16 +137,8 @@ static void test_config_errors(void)
          "[backend b]\nmode = tcp\nserver = s1 127.0.0.1:1\n",
          "t.ini:6: 'http-request' rules in [frontend f] need mode http"},
     };
-    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char err[512];
-        struct config *cfg = load(cases[i].text, err, sizeof(err));
-        CU_ASSERT_PTR_NULL(cfg);
-        config_free(cfg);
-        if (!strstr(err, cases[i].expect)) {
-            fprintf(stderr, "\ncase %zu: got '%s'\n  expected '%s'\n", i, err, cases[i].expect);
-            CU_FAIL("error message");
-        }
-    }
+    for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+        cfg_load_err(cases[i].text, cases[i].expect);
 }
 
 /* ---- run time ------------------------------------------------------------------------------ */
@@ -168,9 +147,9 @@ static struct config *rt_cfg;
 
 static struct stk_table *start(const char *table_line)
 {
-    char text[1024], err[512];
+    char text[1024];
     snprintf(text, sizeof(text), FE "%s\n" BE, table_line);
-    rt_cfg = load(text, err, sizeof(err));
+    rt_cfg = cfg_load_ok(text);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rt_cfg);
     CU_ASSERT_EQUAL_FATAL(epoch_init(1), 0);
     CU_ASSERT_EQUAL_FATAL(stktable_init(rt_cfg), 0);
@@ -390,10 +369,8 @@ static void *mt_sweeper(void *arg)
 
 static void test_concurrent(void)
 {
-    char text[512], err[512];
-    snprintf(text, sizeof(text),
-             FE "stick-table = type ip size 64 expire 10s store http_req_cnt,conn_cur\n" BE);
-    rt_cfg = load(text, err, sizeof(err));
+    rt_cfg =
+        cfg_load_ok(FE "stick-table = type ip size 64 expire 10s store http_req_cnt,conn_cur\n" BE);
     CU_ASSERT_PTR_NOT_NULL_FATAL(rt_cfg);
     CU_ASSERT_EQUAL_FATAL(epoch_init(2), 0);
     CU_ASSERT_EQUAL_FATAL(stktable_init(rt_cfg), 0);
