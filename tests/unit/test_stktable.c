@@ -13,6 +13,7 @@
 #include "config/model.h"
 #include "core/epoch.h"
 #include "core/stktable.h"
+#include "h2i.h"
 
 #define FE                                                                                         \
     "[frontend f]\n"                                                                               \
@@ -394,6 +395,56 @@ static void test_concurrent(void)
     stop();
 }
 
+/* scripts/haproxy2ini carries stick tables, track rules and the stats socket, drops what has no
+ * meaning in sluice (peers, nopurge, the socket's owner) and refuses a table without expire. */
+static void test_haproxy2ini(void)
+{
+    struct h2i r;
+    CU_ASSERT_EQUAL_FATAL(
+        h2i_run(&r, "global\n"                                                       /* 1 */
+                    "    stats socket /run/hap.sock mode 600 level admin user hap\n" /* 2 */
+                    "    stats timeout 30s\n"                                        /* 3 */
+                    "frontend web\n"                                                 /* 4 */
+                    "    mode http\n"                                                /* 5 */
+                    "    bind :8081\n"                                               /* 6 */
+                    "    stick-table type ip size 1m expire 10s peers p store "
+                    "http_req_rate(10s),conn_cur\n"                                          /* 7 */
+                    "    http-request track-sc0 src\n"                                       /* 8 */
+                    "    http-request track-sc1 req.hdr(x-key) table h if { path_beg /a }\n" /* 9 */
+                    "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 9 }\n"
+                    "    default_backend h\n"                                         /* 11 */
+                    "backend h\n"                                                     /* 12 */
+                    "    mode http\n"                                                 /* 13 */
+                    "    stick-table type string len 16 size 10k nopurge expire 1m\n" /* 14 */
+                    "    server h1 10.0.0.2:80\n"                                     /* 15 */
+                    "backend n\n"                                                     /* 16 */
+                    "    stick-table type ip size 10\n"),                             /* 17 */
+        0);
+    CU_ASSERT_EQUAL(r.status, 1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats socket = /run/hap.sock mode 600 level admin\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats timeout = 30s\n"));
+    CU_ASSERT_TRUE(h2i_mentions(&r, 2)); /* user hap dropped */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stick-table = type ip size 1m expire 10s store "
+                                         "http_req_rate(10s),conn_cur\n"));
+    CU_ASSERT_TRUE(h2i_mentions(&r, 7)); /* peers p */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "http-request track-sc0 = src\n"));
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r.ini, "http-request track-sc1 = req.hdr(x-key) table h if { path_beg /a }\n"));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 8));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 9));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 10));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stick-table = type string len 16 size 10k expire 1m"));
+    CU_ASSERT_TRUE(h2i_mentions(&r, 14)); /* nopurge */
+    CU_ASSERT_TRUE(h2i_left_out(&r, 17)); /* no expire */
+    /* sluice loads what it wrote, once the table without expire is gone with its section */
+    char *n = strstr(r.ini, "[backend n]");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    *n = '\0';
+    struct config *cfg = cfg_load_ok(r.ini);
+    CU_ASSERT_PTR_NOT_NULL(cfg);
+    config_free(cfg);
+}
+
 int suite_stktable(void)
 {
     CU_pSuite s = CU_add_suite("stktable", NULL, NULL);
@@ -407,5 +458,6 @@ int suite_stktable(void)
     CU_add_test(s, "expiry_and_full", test_expiry_and_full);
     CU_add_test(s, "show", test_show);
     CU_add_test(s, "concurrent", test_concurrent);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
