@@ -594,7 +594,7 @@ static int predefined_index(struct cfg_parser *st, struct cfg_http *h, size_t k,
 bool config__acl_is_l7(const struct cfg_acl *a)
 {
     return !(a->fetch == ACL_F_SRC || a->fetch == ACL_F_DST_PORT || a->fetch == ACL_F_ALWAYS_TRUE ||
-             a->fetch == ACL_F_ALWAYS_FALSE);
+             a->fetch == ACL_F_ALWAYS_FALSE || a->fetch == ACL_F_SC || a->fetch == ACL_F_SRC_STK);
 }
 
 void *config__regex_compile(struct cfg_parser *st, const char *text, size_t len, bool caseless,
@@ -855,6 +855,9 @@ void config__http_free(struct cfg_http *h)
     free(h->use_backends);
     rules_free(h->req_rules, h->nreq_rules);
     rules_free(h->resp_rules, h->nresp_rules);
+    rules_free(h->conn_rules, h->nconn_rules);
+    h->conn_rules = NULL;
+    h->nconn_rules = 0;
     for (size_t i = 0; i < h->nerrorfiles; i++)
         free(h->errorfiles[i].data);
     free(h->errorfiles);
@@ -881,8 +884,8 @@ int config__http_inherit(struct cfg_http *h)
     h->nacls = 0;
     h->use_backends = NULL;
     h->nuse_backends = 0;
-    h->req_rules = h->resp_rules = NULL;
-    h->nreq_rules = h->nresp_rules = 0;
+    h->req_rules = h->resp_rules = h->conn_rules = NULL;
+    h->nreq_rules = h->nresp_rules = h->nconn_rules = 0;
     const struct cfg_errorfiles_ref *refs = h->errorfiles_refs; /* still the template's */
     size_t nrefs = h->nerrorfiles_refs;
     h->errorfiles_refs = NULL;

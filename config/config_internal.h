@@ -264,6 +264,7 @@ CONFIG__KW(anonymize);
 CONFIG__KW(log_format);
 CONFIG__KW(resolvers);
 CONFIG__KW(stick_table);
+CONFIG__KW(tcp_request);
 
 /* ---- stick tables (kw_stick.c) ---- */
 

@@ -1263,6 +1263,11 @@ const struct cfg_keyword config__keywords[] = {
      "Keep counters per key (client address, header value, ...) that track-sc rules feed and "
      "sc_*/src_* ACLs read, for rate limits; one table per section, named by the section.",
      "stick-table = type ip size 100k expire 30s store http_req_rate(10s),conn_cur"},
+    {"tcp-request connection", SEC_F | SEC_L, false, config__kw_tcp_request,
+     "accept|reject|track-sc<n> src [table <name>] [if|unless <condition>]", "none",
+     "Decide on a new connection before anything is read from it: accept or reject it (closed "
+     "at once, counted as dcon, not logged), or track its source address for its whole life.",
+     "tcp-request connection = reject if { sc0_conn_rate gt 100 } || { sc0_conn_cur gt 20 }"},
     {"http-request track-sc0", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
      "<key> [table <name>] [if|unless <condition>]", "none",
      "Track the request's key (src, req.hdr(NAME), ...) in a stick-table as counter 0: the "

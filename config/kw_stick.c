@@ -237,6 +237,66 @@ int config__track_rule(struct cfg_parser *st, const char *rule, unsigned sc, int
     return 0;
 }
 
+/* ---- tcp-request connection ---------------------------------------------------------------- */
+
+int config__kw_tcp_request(struct cfg_parser *st, const struct cfg_keyword *kw, int argc,
+                           char **argv, bool neg)
+{
+    (void)neg;
+    struct cfg_http *h = &st->cur->px.http;
+    struct cfg_http_rule r = {.line = st->line, .table = -1};
+    const char *act = argc ? argv[0] : "";
+    int rc, used = 1;
+    char rule[48];
+    snprintf(rule, sizeof(rule), "%s %s", kw->name, act);
+    if (strcmp(act, "accept") == 0) {
+        r.action = HTTP_ACT_ALLOW;
+    } else if (strcmp(act, "reject") == 0) {
+        r.action = HTTP_ACT_DENY;
+    } else if (strncmp(act, "track-sc", 8) == 0 && act[8] >= '0' && act[8] <= '2' && !act[9]) {
+        r.action = HTTP_ACT_TRACK_SC;
+        if (config__track_rule(st, rule, (unsigned)(act[8] - '0'), argc - 1, argv + 1, &r, &used))
+            goto fail;
+        used++;
+        if (r.fmt->parts[0].sample != FMT_SRC) {
+            config__error(st,
+                          "%s tracks src only (expected '%s src [table NAME]'; request "
+                          "samples are tracked by http-request track-sc rules)",
+                          rule, rule);
+            goto fail;
+        }
+    } else {
+        return config__error(st,
+                             "unknown tcp-request connection action '%s' (expected accept, "
+                             "reject, track-sc0, track-sc1 or track-sc2)",
+                             act);
+    }
+    memset(&r.cond, 0, sizeof(r.cond));
+    if (used < argc) {
+        if (strcmp(argv[used], "if") != 0 && strcmp(argv[used], "unless") != 0) {
+            config__error(st,
+                          "unexpected '%s' in '%s' (expected 'if COND', 'unless COND' or the "
+                          "end of the line)",
+                          argv[used], rule);
+            goto fail;
+        }
+        if (config__cond_parse(st, h, argc - used, argv + used, &r.cond))
+            goto fail;
+    }
+    struct cfg_http_rule *na = realloc(h->conn_rules, (h->nconn_rules + 1) * sizeof(*na));
+    if (!na) {
+        config__error(st, "out of memory");
+        goto fail;
+    }
+    h->conn_rules = na;
+    na[h->nconn_rules++] = r;
+    return 0;
+fail:
+    rc = -1;
+    config__http_rule_free(&r);
+    return rc;
+}
+
 /* ---- ACL criteria -------------------------------------------------------------------------- */
 
 int config__stk_criterion(struct cfg_parser *st, const char *crit, const char *base,
@@ -372,12 +432,14 @@ int config__validate_stick(struct cfg_parser *st)
     for (size_t i = 0; i < cfg->nproxies; i++) {
         struct cfg_proxy *p = &cfg->proxies[i];
         struct cfg_http *h = &p->http;
-        for (size_t k = 0; k < h->nreq_rules; k++) {
-            struct cfg_http_rule *r = &h->req_rules[k];
+        for (size_t k = 0; k < h->nreq_rules + h->nconn_rules; k++) {
+            bool conn = k >= h->nreq_rules;
+            struct cfg_http_rule *r = conn ? &h->conn_rules[k - h->nreq_rules] : &h->req_rules[k];
             if (r->action != HTTP_ACT_TRACK_SC)
                 continue;
             char what[48];
-            snprintf(what, sizeof(what), "http-request track-sc%u", r->sc);
+            snprintf(what, sizeof(what), "%s track-sc%u",
+                     conn ? "tcp-request connection" : "http-request", r->sc);
             const struct cfg_stick_table *t = table_of(st, p, r->name, r->line, what);
             if (!t)
                 return -1;
@@ -396,8 +458,9 @@ int config__validate_stick(struct cfg_parser *st)
                 a->stk_table = (int)t->idx;
             } else if (a->fetch == ACL_F_SC) {
                 /* every table this section's rules track with sc<N> must store what is read */
-                for (size_t r = 0; r < h->nreq_rules; r++) {
-                    const struct cfg_http_rule *tr = &h->req_rules[r];
+                for (size_t r = 0; r < h->nreq_rules + h->nconn_rules; r++) {
+                    const struct cfg_http_rule *tr =
+                        r < h->nreq_rules ? &h->req_rules[r] : &h->conn_rules[r - h->nreq_rules];
                     if (tr->action != HTTP_ACT_TRACK_SC || tr->sc != a->sc)
                         continue;
                     char what[96];

@@ -300,6 +300,10 @@ struct cfg_http {
     size_t nreq_rules;
     struct cfg_http_rule *resp_rules; /* owned: http-response rules in order */
     size_t nresp_rules;
+    /* owned: `tcp-request connection` rules in order (mode tcp too): ALLOW is accept, DENY
+     * reject, TRACK_SC track-scN src; their conditions test the connection only */
+    struct cfg_http_rule *conn_rules;
+    size_t nconn_rules;
     struct cfg_forwardfor forwardfor;
     bool forwarded;         /* option forwarded (RFC 7239) */
     bool httplog;           /* option httplog */

@@ -58,6 +58,9 @@ static int relink_all(struct cfg_http *h)
     for (size_t i = 0; i < h->nresp_rules; i++)
         if (config__cond_relink(h, &h->resp_rules[i].cond))
             return -1;
+    for (size_t i = 0; i < h->nconn_rules; i++)
+        if (config__cond_relink(h, &h->conn_rules[i].cond))
+            return -1;
     return 0;
 }
 
@@ -108,6 +111,18 @@ static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struc
         return config__error_at(st, p->line, "out of memory");
     if (check_request_conds(st, h))
         return -1;
+    for (size_t i = 0; i < h->nconn_rules; i++) {
+        /* a connection rule runs at accept: nothing of a request exists yet */
+        const struct cfg_acl *a = cond_find_acl(h, &h->conn_rules[i].cond, config__acl_is_l7);
+        if (a)
+            return config__error_at(st, h->conn_rules[i].line,
+                                    "a tcp-request connection rule tests %s%s%s, which looks at "
+                                    "a request: there is none yet when the connection is "
+                                    "accepted (expected src, dst_port, src_* or sc_* tests, or "
+                                    "an http-request rule)",
+                                    a->name[0] ? "ACL '" : "the request", a->name,
+                                    a->name[0] ? "'" : "");
+    }
 
     for (size_t i = 0; i < h->nuse_backends; i++) {
         struct cfg_use_backend *ub = &h->use_backends[i];

@@ -44,6 +44,7 @@ enum stats_ctr {
     STC_CLI_ABRT,    /* cli_abrt: transfers aborted by the client */
     STC_SRV_ABRT,    /* srv_abrt: transfers aborted by the server */
     STC_INTERCEPTED, /* intercepted: requests answered by the stats page or an exporter */
+    STC_DCON,        /* dcon: connections rejected by tcp-request connection rules */
     STC__N
 };
 

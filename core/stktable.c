@@ -395,6 +395,24 @@ void stktable_event(struct stk_entry *e, enum stk_event ev, uint32_t now)
     }
 }
 
+void stktable_event_all(struct stk_trackers *trk, enum stk_event ev, uint32_t now)
+{
+    for (unsigned i = 0; i < STK_TRACKERS; i++)
+        if (trk->e[i])
+            stktable_event(trk->e[i], ev, now);
+}
+
+void stktable_untrack_some(struct stk_trackers *trk, uint8_t which, uint32_t now)
+{
+    for (unsigned i = 0; i < STK_TRACKERS; i++) {
+        if (!trk->e[i] || !(which & (1u << i)))
+            continue;
+        stktable_untrack(trk->e[i], now);
+        trk->e[i] = NULL;
+    }
+    trk->req &= (uint8_t)~which;
+}
+
 bool stktable_read(const struct stk_entry *e, enum stk_data d, uint32_t now, uint64_t *out)
 {
     const struct cfg_stick_table *c = e->t->cfg;

@@ -21,6 +21,13 @@ struct stk_entry;
 /* Longest key: a string table's key_len is capped to this on load. */
 #define STK_KEY_MAX 1024
 
+/* The entries a session tracks (sc0..sc2): started by `tcp-request connection track-scN` for the
+ * whole connection, or by `http-request track-scN` for one request (their bits in `req`). */
+struct stk_trackers {
+    struct stk_entry *e[STK_TRACKERS]; /* references, NULL when untracked */
+    uint8_t req;                       /* bit i: e[i] ends with the current request */
+};
+
 /* Events that move an entry's data. */
 enum stk_event {
     STK_EV_TRACK,    /* a tracker begins: conn_cnt, conn_cur, conn_rate */
@@ -53,6 +60,10 @@ struct stk_entry *stktable_track(struct stk_table *t, const unsigned char *key, 
 void stktable_untrack(struct stk_entry *e, uint32_t now);
 
 void stktable_event(struct stk_entry *e, enum stk_event ev, uint32_t now);
+/* Count ev on every entry of trk. */
+void stktable_event_all(struct stk_trackers *trk, enum stk_event ev, uint32_t now);
+/* Untrack the entries of trk that `which` selects (a bit per tracker), or all of them. */
+void stktable_untrack_some(struct stk_trackers *trk, uint8_t which, uint32_t now);
 
 /* Read data d of an entry: false when the table does not store it. Rates are events per the
  * data's period, as HAProxy computes them (the current period plus the previous one's share). */

@@ -18,6 +18,7 @@
 
 #include "core/log.h"
 #include "core/pipe_pool.h"
+#include "net/conn_rules.h"
 #include "net/http/acl.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
@@ -48,6 +49,7 @@ struct sess {
     uint64_t t_conn_start, t_conn_end;
     struct timespec accept_wall;
     union peer_addr cli_addr, fe_addr;
+    struct stk_trackers trk; /* tcp-request connection track-sc entries */
 };
 
 static void sess_close(struct sess *s);
@@ -284,6 +286,7 @@ static void sess_close(struct sess *s)
         !(fp->dontlog_normal && s->term[0] == '-' && s->term[1] == '-'))
         tcplog(s);
     count_session(s);
+    stktable_untrack_some(&s->trk, 0xff, (uint32_t)s->w->now);
     s->state = ST_CLOSED;
     timer_disarm(&s->w->tw, &s->tmr);
     relay_dir_release(s->w, &s->c2s);
@@ -647,8 +650,14 @@ static void on_srv_event(struct loop_handler *h, unsigned ev)
 void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd,
                       const union peer_addr *peer)
 {
+    struct stk_trackers trk = {0};
+    if (fe->cfg->http.nconn_rules && !conn_rules_accept(w, fe, bind, peer, &trk)) {
+        conn_rules_rejected(w, fe, fd);
+        return;
+    }
     struct sess *s = calloc(1, sizeof(*s));
     if (!s) {
+        stktable_untrack_some(&trk, 0xff, (uint32_t)w->now);
         close(fd);
         /* Keep the acceptor's counters right even though no session exists. */
         struct session_link tmp = {0};
@@ -656,6 +665,7 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
         worker_session_done(w, fe, &tmp);
         return;
     }
+    s->trk = trk;
     s->w = w;
     s->fe = fe;
     s->be = fe->be;

@@ -393,7 +393,7 @@ static bool match_stk(const struct cfg_acl *a, const struct acl_ctx *ctx)
     uint64_t v;
     enum stk_data d = (enum stk_data)a->stk_data;
     if (a->fetch == ACL_F_SC) {
-        const struct stk_entry *e = ctx->trk ? ctx->trk[a->sc] : NULL;
+        const struct stk_entry *e = ctx->trk ? ctx->trk->e[a->sc] : NULL;
         if (!e || !stktable_read(e, d, ctx->now_ms, &v))
             return false;
     } else {

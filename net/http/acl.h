@@ -9,7 +9,7 @@
 
 #include "config/model.h"
 
-struct stk_entry;
+struct stk_trackers;
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -53,8 +53,8 @@ struct acl_ctx {
     int status;
     acl_hdr_next_fn res_hdr_next;
     void *res_msg;
-    /* stick tables: the request's tracked entries (track-sc0..2, NULL when none), the clock */
-    struct stk_entry **trk; /* borrowed: STK_TRACKERS slots, NULL outside a session */
+    /* stick tables: the session's tracked entries (sc0..sc2), the clock */
+    struct stk_trackers *trk; /* borrowed, NULL when the caller tracks nothing */
     uint32_t now_ms;
 };
 

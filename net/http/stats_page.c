@@ -165,7 +165,7 @@ static bool is_http(const struct stats_row *r)
 
 /* ---- CSV ------------------------------------------------------------------------------------ */
 
-/* HAProxy's `show stat` columns, in its order, up to `intercepted` (field 80). */
+/* HAProxy's `show stat` columns, in its order, up to `dcon` (field 81). */
 static const char *const csv_cols[] = {
     "pxname",
     "svname",
@@ -248,6 +248,7 @@ static const char *const csv_cols[] = {
     "conn_rate_max",
     "conn_tot",
     "intercepted",
+    "dcon",
 };
 #define CSV_NCOLS (sizeof(csv_cols) / sizeof(csv_cols[0]))
 
@@ -293,6 +294,7 @@ static void csv_row(struct sb *b, const struct stats_row *r)
         set_u(f, "conn_tot", r->c[STC_SESS]);
         if (is_http(r))
             set_u(f, "intercepted", r->c[STC_INTERCEPTED]);
+        set_u(f, "dcon", r->c[STC_DCON]);
     } else {
         set_u(f, "econ", r->c[STC_ECON]);
         set_u(f, "eresp", r->c[STC_ERESP]);
@@ -395,9 +397,9 @@ static void json_hist(struct sb *b, const struct stats_hist_snap *h)
 static void json_row(struct sb *b, const struct stats_row *r)
 {
     static const char *const cn[STC__N] = {
-        "stot",     "bin",      "bout",       "req_tot",  "hrsp_1xx",   "hrsp_2xx", "hrsp_3xx",
-        "hrsp_4xx", "hrsp_5xx", "hrsp_other", "ereq",     "dreq",       "econ",     "eresp",
-        "wretr",    "wredis",   "cli_abrt",   "srv_abrt", "intercepted"};
+        "stot",     "bin",      "bout",       "req_tot",  "hrsp_1xx",    "hrsp_2xx", "hrsp_3xx",
+        "hrsp_4xx", "hrsp_5xx", "hrsp_other", "ereq",     "dreq",        "econ",     "eresp",
+        "wretr",    "wredis",   "cli_abrt",   "srv_abrt", "intercepted", "dcon"};
     sb_str(b, "{\"svname\":");
     sb_json_str(b, r->svname);
     sb_str(b, ",\"status\":");
@@ -535,6 +537,8 @@ static const struct prom_family prom_families[] = {
     {PS_FE, "requests_denied_total", "counter", PV_CTR, STC_DREQ,
      "Total number of denied requests."},
     {PS_FE, "request_errors_total", "counter", PV_CTR, STC_EREQ, "Total number of request errors."},
+    {PS_FE, "denied_connections_total", "counter", PV_CTR, STC_DCON,
+     "Total number of requests denied by \"tcp-request connection\" rules."},
     {PS_FE | PS_HTTP, "http_requests_total", "counter", PV_CTR, STC_REQ,
      "Total number of HTTP requests received."},
     {PS_FE | PS_HTTP, "http_responses_total", "counter", PV_RSP, 0,

@@ -23,6 +23,7 @@
 
 #include "balancer/lb.h"
 #include "core/log.h"
+#include "net/conn_rules.h"
 #include "net/http/acl.h"
 #include "net/http/auth.h"
 #include "net/http/errors.h"
@@ -62,6 +63,7 @@ static struct http_msg *parse_index(struct hs *h, struct http_msg *m)
 static void request_begins(struct hs *h)
 {
     h->logged = false;
+    http_track_begin(&h->trk, (uint32_t)h->w->now);
     h->t_req = h->w->now;
     clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
 }
@@ -460,7 +462,8 @@ static void log_request(struct hs *h)
 {
     const struct cfg_http *fh = &h->fe->cfg->http;
     http__stats_request_end(h);
-    http_track_end(h->trk, h->status, (uint32_t)h->w->now);
+    if (!h->logged) /* a request was under way: this is its end */
+        http_track_end(&h->trk, h->status, (uint32_t)h->w->now);
     const struct cfg_proxy *fp = h->fe->cfg;
     bool quiet =
         (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
@@ -497,6 +500,7 @@ void http__close(struct hs *h)
     if (h->state == HS_AUTH_WAIT)
         auth_cancel(h->w, h);
     log_request(h);
+    stktable_untrack_some(&h->trk, 0xff, (uint32_t)h->w->now); /* the connection's trackers */
     http__fwd_end(h);
     h->state = HS_CLOSED;
     timer_disarm(&h->w->tw, &h->tmr);
@@ -725,7 +729,7 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     }
     c->dst_port = h->dst_port;
     c->match_data = pool_match_data(h->w);
-    c->trk = h->trk;
+    c->trk = &h->trk;
     c->now_ms = (uint32_t)h->w->now;
 }
 
@@ -994,7 +998,7 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
             }
             break;
         case HTTP_ACT_TRACK_SC:
-            http_track_rule(c, r);
+            http_track_rule(c, r, true);
             break;
         default:
             return r;
@@ -1997,7 +2001,7 @@ static void read_response(struct hs *h)
                     http__cli_addr(h);
                     ctx.src = &h->cli_addr.sa;
                     ctx.match_data = pool_match_data(h->w);
-                    ctx.trk = h->trk;
+                    ctx.trk = &h->trk;
                     ctx.now_ms = (uint32_t)h->w->now;
                 }
                 ctx.status = m->status;
@@ -2424,14 +2428,21 @@ static void on_cli_event(struct loop_handler *lh, unsigned ev)
 void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, int fd,
                         const union peer_addr *peer)
 {
+    struct stk_trackers trk = {0};
+    if (fe->cfg->http.nconn_rules && !conn_rules_accept(w, fe, bind, peer, &trk)) {
+        conn_rules_rejected(w, fe, fd);
+        return;
+    }
     struct hs *h = calloc(1, sizeof(*h));
     if (!h) {
+        stktable_untrack_some(&trk, 0xff, (uint32_t)w->now);
         close(fd);
         struct session_link tmp = {0};
         w->live++;
         worker_session_done(w, fe, &tmp);
         return;
     }
+    h->trk = trk;
     h->w = w;
     h->fe = fe;
     h->be = fe->be;

@@ -8,6 +8,7 @@
 #include <stdint.h>
 #include <time.h>
 
+#include "core/stktable.h"
 #include "core/worker.h"
 #include "net/dns.h"
 #include "net/http/parse.h"
@@ -101,8 +102,8 @@ struct hs {
     /* forward proxy: the origin of the current request */
     struct fwd *fwd; /* owned, NULL in reverse mode or between requests */
 
-    /* stick-table entries the current request's track-sc0..2 rules track (references) */
-    struct stk_entry *trk[STK_TRACKERS];
+    /* stick-table entries tracked by tcp-request connection and http-request track-sc rules */
+    struct stk_trackers trk;
 };
 
 /* Forward-proxy state of one request, allocated only in forward mode. */

@@ -4,9 +4,9 @@
 #include "core/stktable.h"
 #include "net/http/fmt.h"
 
-void http_track_rule(struct acl_ctx *c, const struct cfg_http_rule *r)
+void http_track_rule(struct acl_ctx *c, const struct cfg_http_rule *r, bool request)
 {
-    if (!c->trk || c->trk[r->sc])
+    if (!c->trk || c->trk->e[r->sc])
         return;
     struct stk_table *t = stktable_get((unsigned)r->table);
     if (!t)
@@ -28,18 +28,21 @@ void http_track_rule(struct acl_ctx *c, const struct cfg_http_rule *r)
     struct stk_entry *e = stktable_track(t, key, kl, c->now_ms);
     if (!e)
         return;
-    stktable_event(e, STK_EV_HTTP_REQ, c->now_ms);
-    c->trk[r->sc] = e;
+    c->trk->e[r->sc] = e;
+    if (request) {
+        stktable_event(e, STK_EV_HTTP_REQ, c->now_ms);
+        c->trk->req |= (uint8_t)(1u << r->sc);
+    }
 }
 
-void http_track_end(struct stk_entry **trk, int status, uint32_t now)
+void http_track_begin(struct stk_trackers *trk, uint32_t now)
 {
-    for (unsigned i = 0; i < STK_TRACKERS; i++) {
-        if (!trk[i])
-            continue;
-        if (status >= 400 && status <= 499)
-            stktable_event(trk[i], STK_EV_HTTP_ERR, now);
-        stktable_untrack(trk[i], now);
-        trk[i] = NULL;
-    }
+    stktable_event_all(trk, STK_EV_HTTP_REQ, now);
+}
+
+void http_track_end(struct stk_trackers *trk, int status, uint32_t now)
+{
+    if (status >= 400 && status <= 499)
+        stktable_event_all(trk, STK_EV_HTTP_ERR, now);
+    stktable_untrack_some(trk, trk->req, now);
 }

@@ -1,13 +1,15 @@
 """Stick tables: rate limits per client address (429 after N requests, a second address not
 affected), keep-alive requests each counted, 4xx answers counted as errors and read back by
 src_* ACLs, a string table keyed by a header, requests in progress (conn_cur), the runtime API's
-`show table` / `clear table`, and entries that expire."""
+`show table` / `clear table`, entries that expire, and `tcp-request connection` rules: a
+connection rate limit in mode tcp (rejected at once, counted as dcon) and a connection's tracker
+counting each of its keep-alive requests in mode http."""
 import http.client
 import os
 import re
 
-from harness import check, http_config, http_get, read_response, wait_for
-from test_cli_api import cli
+from harness import check, config, http_config, http_get, read_response, wait_for
+from test_cli_api import cli, show_stat
 
 
 def _table(sock, name):
@@ -148,3 +150,76 @@ def test_stick_table_conn_cur_and_expiry(t):
     check("No such table" in out, f"an unknown table: {out!r}")
     check("# table: web, type: ip, size:100, used:0" in cli(sock, "show table"),
           "show table lists the tables")
+
+
+def test_tcp_request_connection_rate_limit(t):
+    b = t.backend("b1", mode="echo")
+    port = t.free_port()
+    sock = os.path.join(t.tmp, "admin.sock")
+    t.sluice(config(port, [f"b1 {b.addr}"], global_=[f"stats socket = {sock} mode 600 level admin"],
+                    listen=["stick-table = type ip size 100 expire 60s "
+                            "store conn_cnt,conn_cur,conn_rate(60s)",
+                            "tcp-request connection = accept if { src 127.0.0.3 }",
+                            "tcp-request connection = track-sc0 src",
+                            "tcp-request connection = reject if { sc0_conn_rate gt 3 }"]))
+    held = []
+    for i in range(3):
+        s = t.connect(port)
+        s.sendall(b"ping%d" % i)
+        check(s.recv(16) == b"ping%d" % i, f"connection {i + 1}: echo")
+        held.append(s)
+    _, entries = _table(sock, "app")
+    e = entries.get("127.0.0.1")
+    check(e and e["conn_cur"] == "3" and e["use"] == "3", f"three open connections: {e}")
+    # the 4th connection is closed at once: nothing reaches the server
+    s = t.connect(port)
+    try:
+        s.sendall(b"ping")
+        data = s.recv(16)
+    except ConnectionError:
+        data = b""
+    check(data == b"", f"a 4th connection within the period got {data!r}")
+    s.close()
+    # an accepted address is never tracked nor limited
+    for i in range(5):
+        s = t.connect(port, source="127.0.0.3")
+        s.sendall(b"x")
+        check(s.recv(1) == b"x", f"127.0.0.3, connection {i + 1}")
+        s.close()
+    for s in held:
+        s.close()
+    wait_for(lambda: _table(sock, "app")[1]["127.0.0.1"]["conn_cur"] == "0", t.timeout(5),
+             "conn_cur back to 0 once the connections closed")
+    _, entries = _table(sock, "app")
+    check(entries["127.0.0.1"]["conn_cnt"] == "4" and "127.0.0.3" not in entries,
+          f"the rejected attempt counts, the accepted address is not tracked: {entries}")
+    rows = show_stat(sock)
+    check(rows[("app", "FRONTEND")]["dcon"] == "1", f"dcon: {rows[('app', 'FRONTEND')]['dcon']}")
+
+
+def test_tcp_request_connection_tracks_http_requests(t):
+    port, sock = _start(t, [
+        "stick-table = type ip size 100 expire 60s store conn_cnt,conn_cur,http_req_cnt",
+        "tcp-request connection = track-sc0 src",
+        # sc0 is the connection's: this rule is ignored, as in HAProxy
+        "http-request track-sc0 = src",
+        "http-request deny = deny_status 429 if { sc0_http_req_cnt gt 4 }",
+    ])
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    codes = []
+    for i in range(5):
+        c.request("GET", "/name")
+        r = c.getresponse()
+        r.read()
+        codes.append(r.status)
+        if i == 3:
+            e = _table(sock, "web")[1].get("127.0.0.1")
+            check(e and e["conn_cnt"] == "1" and e["conn_cur"] == "1" and
+                  e["http_req_cnt"] == "4", f"one tracked connection, four requests: {e}")
+    check(codes == [200, 200, 200, 200, 429], f"keep-alive requests on one connection: {codes}")
+    c.close()
+    # the denial closed the connection: its tracker goes with it
+    wait_for(lambda: _table(sock, "web")[1]["127.0.0.1"]["conn_cur"] == "0", t.timeout(5),
+             "the connection's tracker released at close")
+    e = _table(sock, "web")[1]["127.0.0.1"]
+    check(e["http_req_cnt"] == "5" and e["conn_cnt"] == "1", f"after the denial: {e}")

@@ -1759,8 +1759,10 @@ static void test_keyword_examples(void)
                      "[backend app]\nmode = http\nserver = a 127.0.0.1:2\n",
                      fwd,
                      strncmp(k->name, "http-check", 10) == 0 ? "option = httpchk"
-                     : strncmp(k->name, "http-request track-sc", 21) == 0
-                         ? "stick-table = type string size 1k expire 1m store conn_cur"
+                     : strncmp(k->name, "http-request track-sc", 21) == 0 ||
+                             strcmp(k->name, "tcp-request connection") == 0
+                         ? "stick-table = type string size 1k expire 1m store conn_cur,"
+                           "conn_rate(10s)"
                          : "",
                      k->example);
         struct config *cfg = cfg_load_ok(text);

@@ -69,6 +69,24 @@ static void test_config_ok(void)
     CU_ASSERT_EQUAL(sc, 3);
     CU_ASSERT_EQUAL(src, 1);
     config_free(cfg);
+
+    /* connection rules, in mode tcp too, testing only the connection */
+    cfg = cfg_load_ok("[listen l]\nmode = tcp\nbind = :80\nserver = s 127.0.0.1:1\n"
+                      "stick-table = type ipv6 size 1k expire 10s store conn_rate(3s),conn_cur\n"
+                      "tcp-request connection = accept if { src 10.0.0.0/8 }\n"
+                      "tcp-request connection = track-sc1 src\n"
+                      "tcp-request connection = reject if { sc1_conn_rate gt 20 } || "
+                      "{ src_conn_cur ge 5 } || !{ dst_port 80 }\n");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    h = &cfg->proxies[0].http;
+    CU_ASSERT_EQUAL(h->nconn_rules, 3);
+    CU_ASSERT_EQUAL(h->conn_rules[0].action, HTTP_ACT_ALLOW);
+    CU_ASSERT_EQUAL(h->conn_rules[1].action, HTTP_ACT_TRACK_SC);
+    CU_ASSERT_EQUAL(h->conn_rules[1].sc, 1);
+    CU_ASSERT_EQUAL(h->conn_rules[1].table, 0);
+    CU_ASSERT_EQUAL(h->conn_rules[2].action, HTTP_ACT_DENY);
+    CU_ASSERT(h->conn_rules[2].cond.present);
+    config_free(cfg);
 }
 
 static void test_config_errors(void)
@@ -133,6 +151,19 @@ static void test_config_errors(void)
         {FE "acl = abuse src_conn_cur -m str 1\n" BE,
          "t.ini:5: match method '-m str' cannot be used with 'src_conn_cur' (expected int or "
          "found)"},
+        {FE "tcp-request connection = drop\n" BE,
+         "t.ini:5: unknown tcp-request connection action 'drop' (expected accept, reject, "
+         "track-sc0, track-sc1 or track-sc2)"},
+        {FE "stick-table = type ip size 10 expire 1s\ntcp-request connection = track-sc0 path\n" BE,
+         "t.ini:6: tcp-request connection track-sc0 tracks src only"},
+        {FE "tcp-request connection = reject if { path_beg /a }\n" BE,
+         "t.ini:5: a tcp-request connection rule tests the request, which looks at a request"},
+        {FE "acl = adm hdr(host) a\ntcp-request connection = reject if adm\n" BE,
+         "t.ini:6: a tcp-request connection rule tests ACL 'adm', which looks at a request"},
+        {FE "tcp-request connection = reject sometimes\n" BE,
+         "t.ini:5: unexpected 'sometimes' in 'tcp-request connection reject'"},
+        {FE BE "tcp-request connection = reject\n",
+         "t.ini:8: 'tcp-request connection' is not allowed in a [backend] section"},
         {"[frontend f]\nmode = tcp\nbind = :80\ndefault_backend = b\n"
          "stick-table = type ip size 10 expire 1s\nhttp-request track-sc0 = src\n"
          "[backend b]\nmode = tcp\nserver = s1 127.0.0.1:1\n",
@@ -412,6 +443,8 @@ static void test_haproxy2ini(void)
                     "    http-request track-sc0 src\n"                                       /* 8 */
                     "    http-request track-sc1 req.hdr(x-key) table h if { path_beg /a }\n" /* 9 */
                     "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 9 }\n"
+                    "    tcp-request connection reject if { src_conn_cur gt 9 }\n"    /* 11 */
+                    "    tcp-request content reject\n"                                /* 12 */
                     "    default_backend h\n"                                         /* 11 */
                     "backend h\n"                                                     /* 12 */
                     "    mode http\n"                                                 /* 13 */
@@ -434,8 +467,12 @@ static void test_haproxy2ini(void)
     CU_ASSERT_FALSE(h2i_mentions(&r, 9));
     CU_ASSERT_FALSE(h2i_mentions(&r, 10));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stick-table = type string len 16 size 10k expire 1m"));
-    CU_ASSERT_TRUE(h2i_mentions(&r, 14)); /* nopurge */
-    CU_ASSERT_TRUE(h2i_left_out(&r, 17)); /* no expire */
+    CU_ASSERT_PTR_NOT_NULL(
+        strstr(r.ini, "tcp-request connection = reject if { src_conn_cur gt 9 }"));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 11));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 12)); /* tcp-request content */
+    CU_ASSERT_TRUE(h2i_mentions(&r, 16)); /* nopurge */
+    CU_ASSERT_TRUE(h2i_left_out(&r, 19)); /* no expire */
     /* sluice loads what it wrote, once the table without expire is gone with its section */
     char *n = strstr(r.ini, "[backend n]");
     CU_ASSERT_PTR_NOT_NULL_FATAL(n);
