@@ -367,14 +367,14 @@ static bool is_int_op(const char *w)
            strcmp(w, "le") == 0 || strcmp(w, "lt") == 0;
 }
 
-/* -f FILE: one value per line; blank lines and lines starting with '#' are skipped; leading and
- * trailing blanks are removed. Read at load time (relative paths from the working directory). */
-static int add_file(struct cfg_parser *st, struct cfg_acl *a, const char *path)
+int config__read_lines(struct cfg_parser *st, const char *path, const char *what,
+                       int (*fn)(struct cfg_parser *st, void *arg, char *line, int lineno),
+                       void *arg)
 {
     FILE *fp = fopen(path, "r");
     if (!fp)
-        return config__error(st, "cannot read ACL file '%s' (%s) (expected a readable file)", path,
-                             strerror(errno));
+        return config__error(st, "cannot read %s file '%s': %s (expected a readable file)", what,
+                             path, strerror(errno));
     char *line = NULL;
     size_t cap = 0;
     ssize_t n;
@@ -390,17 +390,44 @@ static int add_file(struct cfg_parser *st, struct cfg_acl *a, const char *path)
         if (s == e || *s == '#')
             continue;
         if (memchr(s, '\0', (size_t)(e - s))) {
-            rc = config__error(st, "NUL byte in ACL file '%s' line %d (expected text)", path,
-                               lineno);
+            rc =
+                config__error(st, "%s:%d: NUL byte in %s file (expected text)", path, lineno, what);
             break;
         }
-        char where[CFG_PATH_MAX + 32];
-        snprintf(where, sizeof(where), " in '%s' line %d", path, lineno);
-        rc = add_value(st, a, NULL, s, where);
+        rc = fn(st, arg, s, lineno);
     }
+    if (rc == 0 && ferror(fp))
+        rc = config__error(st, "cannot read %s file '%s': %s (expected a readable file)", what,
+                           path, strerror(errno));
     free(line);
     fclose(fp);
     return rc;
+}
+
+int config__acl_add_value(struct cfg_parser *st, struct cfg_acl *a, const char *text,
+                          const char *where)
+{
+    return add_value(st, a, NULL, text, where);
+}
+
+/* -f FILE: one value per line (see config__read_lines). */
+struct acl_file {
+    struct cfg_acl *a;
+    const char *path;
+};
+
+static int add_file_line(struct cfg_parser *st, void *arg, char *line, int lineno)
+{
+    const struct acl_file *f = arg;
+    char where[CFG_PATH_MAX + 32];
+    snprintf(where, sizeof(where), " in '%s' line %d", f->path, lineno);
+    return add_value(st, f->a, NULL, line, where);
+}
+
+static int add_file(struct cfg_parser *st, struct cfg_acl *a, const char *path)
+{
+    struct acl_file f = {.a = a, .path = path};
+    return config__read_lines(st, path, "ACL", add_file_line, &f);
 }
 
 static int push_acl(struct cfg_parser *st, struct cfg_http *h, const struct cfg_acl *a, size_t *idx)
@@ -806,15 +833,23 @@ void config__cond_free(struct cfg_cond *c)
     c->nterms = 0;
 }
 
+void config__acl_value_free(struct cfg_acl_value *v)
+{
+    if (!v)
+        return;
+    free(v->str);
+    if (v->re)
+        pcre2_code_free(v->re);
+    v->str = NULL;
+    v->re = NULL;
+}
+
 void config__acl_free(struct cfg_acl *a)
 {
     if (!a)
         return;
-    for (size_t i = 0; i < a->nvalues; i++) {
-        free(a->values[i].str);
-        if (a->values[i].re)
-            pcre2_code_free(a->values[i].re);
-    }
+    for (size_t i = 0; i < a->nvalues; i++)
+        config__acl_value_free(&a->values[i]);
     free(a->values);
     a->values = NULL;
     a->nvalues = 0;

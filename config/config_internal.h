@@ -163,6 +163,19 @@ bool config__acl_is_response(const struct cfg_acl *a);
 void *config__regex_compile(struct cfg_parser *st, const char *text, size_t len, bool caseless,
                             const char *where);
 
+/* Read a pattern file (ACL -f, map files): fn gets each line that is neither blank nor a '#'
+ * comment, without its leading and trailing blanks, and its number; `what` ("ACL", "map") names
+ * the file in messages. 0, or -1 after an error (a missing file, a NUL byte, fn's). */
+int config__read_lines(struct cfg_parser *st, const char *path, const char *what,
+                       int (*fn)(struct cfg_parser *st, void *arg, char *line, int lineno),
+                       void *arg);
+/* Append `text` to a's values, prepared for a's match method; `where` (" in FILE line N", or "")
+ * ends messages. 0 or -1. */
+int config__acl_add_value(struct cfg_parser *st, struct cfg_acl *a, const char *text,
+                          const char *where);
+/* Free what one ACL value owns; accepts NULL. */
+void config__acl_value_free(struct cfg_acl_value *v);
+
 /* After parsing: a term naming an ACL refers to every entry with that name, including lines
  * after the rule (HAProxy extends an ACL in place). Returns 0 or -1 (out of memory). */
 int config__cond_relink(struct cfg_http *h, struct cfg_cond *c);

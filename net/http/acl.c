@@ -200,8 +200,7 @@ static bool to_int(const char *s, size_t n, int64_t *out)
     return true;
 }
 
-/* A string sample as an address (hdr(x-forwarded-for) -m ip). */
-static bool to_addr(const char *s, size_t n, struct sockaddr_storage *ss)
+bool acl_str_to_addr(const char *s, size_t n, struct sockaddr_storage *ss)
 {
     char buf[INET6_ADDRSTRLEN + 1];
     if (n == 0 || n >= sizeof(buf))
@@ -222,7 +221,28 @@ static bool to_addr(const char *s, size_t n, struct sockaddr_storage *ss)
     return false;
 }
 
-/* Match one string sample against the entry's values. */
+bool acl_value_match(enum acl_match m, bool icase, const struct cfg_acl_value *v, const char *s,
+                     size_t n, void *scratch)
+{
+    switch (m) {
+    case ACL_M_STR:
+        return n == v->len && same(s, v->str, n, icase);
+    case ACL_M_BEG:
+        return n >= v->len && same(s, v->str, v->len, icase);
+    case ACL_M_END:
+        return n >= v->len && same(s + n - v->len, v->str, v->len, icase);
+    case ACL_M_SUB:
+        return match_sub(s, n, v->str, v->len, icase);
+    case ACL_M_DIR:
+    case ACL_M_DOM:
+        return match_word(s, n, v->str, v->len, icase, m);
+    case ACL_M_REG:
+        return match_re(v->re, s, n, scratch);
+    default:
+        return false;
+    }
+}
+
 /* url_dom: the host is a value or one of its subdomains (Squid's dstdomain), compared without
  * case. Unlike HAProxy's -m dom, `example.com` must not match `example.com.evil.net`: lists of
  * domains are used to allow as well as to deny. */
@@ -242,6 +262,7 @@ static bool match_domain(const struct cfg_acl *a, const char *host, size_t n)
     return false;
 }
 
+/* Match one string sample against the entry's values. */
 static bool match_str(const struct cfg_acl *a, const char *s, size_t n, const struct acl_ctx *ctx)
 {
     switch (a->match) {
@@ -255,41 +276,14 @@ static bool match_str(const struct cfg_acl *a, const char *s, size_t n, const st
     }
     case ACL_M_IP: {
         struct sockaddr_storage ss;
-        return to_addr(s, n, &ss) && match_addr(a, (const struct sockaddr *)&ss);
+        return acl_str_to_addr(s, n, &ss) && match_addr(a, (const struct sockaddr *)&ss);
     }
     default:
         break;
     }
-    for (size_t i = 0; i < a->nvalues; i++) {
-        const struct cfg_acl_value *v = &a->values[i];
-        bool m;
-        switch (a->match) {
-        case ACL_M_STR:
-            m = n == v->len && same(s, v->str, n, a->icase);
-            break;
-        case ACL_M_BEG:
-            m = n >= v->len && same(s, v->str, v->len, a->icase);
-            break;
-        case ACL_M_END:
-            m = n >= v->len && same(s + n - v->len, v->str, v->len, a->icase);
-            break;
-        case ACL_M_SUB:
-            m = match_sub(s, n, v->str, v->len, a->icase);
-            break;
-        case ACL_M_DIR:
-        case ACL_M_DOM:
-            m = match_word(s, n, v->str, v->len, a->icase, a->match);
-            break;
-        case ACL_M_REG:
-            m = match_re(v->re, s, n, ctx->match_data);
-            break;
-        default:
-            m = false;
-            break;
-        }
-        if (m)
+    for (size_t i = 0; i < a->nvalues; i++)
+        if (acl_value_match(a->match, a->icase, &a->values[i], s, n, ctx->match_data))
             return true;
-    }
     return false;
 }
 

@@ -86,6 +86,15 @@ bool acl_cookie_next(acl_hdr_next_fn next, void *msg, const char *name, size_t n
 /* Does address sa fall in network net? IPv4 and IPv4-mapped IPv6 addresses compare equal. */
 bool acl_net_match(const struct cfg_net *net, const struct sockaddr *sa);
 
+/* Whether string sample s[0..n) matches value v by string method m (str, beg, end, sub, dir,
+ * dom or reg; false for the others); with icase v is lower-case and s compares without case.
+ * `scratch`: the worker's regex scratch, or NULL. For ACL entries and map files. */
+bool acl_value_match(enum acl_match m, bool icase, const struct cfg_acl_value *v, const char *s,
+                     size_t n, void *scratch);
+
+/* Parse s[0..n) as an IPv4 or IPv6 address (no port) into *ss; false when it is none. */
+bool acl_str_to_addr(const char *s, size_t n, struct sockaddr_storage *ss);
+
 /* Per-worker regex scratch: a pcre2_match_data that fits every regex of the config (\0 to \9)
  * and a match context with a match limit and a JIT stack, so that one crafted field cannot hold
  * the worker. Returns NULL on allocation failure. Create once per worker at start, free at exit

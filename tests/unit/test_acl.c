@@ -564,8 +564,8 @@ static void test_files(void)
                                        "acl = a src -f /nonexistent/list\n",
                                        &cfg, err, sizeof(err)),
                     -1);
-    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.ini:4: cannot read ACL file '/nonexistent/list' (No "
-                                       "such file or directory)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.ini:4: cannot read ACL file '/nonexistent/list': No "
+                                       "such file or directory"));
 }
 
 static int init(void)

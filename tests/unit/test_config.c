@@ -1171,7 +1171,7 @@ static void test_http_errors(void)
         {HTTP_BASE "acl = x path_dir //\n", "t.ini:8: empty value for '-m dir' (expected a word "
                                             "between delimiters)"},
         {HTTP_BASE "acl = x path -f /nonexistent/file\n",
-         "t.ini:8: cannot read ACL file '/nonexistent/file' (No such file or directory)"},
+         "t.ini:8: cannot read ACL file '/nonexistent/file': No such file or directory"},
         {HTTP_BASE "acl = METH_GET method GET\n",
          "t.ini:8: ACL name 'METH_GET' is reserved for a predefined ACL"},
         {HTTP_BASE "acl = WAIT_END path /\n", "t.ini:8: ACL name 'WAIT_END' is reserved"},
