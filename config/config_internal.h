@@ -176,6 +176,16 @@ int config__acl_add_value(struct cfg_parser *st, struct cfg_acl *a, const char *
 /* Free what one ACL value owns; accepts NULL. */
 void config__acl_value_free(struct cfg_acl_value *v);
 
+/* ---- map files (map.c) ---- */
+
+/* The map `path` loaded for `kind`: the config's copy when a converter already named it, else
+ * read now. 0 with *out set (borrowed from st->cfg), or -1 after an error naming the file and
+ * line. */
+int config__map_get(struct cfg_parser *st, const char *path, enum cfg_map_kind kind,
+                    const struct cfg_map **out);
+/* Free every map of cfg. */
+void config__maps_free(struct config *cfg);
+
 /* After parsing: a term naming an ACL refers to every entry with that name, including lines
  * after the rule (HAProxy extends an ACL in place). Returns 0 or -1 (out of memory). */
 int config__cond_relink(struct cfg_http *h, struct cfg_cond *c);

@@ -1,5 +1,6 @@
 /* Parses header values written in HAProxy's log-format (`%[src]`, `%[req.hdr(host),lower]`,
- * `%ci:%cp`, `%%`) into a struct cfg_fmt that net/http/fmt.c expands for each message.
+ * `%ci:%cp`, `%%`) into a struct cfg_fmt that net/http/fmt.c expands for each message. The map
+ * converters (`,map_beg(paths.map,web)`) load their file here, once (config/map.c).
  *
  * Only samples that make sense in a header rule are known, and each is checked against the
  * side it runs on: an http-request rule runs before a server is chosen and before there is a
@@ -102,13 +103,21 @@ static struct cfg_fmt_part *add_part(struct fmt_build *b, enum fmt_sample s)
     return p;
 }
 
+/* A copy of s[0..len) and a NUL, or NULL. */
+static char *memdup0(const char *s, size_t len)
+{
+    char *d = malloc(len + 1);
+    if (d) {
+        memcpy(d, s, len);
+        d[len] = '\0';
+    }
+    return d;
+}
+
 static int set_text(struct fmt_build *b, struct cfg_fmt_part *p, const char *s, size_t len)
 {
-    p->text = malloc(len + 1);
-    if (!p->text)
+    if (!(p->text = memdup0(s, len)))
         return config__error(b->st, "out of memory");
-    memcpy(p->text, s, len);
-    p->text[len] = '\0';
     p->len = len;
     return 0;
 }
@@ -172,6 +181,65 @@ static int fetch_args(struct fmt_build *b, const char *fetch, enum fetch_arg kin
     return 0;
 }
 
+static const struct {
+    const char *name;
+    enum cfg_map_kind kind;
+} map_convs[] = {
+    {"map", CFG_MAP_STR},     {"map_str", CFG_MAP_STR}, {"map_beg", CFG_MAP_BEG},
+    {"map_end", CFG_MAP_END}, {"map_sub", CFG_MAP_SUB}, {"map_dom", CFG_MAP_DOM},
+    {"map_reg", CFG_MAP_REG}, {"map_ip", CFG_MAP_IP},
+};
+#define CONV_EXPECT                                                                                \
+    "lower, upper, map, map_str, map_beg, map_end, map_sub, map_dom, map_reg or map_ip"
+
+/* One converter: name[0..nl), with its arguments args[0..al) when written with parentheses. */
+static int add_conv(struct fmt_build *b, struct cfg_fmt_conv *cv, const char *name, size_t nl,
+                    const char *args, size_t al)
+{
+    memset(cv, 0, sizeof(*cv));
+    if (nl == 5 && (strncmp(name, "lower", 5) == 0 || strncmp(name, "upper", 5) == 0)) {
+        if (args && al)
+            return config__error(b->st, "converter '%.*s' takes no argument in %s '%s'", (int)nl,
+                                 name, b->what, b->text);
+        cv->kind = name[0] == 'l' ? FMT_CONV_LOWER : FMT_CONV_UPPER;
+        return 0;
+    }
+    size_t k = 0;
+    while (k < sizeof(map_convs) / sizeof(map_convs[0]) &&
+           (strlen(map_convs[k].name) != nl || strncmp(map_convs[k].name, name, nl) != 0))
+        k++;
+    if (k == sizeof(map_convs) / sizeof(map_convs[0]))
+        return config__error(b->st,
+                             "unknown converter '%.*s' in %s '%s' (expected " CONV_EXPECT ")",
+                             (int)nl, name, b->what, b->text);
+    const char *comma = args ? memchr(args, ',', al) : NULL;
+    size_t fl = comma ? (size_t)(comma - args) : al;
+    if (!args || fl == 0 || fl >= CFG_PATH_MAX)
+        return config__error(b->st,
+                             "converter '%s' needs a map file in %s '%s' (expected "
+                             "'%s(FILE[,DEFAULT])', FILE at most %d characters)",
+                             map_convs[k].name, b->what, b->text, map_convs[k].name,
+                             CFG_PATH_MAX - 1);
+    char path[CFG_PATH_MAX];
+    memcpy(path, args, fl);
+    path[fl] = '\0';
+    cv->kind = FMT_CONV_MAP;
+    if (comma) {
+        /* arguments are comma-separated: HAProxy refuses a third one too */
+        const char *d = comma + 1;
+        size_t dl = al - fl - 1;
+        if (memchr(d, ',', dl))
+            return config__error(b->st,
+                                 "too many arguments to '%s' in %s '%s' (expected "
+                                 "'%s(FILE[,DEFAULT])')",
+                                 map_convs[k].name, b->what, b->text, map_convs[k].name);
+        if (!(cv->def = memdup0(d, dl)))
+            return config__error(b->st, "out of memory");
+        cv->def_len = dl;
+    }
+    return config__map_get(b->st, path, map_convs[k].kind, &cv->map);
+}
+
 /* One `%[FETCH(ARGS),CONV,...]` expression: s[0..len) is what is between the brackets. */
 static int add_sample(struct fmt_build *b, const char *s, size_t len, bool response)
 {
@@ -221,32 +289,35 @@ static int add_sample(struct fmt_build *b, const char *s, size_t len, bool respo
                              "sample '%s' needs an argument in %s '%s' (expected '%s(NAME)')", name,
                              b->what, b->text, name);
     }
-    unsigned nconv = 0;
     while (i < len) {
         if (s[i] != ',')
             return config__error(b->st,
-                                 "unexpected '%.*s' after '%s' in %s '%s' (expected ',lower', "
-                                 "',upper' or ']')",
+                                 "unexpected '%.*s' after '%s' in %s '%s' (expected ',' and a "
+                                 "converter, or ']')",
                                  (int)(len - i), s + i, name, b->what, b->text);
         size_t c = ++i;
-        while (i < len && s[i] != ',')
+        while (i < len && s[i] != ',' && s[i] != '(')
             i++;
-        enum fmt_conv cv = FMT_CONV_NONE;
-        if (i - c == 5 && strncmp(s + c, "lower", 5) == 0)
-            cv = FMT_CONV_LOWER;
-        else if (i - c == 5 && strncmp(s + c, "upper", 5) == 0)
-            cv = FMT_CONV_UPPER;
-        if (cv == FMT_CONV_NONE)
-            return config__error(b->st,
-                                 "unknown converter '%.*s' in %s '%s' (expected lower or "
-                                 "upper)",
-                                 (int)(i - c), s + c, b->what, b->text);
-        if (nconv + 1 >= sizeof(p->conv))
+        const char *args = NULL;
+        size_t al = 0;
+        if (i < len && s[i] == '(') {
+            const char *close = memchr(s + i, ')', len - i);
+            if (!close)
+                return config__error(b->st, "missing ')' after '%.*s(' in %s '%s'", (int)(i - c),
+                                     s + c, b->what, b->text);
+            args = s + i + 1;
+            al = (size_t)(close - args);
+            i = (size_t)(close - s) + 1;
+        }
+        if (p->nconv >= CFG_FMT_CONV_MAX)
             return config__error(b->st,
                                  "too many converters after '%s' in %s '%s' (expected at "
-                                 "most %zu)",
-                                 name, b->what, b->text, sizeof(p->conv) - 1);
-        p->conv[nconv++] = (uint8_t)cv;
+                                 "most %d)",
+                                 name, b->what, b->text, CFG_FMT_CONV_MAX);
+        /* counted first: what a failed converter allocated is freed with the part */
+        struct cfg_fmt_conv *cv = &p->conv[p->nconv++];
+        if (add_conv(b, cv, s + c, (size_t)(args ? args - 1 - s - c : i - c), args, al))
+            return -1;
     }
     return 0;
 }
@@ -366,15 +437,21 @@ struct cfg_fmt *config__fmt_copy(const struct cfg_fmt *f)
         return NULL;
     }
     c->uses_dst = f->uses_dst;
-    for (size_t i = 0; i < f->nparts; i++, c->nparts++) {
-        c->parts[i] = f->parts[i];
-        c->parts[i].text = NULL;
-        if (f->parts[i].text) {
-            if (!(c->parts[i].text = malloc(f->parts[i].len + 1))) {
-                config__fmt_free(c);
-                return NULL;
-            }
-            memcpy(c->parts[i].text, f->parts[i].text, f->parts[i].len + 1);
+    for (size_t i = 0; i < f->nparts; i++) {
+        const struct cfg_fmt_part *sp = &f->parts[i];
+        struct cfg_fmt_part *dp = &c->parts[i];
+        *dp = *sp; /* the maps stay borrowed; what the part owns is copied below */
+        dp->text = NULL;
+        for (size_t k = 0; k < sp->nconv; k++)
+            dp->conv[k].def = NULL;
+        c->nparts++;
+        bool ok = !sp->text || (dp->text = memdup0(sp->text, sp->len));
+        for (size_t k = 0; ok && k < sp->nconv; k++)
+            ok = !sp->conv[k].def ||
+                 (dp->conv[k].def = memdup0(sp->conv[k].def, sp->conv[k].def_len));
+        if (!ok) {
+            config__fmt_free(c);
+            return NULL;
         }
     }
     return c;
@@ -392,8 +469,11 @@ void config__fmt_free(struct cfg_fmt *f)
 {
     if (!f)
         return;
-    for (size_t i = 0; i < f->nparts; i++)
+    for (size_t i = 0; i < f->nparts; i++) {
         free(f->parts[i].text);
+        for (size_t k = 0; k < f->parts[i].nconv; k++)
+            free(f->parts[i].conv[k].def);
+    }
     free(f->parts);
     free(f);
 }

@@ -193,6 +193,7 @@ struct config {
     size_t nstick_tables; /* proxies with a stick-table (their stick.idx: 0 .. n - 1) */
     struct cfg_http_errors *http_errors; /* owned: [http-errors] sections */
     size_t nhttp_errors;
+    struct cfg_map *maps; /* owned: map files, each (file, kind) once */
 };
 
 /* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns

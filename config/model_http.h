@@ -2,9 +2,11 @@
 #ifndef SLUICE_CONFIG_MODEL_HTTP_H
 #define SLUICE_CONFIG_MODEL_HTTP_H
 
+#include <netinet/in.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 #include <sys/socket.h>
 
 /* What an ACL looks at (HAProxy's "fetch"). */
@@ -109,6 +111,70 @@ struct cfg_use_backend {
     int line;
 };
 
+/* HAProxy's map converters: how a map's keys are compared with the sample. */
+enum cfg_map_kind {
+    CFG_MAP_STR = 0, /* map, map_str: exact */
+    CFG_MAP_BEG,     /* map_beg: the key is a prefix of the sample (the longest wins) */
+    CFG_MAP_END,     /* map_end: a suffix (the first in the file wins, as for the ones below) */
+    CFG_MAP_SUB,     /* map_sub: a substring */
+    CFG_MAP_DOM,     /* map_dom: '.'/'/'-delimited words, as the ACL's -m dom */
+    CFG_MAP_REG,     /* map_reg: a PCRE2 regex */
+    CFG_MAP_IP,      /* map_ip: a network holding the address (the longest prefix wins) */
+};
+
+/* One line of a map file: the key prepared as an ACL value (str and len, a compiled regex for
+ * map_reg, a network for map_ip) and the value. */
+struct cfg_map_entry {
+    struct cfg_acl_value key; /* owned */
+    char *value;              /* owned, value_len bytes and a NUL */
+    size_t value_len;
+    int line; /* in the map file */
+};
+
+/* A run of entries that one binary search covers: map_beg's keys of one length, map_ip's
+ * networks of one family and prefix length; map_str has one run of all. */
+struct cfg_map_run {
+    size_t start, n;
+};
+
+/* A map file loaded for one kind, shared by every converter that names the same (file, kind).
+ *
+ * Lookups allocate nothing: map_str finds the key by binary search over entries sorted with
+ * cfg_map_keycmp; map_beg searches the runs of each key length, longest first, for the
+ * sample's prefix of that length; map_ip searches the runs of each prefix length, longest
+ * first, for the masked address. Of keys written twice only the first line is kept (HAProxy:
+ * "the first of the finest match"). map_end, map_sub, map_dom and map_reg keep file order and
+ * the first match wins. */
+struct cfg_map {
+    char *path; /* owned: as written in the converter */
+    enum cfg_map_kind kind;
+    struct cfg_map_entry *entries; /* owned */
+    size_t nentries;
+    struct cfg_map_run *runs; /* owned: STR, BEG, IP only */
+    size_t nruns;
+    size_t value_max;     /* bytes of the longest value */
+    struct cfg_map *next; /* owned: the config's next map */
+};
+
+/* The address bytes of a network (4 or 16, in *len). */
+static inline const uint8_t *cfg_net_bytes(const struct cfg_net *n, size_t *len)
+{
+    if (n->addr.ss_family == AF_INET) {
+        *len = 4;
+        return (const uint8_t *)&((const struct sockaddr_in *)&n->addr)->sin_addr;
+    }
+    *len = 16;
+    return (const uint8_t *)&((const struct sockaddr_in6 *)&n->addr)->sin6_addr;
+}
+
+/* The order of map_str's and map_beg's sorted keys: bytes, then length. */
+static inline int cfg_map_keycmp(const char *a, size_t al, const char *b, size_t bl)
+{
+    size_t n = al < bl ? al : bl;
+    int c = n ? memcmp(a, b, n) : 0;
+    return c ? c : (al > bl) - (al < bl);
+}
+
 /* A header value written in HAProxy's log-format: literal text and samples (`%[src]`,
  * `%[req.hdr(host),lower]`, `%ci`, ...), expanded for each message by net/http/fmt.c. */
 enum fmt_sample {
@@ -143,14 +209,26 @@ enum fmt_sample {
     FMT_MS,        /* %ms: its milliseconds, 3 digits */
 };
 
-enum fmt_conv { FMT_CONV_NONE = 0, FMT_CONV_LOWER, FMT_CONV_UPPER };
+enum fmt_conv { FMT_CONV_NONE = 0, FMT_CONV_LOWER, FMT_CONV_UPPER, FMT_CONV_MAP };
+
+/* A converter: `,lower`, `,upper`, or `,map_KIND(FILE[,DEFAULT])`. */
+struct cfg_fmt_conv {
+    enum fmt_conv kind;
+    const struct cfg_map *map; /* borrowed from the config's maps: FMT_CONV_MAP */
+    char *def;                 /* owned: the default value, NULL when none (no match: the
+                                  sample fails and expands to nothing) */
+    size_t def_len;
+};
+
+#define CFG_FMT_CONV_MAX 3
 
 struct cfg_fmt_part {
     enum fmt_sample sample;
-    char *text;      /* owned: FMT_LIT's text, a header's lower-cased name, a parameter's name */
-    size_t len;      /* bytes in text */
-    int occ;         /* req.hdr()/fhdr() occurrence: 1 = first, -1 = last (default), ... */
-    uint8_t conv[4]; /* converters applied in order (enum fmt_conv), 0-terminated */
+    char *text; /* owned: FMT_LIT's text, a header's lower-cased name, a parameter's name */
+    size_t len; /* bytes in text */
+    int occ;    /* req.hdr()/fhdr() occurrence: 1 = first, -1 = last (default), ... */
+    struct cfg_fmt_conv conv[CFG_FMT_CONV_MAX]; /* applied in order */
+    uint8_t nconv;
 };
 
 struct cfg_fmt {

@@ -510,6 +510,7 @@ void config_free(struct config *cfg)
     free(cfg->proxies);
     config__fwd_free(cfg);
     config__http_errors_free(cfg);
+    config__maps_free(cfg);
     free(cfg);
 }
 

@@ -10,6 +10,7 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 
+#include "net/http/map.h"
 #include "net/http/out.h"
 #include "net/http/parse.h"
 
@@ -20,24 +21,34 @@ static void put_uint(struct out *o, unsigned long v, const char *f)
     out_put(o, b, (size_t)n);
 }
 
-static void put_addr(struct out *o, const struct sockaddr *sa, bool port)
+static bool put_slice(struct out *o, const char *s, size_t n)
 {
-    if (!sa)
-        return;
+    if (!s)
+        return false;
+    out_put(o, s, n);
+    return true;
+}
+
+static bool put_addr(struct out *o, const struct sockaddr *sa, bool port)
+{
     char b[INET6_ADDRSTRLEN];
-    if (sa->sa_family == AF_INET) {
+    if (sa && sa->sa_family == AF_INET) {
         const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
         if (port)
             put_uint(o, ntohs(in->sin_port), "%lu");
         else if (inet_ntop(AF_INET, &in->sin_addr, b, sizeof(b)))
             out_str(o, b);
-    } else if (sa->sa_family == AF_INET6) {
+        return true;
+    }
+    if (sa && sa->sa_family == AF_INET6) {
         const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
         if (port)
             put_uint(o, ntohs(in6->sin6_port), "%lu");
         else if (inet_ntop(AF_INET6, &in6->sin6_addr, b, sizeof(b)))
             out_str(o, b);
+        return true;
     }
+    return false;
 }
 
 /* The occ-th value (1 the first, -1 the last) of field `name`: a whole field line, or with `split`
@@ -120,7 +131,10 @@ static void put_uuid(struct out *o)
     out_put(o, b, (size_t)n);
 }
 
-static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct fmt_ctx *c)
+/* Write sample p; false when the message has none (an absent field, cookie or parameter, no
+ * query, no address): it then expands to nothing and its converters do not run (HAProxy: the
+ * fetch fails, so a map's default does not apply either). */
+static bool put_sample(struct out *o, const struct cfg_fmt_part *p, const struct fmt_ctx *c)
 {
     const struct acl_ctx *r = c->req;
     const char *v = NULL;
@@ -128,50 +142,42 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
     switch (p->sample) {
     case FMT_LIT:
         out_put(o, p->text, p->len);
-        return;
+        return true;
     case FMT_SRC:
     case FMT_SRC_PORT:
-        put_addr(o, r ? r->src : NULL, p->sample == FMT_SRC_PORT);
-        return;
+        return put_addr(o, r ? r->src : NULL, p->sample == FMT_SRC_PORT);
     case FMT_DST:
     case FMT_DST_PORT:
-        put_addr(o, c->dst, p->sample == FMT_DST_PORT);
-        return;
+        return put_addr(o, c->dst, p->sample == FMT_DST_PORT);
     case FMT_REQ_HDR:
     case FMT_REQ_FHDR:
-        if (r && hdr_value(r->hdr_next, r->msg, p->text, p->len, p->occ, p->sample == FMT_REQ_HDR,
-                           &v, &vl))
-            out_put(o, v, vl);
-        return;
+        if (!r || !hdr_value(r->hdr_next, r->msg, p->text, p->len, p->occ, p->sample == FMT_REQ_HDR,
+                             &v, &vl))
+            return false;
+        out_put(o, v, vl);
+        return true;
     case FMT_RES_HDR:
     case FMT_RES_FHDR:
-        if (hdr_value(c->res_hdr_next, c->res_msg, p->text, p->len, p->occ,
-                      p->sample == FMT_RES_HDR, &v, &vl))
-            out_put(o, v, vl);
-        return;
+        if (!hdr_value(c->res_hdr_next, c->res_msg, p->text, p->len, p->occ,
+                       p->sample == FMT_RES_HDR, &v, &vl))
+            return false;
+        out_put(o, v, vl);
+        return true;
     case FMT_METHOD:
-        if (r && r->method)
-            out_put(o, r->method, r->method_len);
-        return;
+        return put_slice(o, r ? r->method : NULL, r ? r->method_len : 0);
     case FMT_URL:
-        if (r && r->target)
-            out_put(o, r->target, r->target_len);
-        return;
+        return put_slice(o, r ? r->target : NULL, r ? r->target_len : 0);
     case FMT_PATH:
-        if (r && r->path)
-            out_put(o, r->path, r->path_len);
-        return;
+        return put_slice(o, r ? r->path : NULL, r ? r->path_len : 0);
     case FMT_QUERY:
-        if (r && r->query)
-            out_put(o, r->query, r->query_len);
-        return;
+        return put_slice(o, r ? r->query : NULL, r ? r->query_len : 0);
     case FMT_URL_ORIG:
     case FMT_PATH_ORIG:
     case FMT_QUERY_Q: { /* the request line's target, as HAProxy logs it */
         const char *t = c->orig_target;
         size_t tl = c->orig_target_len;
         if (!t)
-            return;
+            return false;
         const char *q = memchr(t, '?', tl);
         if (p->sample == FMT_URL_ORIG)
             out_put(o, t, tl);
@@ -179,22 +185,23 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             out_put(o, t, q ? (size_t)(q - t) : tl);
         else if (q)
             out_put(o, q, tl - (size_t)(q - t));
-        return;
+        return true;
     }
     case FMT_REQ_VER:
     case FMT_HTTP_VER:
-        if (r && r->method && r->method_len) { /* a request was parsed */
-            if (p->sample == FMT_HTTP_VER)
-                out_put(o, "HTTP/", 5);
-            out_put(o, r->ver_minor ? "1.1" : "1.0", 3);
-        }
-        return;
+        if (!r || !r->method || !r->method_len) /* no request was parsed */
+            return false;
+        if (p->sample == FMT_HTTP_VER)
+            out_put(o, "HTTP/", 5);
+        out_put(o, r->ver_minor ? "1.1" : "1.0", 3);
+        return true;
     case FMT_URL_PARAM: {
         size_t pos = 0;
-        if (r && r->query &&
-            acl_url_param_next(r->query, r->query_len, p->text, p->len, &pos, &v, &vl))
-            out_put(o, v, vl);
-        return;
+        if (!r || !r->query ||
+            !acl_url_param_next(r->query, r->query_len, p->text, p->len, &pos, &v, &vl))
+            return false;
+        out_put(o, v, vl);
+        return true;
     }
     case FMT_COOKIE: { /* the last occurrence, as HAProxy's req.cook() */
         struct acl_cookie_iter it = {0};
@@ -204,53 +211,83 @@ static void put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             v = cv;
             vl = cl;
         }
-        if (v)
-            out_put(o, v, vl);
-        return;
+        return put_slice(o, v, vl);
     }
     case FMT_STATUS:
-        if (c->status > 0)
-            put_uint(o, (unsigned long)c->status, "%lu");
-        return;
+        if (c->status <= 0)
+            return false;
+        put_uint(o, (unsigned long)c->status, "%lu");
+        return true;
     case FMT_FE_NAME:
-        out_str(o, c->fe_name);
-        return;
+        return put_slice(o, c->fe_name, c->fe_name ? strlen(c->fe_name) : 0);
     case FMT_BE_NAME:
-        out_str(o, c->be_name);
-        return;
+        return put_slice(o, c->be_name, c->be_name ? strlen(c->be_name) : 0);
     case FMT_SRV_NAME:
-        out_str(o, c->srv_name);
-        return;
+        return put_slice(o, c->srv_name, c->srv_name ? strlen(c->srv_name) : 0);
     case FMT_DATE: {
         struct timespec now;
         clock_gettime(CLOCK_REALTIME_COARSE, &now);
         put_uint(o, (unsigned long)now.tv_sec, "%lu");
-        return;
+        return true;
     }
     case FMT_UUID:
         put_uuid(o);
-        return;
+        return true;
     case FMT_UNIQUE_ID:
-        out_str(o, c->unique_id);
-        return;
+        return put_slice(o, c->unique_id, c->unique_id ? strlen(c->unique_id) : 0);
     case FMT_TS:
-        if (c->req_wall)
-            put_uint(o, (unsigned long)c->req_wall->tv_sec, "%lu");
-        return;
+        if (!c->req_wall)
+            return false;
+        put_uint(o, (unsigned long)c->req_wall->tv_sec, "%lu");
+        return true;
     case FMT_MS:
-        if (c->req_wall)
-            put_uint(o, (unsigned long)(c->req_wall->tv_nsec / 1000000), "%03lu");
-        return;
+        if (!c->req_wall)
+            return false;
+        put_uint(o, (unsigned long)(c->req_wall->tv_nsec / 1000000), "%03lu");
+        return true;
     }
+    return false;
+}
+
+/* Apply converter cv to what its sample wrote at o->p[start..o->len); false when the sample
+ * fails (a map without a match nor a default). */
+static bool convert(struct out *o, size_t start, const struct cfg_fmt_conv *cv,
+                    const struct fmt_ctx *c)
+{
+    if (cv->kind == FMT_CONV_LOWER || cv->kind == FMT_CONV_UPPER) {
+        for (size_t k = start; k < o->len; k++)
+            o->p[k] = (char)(cv->kind == FMT_CONV_LOWER ? tolower((unsigned char)o->p[k])
+                                                        : toupper((unsigned char)o->p[k]));
+        return true;
+    }
+    const char *v = cv->def;
+    size_t vl = cv->def_len;
+    if (!map_lookup(cv->map, o->p + start, o->len - start, c->req ? c->req->match_data : NULL, &v,
+                    &vl) &&
+        !cv->def)
+        return false;
+    o->len = start; /* the value replaces the key; it lives in the config, not in o */
+    out_put(o, v, vl);
+    return true;
 }
 
 size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
 {
     size_t n = 0;
-    for (size_t i = 0; i < f->nparts; i++)
+    for (size_t i = 0; i < f->nparts; i++) {
+        const struct cfg_fmt_part *p = &f->parts[i];
         /* a sample is a slice of a head or a short generated text (an address, a number, a
-         * name of at most 63 bytes, a unique ID of at most 127) */
-        n += f->parts[i].sample == FMT_LIT ? f->parts[i].len : head_len + 128;
+         * name of at most 63 bytes, a unique ID of at most 127), or a map's value */
+        size_t b = p->sample == FMT_LIT ? p->len : head_len + 128;
+        for (size_t k = 0; k < p->nconv; k++) {
+            const struct cfg_fmt_conv *cv = &p->conv[k];
+            if (cv->kind == FMT_CONV_MAP && cv->map->value_max > b)
+                b = cv->map->value_max;
+            if (cv->kind == FMT_CONV_MAP && cv->def_len > b)
+                b = cv->def_len;
+        }
+        n += b;
+    }
     return n;
 }
 
@@ -261,13 +298,11 @@ static ssize_t expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *ou
     for (size_t i = 0; i < f->nparts && !o.overflow; i++) {
         const struct cfg_fmt_part *p = &f->parts[i];
         size_t start = o.len;
-        put_sample(&o, p, c);
-        if (o.overflow)
-            break;
-        for (const uint8_t *cv = p->conv; *cv; cv++)
-            for (size_t k = start; k < o.len; k++)
-                o.p[k] = (char)(*cv == FMT_CONV_LOWER ? tolower((unsigned char)o.p[k])
-                                                      : toupper((unsigned char)o.p[k]));
+        bool ok = put_sample(&o, p, c);
+        for (size_t k = 0; ok && k < p->nconv && !o.overflow; k++)
+            ok = convert(&o, start, &p->conv[k], c);
+        if (!ok && !o.overflow)
+            o.len = start; /* a failed sample expands to nothing, as an absent one */
     }
     return o.overflow ? -1 : (ssize_t)o.len;
 }

@@ -3,9 +3,10 @@
  *
  * Pure: the caller describes the message in a fmt_ctx (the request as an acl_ctx, the response
  * through a header iterator) and gets bytes in its own buffer; nothing is allocated (%[uuid]
- * keeps a per-thread generator). Samples read the messages' fields as received, before any
- * rule's edits; url/path/query follow target rewrites, %HU and capture.req.uri are the target as
- * sent. Any worker thread may call it. */
+ * keeps a per-thread generator, map_reg runs on the request's regex scratch). Samples read the
+ * messages' fields as received, before any rule's edits; url/path/query follow target rewrites,
+ * %HU and capture.req.uri are the target as sent. A sample the message lacks expands to nothing
+ * and skips its converters (a map's default too, as in HAProxy). Any worker thread may call it. */
 #ifndef SLUICE_NET_HTTP_FMT_H
 #define SLUICE_NET_HTTP_FMT_H
 

@@ -17,7 +17,7 @@
     X(send_batch)                                                                                  \
     X(epoch)                                                                                       \
     X(proxy_proto)                                                                                 \
-    X(http_parse) X(acl) X(fmt) X(rewrite) X(auth) X(dns) X(log) X(stats) X(cli) X(stktable)
+    X(http_parse) X(acl) X(fmt) X(map) X(rewrite) X(auth) X(dns) X(log) X(stats) X(cli) X(stktable)
 #define DECLARE(n) extern int suite_##n(void) __attribute__((weak));
 SUITES(DECLARE)
 
