@@ -885,8 +885,10 @@ void config__http_free(struct cfg_http *h)
     for (size_t i = 0; i < h->nacls; i++)
         config__acl_free(&h->acls[i]);
     free(h->acls);
-    for (size_t i = 0; i < h->nuse_backends; i++)
+    for (size_t i = 0; i < h->nuse_backends; i++) {
         config__cond_free(&h->use_backends[i].cond);
+        config__fmt_free(h->use_backends[i].fmt);
+    }
     free(h->use_backends);
     rules_free(h->req_rules, h->nreq_rules);
     rules_free(h->resp_rules, h->nresp_rules);

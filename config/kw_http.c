@@ -151,26 +151,31 @@ int config__kw_use_backend(struct cfg_parser *st, const struct cfg_keyword *kw, 
     (void)neg;
     if (config__nargs(st, kw, argc, 1, CFG_MAX_WORDS))
         return -1;
-    if (strchr(argv[0], '%'))
-        return config__error(st,
-                             "dynamic backend names ('%s') are not supported yet (expected a "
-                             "backend name)",
-                             argv[0]);
     if (is_cond_word(argv[0]))
         return config__error(st,
                              "'use_backend' needs a backend name before '%s' (expected "
                              "'use_backend NAME if COND')",
                              argv[0]);
     struct cfg_use_backend ub = {.line = st->line};
-    if (!config__copy(ub.name, sizeof(ub.name), argv[0]))
+    if (config__fmt_has_samples(argv[0])) {
+        /* HAProxy's log-format name, computed per request: `%[req.hdr(host),lower,map(F)]` */
+        if (config__fmt_parse(st, "backend name", argv[0], false, &ub.fmt))
+            return -1;
+        snprintf(ub.name, sizeof(ub.name), "%.*s%s", (int)sizeof(ub.name) - 4, argv[0],
+                 strlen(argv[0]) >= sizeof(ub.name) ? "..." : "");
+    } else if (!config__copy(ub.name, sizeof(ub.name), argv[0])) {
         return config__error(st, "backend name '%s' is too long (expected at most %zu characters)",
                              argv[0], sizeof(ub.name) - 1);
-    if (rule_cond(st, "use_backend", argc - 1, argv + 1, &ub.cond))
+    }
+    if (rule_cond(st, "use_backend", argc - 1, argv + 1, &ub.cond)) {
+        config__fmt_free(ub.fmt);
         return -1;
+    }
     struct cfg_http *h = http(st);
     struct cfg_use_backend *n = realloc(h->use_backends, (h->nuse_backends + 1) * sizeof(*n));
     if (!n) {
         config__cond_free(&ub.cond);
+        config__fmt_free(ub.fmt);
         return config__error(st, "out of memory");
     }
     h->use_backends = n;

@@ -193,7 +193,10 @@ struct config {
     size_t nstick_tables; /* proxies with a stick-table (their stick.idx: 0 .. n - 1) */
     struct cfg_http_errors *http_errors; /* owned: [http-errors] sections */
     size_t nhttp_errors;
-    struct cfg_map *maps; /* owned: map files, each (file, kind) once */
+    struct cfg_map *maps;                /* owned: map files, each (file, kind) once */
+    const struct cfg_proxy **be_by_name; /* owned array of borrowed backends sorted by name, for
+                                            dynamic use_backend (config_find_backend) */
+    size_t nbe_by_name;
 };
 
 /* Read and validate FILE. On success stores a new config in *out and returns 0. On failure returns
@@ -203,6 +206,10 @@ int config_load(const char *path, struct config **out, char *err, size_t errlen)
 /* Same as config_load, from a string (tests); `name` stands for the file name in messages. */
 int config_load_string(const char *name, const char *text, struct config **out, char *err,
                        size_t errlen);
+
+/* The backend-capable section named name[0..len) (dynamic use_backend), or NULL: a binary search
+ * over the names, no allocation; any thread may call it. */
+const struct cfg_proxy *config_find_backend(const struct config *cfg, const char *name, size_t len);
 
 /* Free a config and everything it owns; accepts NULL. */
 void config_free(struct config *cfg);

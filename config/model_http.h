@@ -104,9 +104,14 @@ struct cfg_cond {
     size_t nterms;
 };
 
+struct cfg_fmt;
+
+/* `use_backend NAME` names a backend, resolved after parsing; `use_backend %[...]` (fmt set)
+ * computes the name for each request, looked up with config_find_backend(). */
 struct cfg_use_backend {
-    char name[64];
-    struct cfg_proxy *backend; /* borrowed, resolved after parsing */
+    char name[64];             /* as written: the name, or the format's text for messages */
+    struct cfg_proxy *backend; /* borrowed, resolved after parsing; NULL when fmt is set */
+    struct cfg_fmt *fmt;       /* owned: the dynamic name, NULL for a static one */
     struct cfg_cond cond;
     int line;
 };

@@ -511,6 +511,7 @@ void config_free(struct config *cfg)
     config__fwd_free(cfg);
     config__http_errors_free(cfg);
     config__maps_free(cfg);
+    free(cfg->be_by_name);
     free(cfg);
 }
 
@@ -519,5 +520,22 @@ struct cfg_proxy *config_find_proxy(const struct config *cfg, const char *name, 
     for (size_t i = 0; i < cfg->nproxies; i++)
         if ((cfg->proxies[i].caps & cap) && strcmp(cfg->proxies[i].name, name) == 0)
             return &cfg->proxies[i];
+    return NULL;
+}
+
+const struct cfg_proxy *config_find_backend(const struct config *cfg, const char *name, size_t len)
+{
+    size_t lo = 0, hi = cfg->nbe_by_name;
+    while (lo < hi) {
+        size_t mid = lo + (hi - lo) / 2;
+        const char *n = cfg->be_by_name[mid]->name;
+        int c = cfg_map_keycmp(name, len, n, strlen(n));
+        if (c == 0)
+            return cfg->be_by_name[mid];
+        if (c < 0)
+            hi = mid;
+        else
+            lo = mid + 1;
+    }
     return NULL;
 }

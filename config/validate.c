@@ -2,6 +2,7 @@
 #include "config/config_internal.h"
 
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
 #include <unistd.h>
@@ -126,6 +127,17 @@ static int validate_http(struct cfg_parser *st, struct cfg_proxy *p, const struc
 
     for (size_t i = 0; i < h->nuse_backends; i++) {
         struct cfg_use_backend *ub = &h->use_backends[i];
+        if (ub->fmt) {
+            /* resolved per request (net/http/stream.c): a name that is no backend, or one of
+               another mode, sends the request to default_backend */
+            if (p->mode != CFG_MODE_HTTP)
+                return config__error_at(st, ub->line,
+                                        "use_backend '%s' in %s computes the backend's name "
+                                        "from the request, which needs mode http (expected "
+                                        "'mode http', or a backend name)",
+                                        ub->name, pp->label);
+            continue;
+        }
         ub->backend = config_find_proxy(cfg, ub->name, CFG_CAP_BE);
         if (!ub->backend) {
             if (config_find_proxy(cfg, ub->name, CFG_CAP_FE))
@@ -215,10 +227,33 @@ static bool answers_locally(const struct cfg_proxy *p)
     return p->mode == CFG_MODE_HTTP && (p->http.stats.enabled || p->http.has_service);
 }
 
+static int cmp_backend_name(const void *x, const void *y)
+{
+    const struct cfg_proxy *a = *(const struct cfg_proxy *const *)x;
+    const struct cfg_proxy *b = *(const struct cfg_proxy *const *)y;
+    return cfg_map_keycmp(a->name, strlen(a->name), b->name, strlen(b->name));
+}
+
+/* The backends sorted by name, for config_find_backend (dynamic use_backend). */
+static int index_backends(struct cfg_parser *st)
+{
+    struct config *cfg = st->cfg;
+    cfg->be_by_name = calloc(cfg->nproxies ? cfg->nproxies : 1, sizeof(*cfg->be_by_name));
+    if (!cfg->be_by_name)
+        return config__error(st, "out of memory");
+    for (size_t i = 0; i < cfg->nproxies; i++)
+        if (cfg->proxies[i].caps & CFG_CAP_BE)
+            cfg->be_by_name[cfg->nbe_by_name++] = &cfg->proxies[i];
+    qsort(cfg->be_by_name, cfg->nbe_by_name, sizeof(*cfg->be_by_name), cmp_backend_name);
+    return 0;
+}
+
 int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
     global_defaults(cfg);
+    if (index_backends(st) != 0)
+        return -1;
     if (config__validate_fwd_sections(st) != 0 || config__validate_errorfiles(st) != 0)
         return -1;
 

@@ -1417,6 +1417,29 @@ static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
     }
 }
 
+/* The backend a dynamic `use_backend %[...]` names for this request, or NULL when the name is
+ * empty, too long, no backend, or one of another mode (the request goes to default_backend). */
+static struct backend *dynamic_backend(struct hs *h, const struct http_msg *m,
+                                       const struct cfg_use_backend *u, const struct acl_ctx *ctx)
+{
+    /* the samples before their converters must fit, not only the name: a Host field to look up
+       in a map, a path for map_beg; longer ones match no backend */
+    char buf[8192];
+    struct hdr_edits none = {.ctx = ctx};
+    struct fmt_ctx fc;
+    edits_fmt_ctx(h, &none, u->fmt, &fc);
+    fc.be_name = h->fe->cfg->name; /* %b: no backend yet, as for unique-id-format */
+    fc.orig_target = h->rbuf + m->target.off;
+    fc.orig_target_len = m->target.len;
+    ssize_t n = fmt_expand(u->fmt, &fc, buf, sizeof(buf));
+    if (n <= 0)
+        return NULL;
+    const struct cfg_proxy *p = config_find_backend(h->w->rt->cfg, buf, (size_t)n);
+    if (!p || p->mode != CFG_MODE_HTTP)
+        return NULL;
+    return balancer_find(h->w->rt->bal, p);
+}
+
 /* A complete request head is at the start of rbuf. */
 static void process_request(struct hs *h, const struct http_msg *m)
 {
@@ -1497,12 +1520,18 @@ static void process_request(struct hs *h, const struct http_msg *m)
     h->be = h->fe->be;
     for (size_t i = 0; i < fp->http.nuse_backends; i++) {
         const struct cfg_use_backend *u = &fp->http.use_backends[i];
-        if (acl_cond_eval(&fp->http, &u->cond, &ctx)) {
-            struct backend *b = balancer_find(h->w->rt->bal, u->backend);
-            if (b) {
+        if (!acl_cond_eval(&fp->http, &u->cond, &ctx))
+            continue;
+        if (u->fmt) { /* HAProxy: a name that is no backend ends the rules: default_backend */
+            struct backend *b = dynamic_backend(h, m, u, &ctx);
+            if (b)
                 h->be = b;
-                break;
-            }
+            break;
+        }
+        struct backend *b = balancer_find(h->w->rt->bal, u->backend);
+        if (b) {
+            h->be = b;
+            break;
         }
     }
     if (http__stats_intercept(h, m))

@@ -1215,8 +1215,8 @@ static void test_http_errors(void)
         {HTTP_FE "use_backend =\n", "t.ini:8: 'use_backend' needs an argument"},
         {HTTP_FE "use_backend = if TRUE\n", "t.ini:8: 'use_backend' needs a backend name "
                                             "before 'if'"},
-        {HTTP_FE "use_backend = %[req.hdr(host),lower]\n",
-         "t.ini:8: dynamic backend names ('%[req.hdr(host),lower]') are not supported yet"},
+        {HTTP_FE "use_backend = %[req.hdr(host),lower,map(/nonexistent/hosts.map,b)]\n",
+         "t.ini:8: cannot read map file '/nonexistent/hosts.map': No such file or directory"},
         {HTTP_FE "\nuse_backend = nope if TRUE\n",
          "t.ini:9: use_backend 'nope' of frontend 'f' does not exist"},
         {HTTP_BASE "[frontend g]\nmode = http\nbind = :81\nuse_backend = f\n",

@@ -1,6 +1,6 @@
 /* Unit tests of config/map.c and net/http/map.c: map files (format, sharing, errors), each
  * converter's match kind (which entry wins, default value, no match), map converters in
- * log-format values. */
+ * log-format values, and dynamic use_backend names. */
 #include "config/model.h"
 #include "net/http/fmt.h"
 #include "net/http/map.h"
@@ -360,6 +360,46 @@ static void test_errors(void)
           "too many converters");
 }
 
+/* use_backend with a log-format name: parsed as a format, resolved per request by name. */
+static void test_use_backend(void)
+{
+    const char *p = write_map("hosts.map", "api.example.com api\n");
+    struct config *cfg =
+        load("use_backend = %%[req.hdr(host),lower,map(%s,b)] if { path_beg /x }", p);
+    if (!cfg)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct cfg_use_backend *u = &cfg->proxies[0].http.use_backends[0];
+    CU_ASSERT_PTR_NOT_NULL(u->fmt);
+    CU_ASSERT_PTR_NULL(u->backend);
+    CU_ASSERT_TRUE(u->cond.present);
+    CU_ASSERT_PTR_EQUAL(config_find_backend(cfg, "api", 3), &cfg->proxies[2]);
+    CU_ASSERT_PTR_EQUAL(config_find_backend(cfg, "b", 1), &cfg->proxies[1]);
+    CU_ASSERT_PTR_EQUAL(config_find_backend(cfg, "raw", 3), &cfg->proxies[3]);
+    CU_ASSERT_PTR_NULL(config_find_backend(cfg, "f", 1)); /* a frontend */
+    CU_ASSERT_PTR_NULL(config_find_backend(cfg, "ap", 2));
+    CU_ASSERT_PTR_NULL(config_find_backend(cfg, "", 0));
+    config_free(cfg);
+    /* a static name keeps its checks */
+    cfg = load("use_backend = api%s", "");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    CU_ASSERT_PTR_NULL(cfg->proxies[0].http.use_backends[0].fmt);
+    CU_ASSERT_PTR_EQUAL(cfg->proxies[0].http.use_backends[0].backend, &cfg->proxies[2]);
+    config_free(cfg);
+    ERROR("use_backend = %%[req.hdr(host),bogus]%s", "", "unknown converter 'bogus'");
+    ERROR("use_backend = %%[status]%s", "", "is known only once the server answered");
+    ERROR("use_backend = nope%s", "", "use_backend 'nope' of frontend 'f' does not exist");
+    /* in mode tcp there is no request to compute a name from */
+    struct config *tcp = NULL;
+    const char *text = "[frontend f]\nmode = tcp\nbind = :80\ndefault_backend = raw\n"
+                       "use_backend = %[src]\n"
+                       "[backend raw]\nmode = tcp\nserver = s1 127.0.0.1:3\n";
+    CU_ASSERT_EQUAL(config_load_string("t.ini", text, &tcp, err, sizeof(err)), -1);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err, "t.ini:5: use_backend '%[src]' in [frontend f] computes "
+                                       "the backend's name from the request, which needs mode "
+                                       "http"));
+}
+
 int suite_map(void)
 {
     CU_pSuite s = CU_add_suite("map", setup, teardown);
@@ -372,5 +412,6 @@ int suite_map(void)
     CU_add_test(s, "ip", test_ip);
     CU_add_test(s, "in_values", test_in_values);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "use_backend", test_use_backend);
     return CU_get_error();
 }
