@@ -5,6 +5,8 @@
 #include "net/http/fmt.h"
 #include "net/http/map.h"
 
+#include "h2i.h"
+
 #include <CUnit/CUnit.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -400,6 +402,51 @@ static void test_use_backend(void)
                                        "http"));
 }
 
+/* scripts/haproxy2ini carries map converters and dynamic use_backend lines. */
+static void test_haproxy2ini(void)
+{
+    const char *hosts = write_map("h2i-hosts.map", "api.example.com api\n");
+    const char *paths = write_map("h2i-paths.map", "/api api\n");
+    const char *tiers = write_map("h2i-tiers.map", "10.0.0.0/8 internal\n");
+    char cfgtext[2048];
+    snprintf(cfgtext, sizeof(cfgtext),
+             "frontend web\n"                                                  /* 1 */
+             "    mode http\n"                                                 /* 2 */
+             "    bind :8081\n"                                                /* 3 */
+             "    use_backend %%[req.hdr(host),lower,map(%s,be_default)]\n"    /* 4 */
+             "    use_backend %%[path,map_beg(%s)] if { path_beg /api }\n"     /* 5 */
+             "    http-request set-header X-Tier %%[src,map_ip(%s,unknown)]\n" /* 6 */
+             "    default_backend be_default\n"                                /* 7 */
+             "backend be_default\n"                                            /* 8 */
+             "    mode http\n"                                                 /* 9 */
+             "    server s1 10.0.0.2:80\n"                                     /* 10 */
+             "backend api\n"                                                   /* 11 */
+             "    mode http\n"                                                 /* 12 */
+             "    server s1 10.0.0.3:80\n",                                    /* 13 */
+             hosts, paths, tiers);
+    struct h2i r;
+    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, cfgtext), 0);
+    if (r.status != 0)
+        fprintf(stderr, "\n%s\n", r.report);
+    CU_ASSERT_EQUAL(r.status, 0);
+    for (int line = 4; line <= 6; line++)
+        CU_ASSERT_FALSE(h2i_mentions(&r, line));
+    char want[256];
+    snprintf(want, sizeof(want), "use_backend = %%[req.hdr(host),lower,map(%s,be_default)]", hosts);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, want));
+    snprintf(want, sizeof(want), "use_backend = %%[path,map_beg(%s)] if { path_beg /api }", paths);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, want));
+    snprintf(want, sizeof(want), "http-request set-header = X-Tier %%[src,map_ip(%s,unknown)]",
+             tiers);
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, want));
+    struct config *cfg; /* and sluice loads what it wrote */
+    int rc = config_load_string("t.ini", r.ini, &cfg, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n%s\n", r.ini, err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    config_free(cfg);
+}
+
 int suite_map(void)
 {
     CU_pSuite s = CU_add_suite("map", setup, teardown);
@@ -413,5 +460,6 @@ int suite_map(void)
     CU_add_test(s, "in_values", test_in_values);
     CU_add_test(s, "errors", test_errors);
     CU_add_test(s, "use_backend", test_use_backend);
+    CU_add_test(s, "haproxy2ini", test_haproxy2ini);
     return CU_get_error();
 }
