@@ -1055,9 +1055,12 @@ const struct cfg_keyword config__keywords[] = {
      "several lines with one name are ORed.",
      "acl = is_api path_beg /api/ /v2/"},
     {"use_backend", SEC_F | SEC_L, false, config__kw_use_backend,
-     "<backend> [if|unless <condition>]", "none (default_backend takes every request)",
+     "<backend>|<log-format name> [if|unless <condition>]",
+     "none (default_backend takes every request)",
      "Send the request to this backend when the condition holds; the first matching rule wins, "
-     "then default_backend.",
+     "then default_backend. A name with samples (`%[req.hdr(host),lower,map(hosts.map,www)]`) "
+     "is computed per request; one that is no backend of the same mode sends the request to "
+     "default_backend (see Maps).",
      "use_backend = app if { path_beg /api/ } METH_GET"},
     {"http-request allow", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
      "[if|unless <condition>]", "none",
