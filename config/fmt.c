@@ -186,11 +186,11 @@ static const struct {
     enum cfg_map_kind kind;
 } map_convs[] = {
     {"map", CFG_MAP_STR},     {"map_str", CFG_MAP_STR}, {"map_beg", CFG_MAP_BEG},
-    {"map_end", CFG_MAP_END}, {"map_sub", CFG_MAP_SUB}, {"map_dom", CFG_MAP_DOM},
-    {"map_reg", CFG_MAP_REG}, {"map_ip", CFG_MAP_IP},
+    {"map_end", CFG_MAP_END}, {"map_sub", CFG_MAP_SUB}, {"map_dir", CFG_MAP_DIR},
+    {"map_dom", CFG_MAP_DOM}, {"map_reg", CFG_MAP_REG}, {"map_ip", CFG_MAP_IP},
 };
 #define CONV_EXPECT                                                                                \
-    "lower, upper, map, map_str, map_beg, map_end, map_sub, map_dom, map_reg or map_ip"
+    "lower, upper, map, map_str, map_beg, map_end, map_sub, map_dir, map_dom, map_reg or map_ip"
 
 /* One converter: name[0..nl), with its arguments args[0..al) when written with parentheses. */
 static int add_conv(struct fmt_build *b, struct cfg_fmt_conv *cv, const char *name, size_t nl,

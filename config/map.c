@@ -16,8 +16,8 @@
 /* How acl.c prepares the keys of each kind. */
 static const enum acl_match kind_match[] = {
     [CFG_MAP_STR] = ACL_M_STR, [CFG_MAP_BEG] = ACL_M_BEG, [CFG_MAP_END] = ACL_M_END,
-    [CFG_MAP_SUB] = ACL_M_SUB, [CFG_MAP_DOM] = ACL_M_DOM, [CFG_MAP_REG] = ACL_M_REG,
-    [CFG_MAP_IP] = ACL_M_IP,
+    [CFG_MAP_SUB] = ACL_M_SUB, [CFG_MAP_DIR] = ACL_M_DIR, [CFG_MAP_DOM] = ACL_M_DOM,
+    [CFG_MAP_REG] = ACL_M_REG, [CFG_MAP_IP] = ACL_M_IP,
 };
 
 struct map_load {

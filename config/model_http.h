@@ -122,6 +122,7 @@ enum cfg_map_kind {
     CFG_MAP_BEG,     /* map_beg: the key is a prefix of the sample (the longest wins) */
     CFG_MAP_END,     /* map_end: a suffix (the first in the file wins, as for the ones below) */
     CFG_MAP_SUB,     /* map_sub: a substring */
+    CFG_MAP_DIR,     /* map_dir: '/'-delimited words, as the ACL's -m dir */
     CFG_MAP_DOM,     /* map_dom: '.'/'/'-delimited words, as the ACL's -m dom */
     CFG_MAP_REG,     /* map_reg: a PCRE2 regex */
     CFG_MAP_IP,      /* map_ip: a network holding the address (the longest prefix wins) */
@@ -148,8 +149,8 @@ struct cfg_map_run {
  * cfg_map_keycmp; map_beg searches the runs of each key length, longest first, for the
  * sample's prefix of that length; map_ip searches the runs of each prefix length, longest
  * first, for the masked address. Of keys written twice only the first line is kept (HAProxy:
- * "the first of the finest match"). map_end, map_sub, map_dom and map_reg keep file order and
- * the first match wins. */
+ * "the first of the finest match"). map_end, map_sub, map_dir, map_dom and map_reg keep file order
+ * and the first match wins. */
 struct cfg_map {
     char *path; /* owned: as written in the converter */
     enum cfg_map_kind kind;

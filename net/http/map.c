@@ -8,10 +8,8 @@
 
 /* The ACL match method of the kinds searched in file order. */
 static const enum acl_match linear[] = {
-    [CFG_MAP_END] = ACL_M_END,
-    [CFG_MAP_SUB] = ACL_M_SUB,
-    [CFG_MAP_DOM] = ACL_M_DOM,
-    [CFG_MAP_REG] = ACL_M_REG,
+    [CFG_MAP_END] = ACL_M_END, [CFG_MAP_SUB] = ACL_M_SUB, [CFG_MAP_DIR] = ACL_M_DIR,
+    [CFG_MAP_DOM] = ACL_M_DOM, [CFG_MAP_REG] = ACL_M_REG,
 };
 
 /* The entry of run r whose key is s[0..n), or NULL (keys sorted by cfg_map_keycmp). */

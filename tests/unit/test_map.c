@@ -170,7 +170,7 @@ static void test_beg(void)
     config_free(cfg);
 }
 
-/* map_end, map_sub, map_dom, map_reg: in file order, the first match wins. */
+/* map_end, map_sub, map_dir, map_dom, map_reg: in file order, the first match wins. */
 static void test_linear(void)
 {
     const char *p = write_map("end.map", ".example.com ex\n.com com\nle.com first-wins-not\n");
@@ -187,6 +187,14 @@ static void test_linear(void)
     LOOKUP(cfg->maps, "Googlebot browser/2", "crawler"); /* both match: the first line */
     LOOKUP(cfg->maps, "a browser", "human");
     LOOKUP(cfg->maps, "curl", NULL);
+    config_free(cfg);
+
+    p = write_map("dir.map", "img images\n/static/ static\n");
+    cfg = load(RULE("map_dir(%s)"), p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    LOOKUP(cfg->maps, "/static/img/a.png", "images");
+    LOOKUP(cfg->maps, "/static/x", "static"); /* delimiters around a key are ignored */
+    LOOKUP(cfg->maps, "/imgs/a.png", NULL);
     config_free(cfg);
 
     p = write_map("dom.map", "example.com ex\nstatic st\n");
