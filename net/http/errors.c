@@ -93,16 +93,29 @@ const char *http_reason(int status)
     }
 }
 
-const char *http_error_page(const struct cfg_proxy *p, int status, size_t *len)
+static const char *configured_page(const struct cfg_proxy *p, int status, size_t *len)
 {
-    if (p) {
-        for (size_t i = 0; i < p->http.nerrorfiles; i++) {
-            if (p->http.errorfiles[i].status == status) {
-                *len = p->http.errorfiles[i].len;
-                return p->http.errorfiles[i].data;
-            }
+    for (size_t i = 0; p && i < p->http.nerrorfiles; i++) {
+        if (p->http.errorfiles[i].status == status) {
+            *len = p->http.errorfiles[i].len;
+            return p->http.errorfiles[i].data;
         }
     }
+    return NULL;
+}
+
+const char *http_error_page2(const struct cfg_proxy *first, const struct cfg_proxy *then,
+                             int status, size_t *len)
+{
+    const char *page = configured_page(first, status, len);
+    return page ? page : http_error_page(then, status, len);
+}
+
+const char *http_error_page(const struct cfg_proxy *p, int status, size_t *len)
+{
+    const char *page = configured_page(p, status, len);
+    if (page)
+        return page;
     pthread_once(&built, build_pages);
     for (size_t i = 0; i < sizeof(pages) / sizeof(pages[0]); i++) {
         if (pages[i].status == status) {

@@ -13,5 +13,8 @@ const char *http_reason(int status);
  * status, else a small HTML page that names no server, address or software. Returns a pointer to
  * static or config-owned bytes and their length in *len. Any thread. */
 const char *http_error_page(const struct cfg_proxy *p, int status, size_t *len);
+/* The same looking in `first` (a request's backend, or NULL), then in `then` (its frontend). */
+const char *http_error_page2(const struct cfg_proxy *first, const struct cfg_proxy *then,
+                             int status, size_t *len);
 
 #endif

@@ -629,7 +629,9 @@ void http__reply_text(struct hs *h, int status, const char *text)
 void http__reply_error(struct hs *h, int status)
 {
     size_t len;
-    const char *page = http_error_page(h->fe->cfg, status, &len);
+    /* HAProxy's order: the backend's page once one is chosen for this request, then the
+     * frontend's, then the built-in one */
+    const char *page = http_error_page2(h->be ? h->be->cfg : NULL, h->fe->cfg, status, &len);
     http__drop_server_conn(h);
     http__release_slot(h);
     h->state = HS_EXCHANGE;
@@ -1060,7 +1062,7 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         bool fwd = h->fe->cfg->http.http_proxy;
         status = fwd ? 407 : 401;
         size_t bl;
-        const char *page = http_error_page(h->fe->cfg, status, &bl);
+        const char *page = http_error_page2(h->be ? h->be->cfg : NULL, h->fe->cfg, status, &bl);
         const char *body = strstr(page, "\r\n\r\n");
         body = body ? body + 4 : "";
         bl = strlen(body);
@@ -1135,7 +1137,7 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         return;
     } else { /* return */
         status = status ? status : 200;
-        size_t bl = r->value ? strlen(r->value) : 0;
+        size_t bl = r->value ? r->value_len : 0; /* a file may hold NUL bytes */
         snprintf(head, sizeof(head), "HTTP/1.1 %d %s\r\ncontent-length: %zu\r\n", status,
                  http_reason(status), bl);
         out_str(&o, head);
@@ -2175,6 +2177,7 @@ static void finish_exchange(struct hs *h)
     h->bytes_out = 0;
     h->retries_done = 0;
     h->sv = NULL;
+    h->be = NULL; /* chosen again by the next request's routing */
     h->local_reply = false;
     h->auth_state = 0;
     h->auth_user = NULL;
@@ -2474,7 +2477,6 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
     h->trk = trk;
     h->w = w;
     h->fe = fe;
-    h->be = fe->be;
     h->cli.fd = h->cs.fd = fd;
     h->cs.lh = &h->cli; /* batched writes report completion to on_cli_event */
     h->cli.fn = on_cli_event;

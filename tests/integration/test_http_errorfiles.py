@@ -1,6 +1,7 @@
 """Error pages from [http-errors] sets: `errorfiles NAME [CODE...]` serves the set's pages for 503
 (no server up) and for denied requests (403, deny_status 404), and for each status the later
-errorfile/errorfiles statement wins, [defaults] first, as in HAProxy; `http-request return`
+errorfile/errorfiles statement wins, [defaults] first, and a routed request's backend's page
+comes before its frontend's, as in HAProxy; `http-request return`
 answers with a set's page (errorfiles NAME) or the proxy's (default-errorfiles)."""
 from harness import check, http_config, recv_until_eof
 
@@ -25,16 +26,20 @@ def _pages(t, which):
 
 
 def test_http_errorfiles_pages_and_precedence(t):
-    p = _pages(t, [(503, "site"), (404, "site"), (403, "site"), (403, "defaults"), (503, "own")])
+    p = _pages(t, [(503, "site"), (404, "site"), (403, "site"), (403, "defaults"), (503, "own"),
+                   (503, "backend")])
     dead = t.free_port()
     port, port2 = t.free_port(), t.free_port()
     deny = ["http-request deny = deny_status 404 if { path_beg /hidden }",
             "http-request deny = if { path_beg /private }",
             # the set's page, whatever the proxy's own is; the proxy's page
             "http-request return = status 503 errorfiles site if { path /maint }",
-            "http-request return = status 403 default-errorfiles if { path /forbid }"]
+            "http-request return = status 403 default-errorfiles if { path /forbid }",
+            # answered by the frontend's rules, before a backend is chosen: its own page
+            "http-request return = status 503 default-errorfiles if { path /fe503 }"]
     text = http_config(
-        port, {"app": [f"s1 127.0.0.1:{dead}", "retries = 0"]},
+        # once the request is routed, the backend's page comes first (HAProxy's order)
+        port, {"app": [f"s1 127.0.0.1:{dead}", "retries = 0", f"errorfile = 503 {p[503, 'backend']}"]},
         # the set's 403 is replaced by the [defaults] errorfile that follows the import
         defaults=["errorfiles = site", f"errorfile = 403 {p[403, 'defaults']}"],
         # an own errorfile after the inherited import wins
@@ -45,8 +50,9 @@ def test_http_errorfiles_pages_and_precedence(t):
              f"\n[http-errors site]\nerrorfile = 503 {p[503, 'site']}\n"
              f"errorfile = 404 {p[404, 'site']}\nerrorfile = 403 {p[403, 'site']}\n")
     t.sluice(text)
-    want = {(port, "/"): (503, "own"), (port, "/hidden"): (404, "site"),
-            (port, "/private"): (403, "defaults"), (port2, "/"): (503, "site"),
+    want = {(port, "/fe503"): (503, "own"), (port, "/hidden"): (404, "site"),
+            (port, "/private"): (403, "defaults"), (port2, "/fe503"): (503, "site"),
+            (port, "/"): (503, "backend"), (port2, "/"): (503, "backend"),
             (port2, "/hidden"): (404, "site"), (port2, "/private"): (403, "defaults"),
             (port, "/maint"): (503, "site"), (port, "/forbid"): (403, "defaults")}
     for (prt, path), page in want.items():
@@ -64,3 +70,18 @@ def test_http_errorfiles_unknown_set_refused(t):
     want = (f"sluice.ini:{line}: errorfiles: unknown http-errors section 'sitee' (did you mean "
             "'site'?")
     check(want in r.stderr, f"sluice -c said {r.stderr!r}, expected {want!r}")
+
+
+def test_http_return_file_with_nul_bytes(t):
+    """`http-request return ... file F` sends the whole file, NUL bytes included."""
+    body = b"GIF89a\x01\x00\x01\x00\x00\x00\x00;tail"
+    path = f"{t.tmp}/pixel.gif"
+    with open(path, "wb") as f:
+        f.write(body)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["s1 127.0.0.1:1"]}, frontend=[
+        f"http-request return = status 200 content-type image/gif file {path} if {{ path /p }}"]))
+    raw = _raw_get(t, port, "/p")
+    head, _, got = raw.partition(b"\r\n\r\n")
+    check(b"content-length: %d" % len(body) in head.lower() and got == body,
+          f"the file's {len(body)} bytes: {raw!r}")
