@@ -287,6 +287,8 @@ CONFIG__KW(anonymize);
 CONFIG__KW(log_format);
 CONFIG__KW(resolvers);
 CONFIG__KW(stick_table);
+/* Turn each section's `stats auth` lines into a userlist of the config. 0 or -1. */
+int config__stats_auth_build(struct cfg_parser *st);
 CONFIG__KW(tcp_request);
 
 /* ---- stick tables (kw_stick.c) ---- */

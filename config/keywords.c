@@ -1257,10 +1257,14 @@ const struct cfg_keyword config__keywords[] = {
      "stats refresh = 10s"},
     {"stats hide-version", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "", "off",
      "Do not show sluice's version on the page.", "stats = hide-version"},
-    {"stats realm", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<realm>", "none",
-     "Accepted for HAProxy compatibility; the page has no authentication yet (protect it with "
-     "http-request rules).",
-     "stats realm = sluice"},
+    {"stats auth", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<user>:<password>",
+     "none (no authentication)",
+     "Ask for HTTP Basic credentials before showing the statistics page; one line per user "
+     "(enables stats).",
+     "stats auth = admin:s3cret"},
+    {"stats realm", SEC_D | SEC_F | SEC_B | SEC_L, false, config__kw_stats, "<realm>", "Statistics",
+     "The realm the browser shows when stats auth asks for credentials.",
+     "stats realm = \"Operations only\""},
     {"stick-table", SEC_F | SEC_B | SEC_L, false, config__kw_stick_table,
      "type <ip|ipv6|integer|string> [len <n>] size <n> expire <time> [store <data>,...]", "none",
      "Keep counters per key (client address, header value, ...) that track-sc rules feed and "

@@ -1025,13 +1025,39 @@ int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
     bool has_arg = strcmp(which, "enable") != 0 && strcmp(which, "hide-version") != 0;
     if (config__nargs(st, kw, argc, has_arg ? 1 : 0, has_arg ? 1 : 0))
         return -1;
-    if (strcmp(which, "enable") == 0) {
+    if (strcmp(which, "auth") == 0) {
+        const char *colon = strchr(argv[0], ':');
+        size_t ul = colon ? (size_t)(colon - argv[0]) : 0;
+        if (!colon || ul == 0 || ul > 63)
+            return config__error(st,
+                                 "stats auth '%s' needs a user name of 1 to 63 characters and "
+                                 "a password (expected 'stats auth USER:PASSWORD')",
+                                 argv[0]);
+        if (s->nauth == CFG_STATS_AUTH_MAX)
+            return config__error(st,
+                                 "too many stats auth lines (expected at most %d per "
+                                 "section)",
+                                 CFG_STATS_AUTH_MAX);
+        if (!config__copy(s->auth[s->nauth], sizeof(s->auth[0]), argv[0]))
+            return config__error(st,
+                                 "stats auth '%.*s:...' is too long (expected at most %zu "
+                                 "characters)",
+                                 (int)ul, argv[0], sizeof(s->auth[0]) - 1);
+        s->nauth++;
+        s->enabled = true; /* as HAProxy: stats auth enables the page */
+    } else if (strcmp(which, "enable") == 0) {
         s->enabled = true;
     } else if (strcmp(which, "hide-version") == 0) {
         s->hide_version = true;
     } else if (strcmp(which, "refresh") == 0) {
         return config__get_time(st, kw->name, argv[0], false, &s->refresh_ms);
     } else if (strcmp(which, "realm") == 0) {
+        for (const char *c = argv[0]; *c; c++)
+            if ((unsigned char)*c < 0x20 || *c == 0x7f || *c == '"' || *c == '\\')
+                return config__error(st,
+                                     "stats realm '%s' holds a quote, a backslash or a "
+                                     "control character (expected plain text)",
+                                     argv[0]);
         if (!config__copy(s->realm, sizeof(s->realm), argv[0]))
             return config__error(st,
                                  "stats realm '%s' is too long (expected at most %zu "
@@ -1042,6 +1068,44 @@ int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
             return -1;
         s->enabled = true; /* as HAProxy: a stats URI enables the page */
     }
+    return 0;
+}
+
+/* Each section's `stats auth` lines become a userlist of the config (insecure-password
+ * users), so that the page's credentials go through the same checks as http_auth(): constant
+ * time comparison, failures logged and rate-limited per client. Runs before anything takes a
+ * pointer into cfg->userlists, which this grows. */
+int config__stats_auth_build(struct cfg_parser *st)
+{
+    struct config *cfg = st->cfg;
+    size_t first = cfg->nuserlists;
+    for (size_t i = 0; i < cfg->nproxies; i++) {
+        const struct cfg_stats *s = &cfg->proxies[i].http.stats;
+        if (!s->nauth)
+            continue;
+        struct cfg_userlist *n = realloc(cfg->userlists, (cfg->nuserlists + 1) * sizeof(*n));
+        if (!n)
+            return config__error_at(st, cfg->proxies[i].line, "out of memory");
+        cfg->userlists = n;
+        struct cfg_userlist *u = &n[cfg->nuserlists++];
+        memset(u, 0, sizeof(*u));
+        /* a name no [userlist] section can have (they are tokens) */
+        snprintf(u->name, sizeof(u->name), "stats auth of %.40s", cfg->proxies[i].name);
+        u->line = cfg->proxies[i].line;
+        if (!(u->users = calloc(s->nauth, sizeof(*u->users))))
+            return config__error_at(st, u->line, "out of memory");
+        for (size_t k = 0; k < s->nauth; k++) {
+            const char *colon = strchr(s->auth[k], ':');
+            struct cfg_user *usr = &u->users[u->nusers++];
+            snprintf(usr->name, sizeof(usr->name), "%.*s", (int)(colon - s->auth[k]), s->auth[k]);
+            usr->line = u->line;
+            if (!(usr->password = strdup(colon + 1)))
+                return config__error_at(st, u->line, "out of memory");
+        }
+    }
+    for (size_t i = 0, k = first; i < cfg->nproxies; i++)
+        if (cfg->proxies[i].http.stats.nauth)
+            cfg->proxies[i].http.stats.auth_list = &cfg->userlists[k++];
     return 0;
 }
 

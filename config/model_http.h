@@ -355,12 +355,20 @@ struct cfg_errorfiles_ref {
 /* `stats enable`, `stats uri PATH`, `stats refresh TIME`, `stats hide-version`, `stats realm R`:
  * the statistics page of a mode http frontend or listen section (docs/operations.md). */
 #define CFG_STATS_URI_DEFAULT "/haproxy?stats"
+#define CFG_STATS_AUTH_MAX    8   /* `stats auth` lines per section */
+#define CFG_STATS_AUTH_LEN    192 /* "user:password" (user at most 63 bytes) */
+struct cfg_userlist;
 struct cfg_stats {
     bool enabled;        /* `stats enable`, or implied by `stats uri` */
     char uri[256];       /* request URI prefix; "" = CFG_STATS_URI_DEFAULT */
     uint32_t refresh_ms; /* auto-refresh period of the HTML page, 0: off */
     bool hide_version;   /* `stats hide-version` */
-    char realm[64];      /* `stats realm`: accepted, no authentication yet */
+    char realm[64];      /* `stats realm`: the Basic realm of `stats auth` ("" = HAProxy's) */
+    /* `stats auth USER:PASSWORD` lines, as written (inherited from [defaults] by value) */
+    char auth[CFG_STATS_AUTH_MAX][CFG_STATS_AUTH_LEN];
+    uint8_t nauth;
+    const struct cfg_userlist *auth_list; /* borrowed: the users of auth[], built after parsing
+                                             as a userlist of the config; NULL when none */
 };
 
 /* `capture request|response header NAME len N`: the last occurrence of a field, cut at N bytes,

@@ -252,7 +252,7 @@ int config__validate(struct cfg_parser *st)
 {
     struct config *cfg = st->cfg;
     global_defaults(cfg);
-    if (index_backends(st) != 0)
+    if (index_backends(st) != 0 || config__stats_auth_build(st) != 0)
         return -1;
     if (config__validate_fwd_sections(st) != 0 || config__validate_errorfiles(st) != 0)
         return -1;

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "net/http/auth.h"
 #include "net/http/errors.h"
 #include "net/http/stream_int.h"
 
@@ -1200,6 +1201,42 @@ static void serve(struct hs *h, const struct http_msg *m, enum stats_kind kind,
     free(msg);
 }
 
+/* `stats auth`: the request's Basic credentials against the section's users (plain passwords:
+ * the answer comes at once); else a 401 challenge with the section's realm. */
+static bool stats_authorized(struct hs *h, const struct http_msg *m, const struct cfg_stats *cs)
+{
+    int i = http_hdr_find(h->rbuf, m, "authorization", 13, 0);
+    const char *user = NULL;
+    http__cli_addr(h);
+    enum auth_result r =
+        auth_check(h->w, cs->auth_list, i >= 0 ? h->rbuf + m->hdr[i].value_off : NULL,
+                   i >= 0 ? m->hdr[i].value_len : 0, &h->cli_addr.sa, NULL, NULL, &user);
+    if (r == AUTH_OK)
+        return true;
+    const char *realm = cs->realm[0] ? cs->realm : "Statistics";
+    size_t bl;
+    const char *page = http_error_page(NULL, 401, &bl);
+    const char *body = strstr(page, "\r\n\r\n");
+    body = body ? body + 4 : "";
+    bl = strlen(body);
+    char *out = h->w->scratch;
+    int n = snprintf(out, h->w->bufsize,
+                     "HTTP/1.1 401 Unauthorized\r\ncontent-length: %zu\r\n"
+                     "www-authenticate: Basic realm=\"%s\"\r\ncontent-type: text/html\r\n"
+                     "cache-control: no-cache\r\nconnection: close\r\n\r\n%s",
+                     bl, realm, body);
+    http__set_term(h, 'L', 'R');
+    if (n < 0 || (size_t)n >= h->w->bufsize) { /* a tune.bufsize too small for the page */
+        http__reply_error(h, 401);
+        return false;
+    }
+    http__drop_server_conn(h);
+    http__release_slot(h);
+    h->state = HS_EXCHANGE;
+    http__send_local(h, 401, out, (size_t)n);
+    return false;
+}
+
 bool http__stats_intercept(struct hs *h, const struct http_msg *m)
 {
     const struct cfg_stats *cs = &h->fe->cfg->http.stats;
@@ -1227,6 +1264,8 @@ bool http__stats_intercept(struct hs *h, const struct http_msg *m)
         else if (al >= 9 && memcmp(a, "norefresh", 9) == 0)
             norefresh = true;
     }
+    if (cs->auth_list && !stats_authorized(h, m, cs))
+        return true;
     struct stats_page_opts o = {.uri = uri,
                                 .refresh_s = norefresh ? 0 : (cs->refresh_ms + 999) / 1000,
                                 .hide_version = cs->hide_version};

@@ -354,3 +354,34 @@ def test_stats_promtool(t):
     status, _, body = _get(port, "/metrics")
     check(status == 200, f"/metrics {status}")
     check(_promtool_check(t, body.decode()), "promtool did not run")
+
+
+def test_stats_auth(t):
+    """stats auth: no or wrong credentials get 401 with the realm, right ones the page; a
+    section's users add to those of [defaults]."""
+    import base64
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["s1 127.0.0.1:1"]},
+                         defaults=["stats auth = admin:s3cret"],
+                         frontend=["stats uri = /st", 'stats realm = "Ops only"',
+                                   "stats auth = ro:pass:with:colons"]))
+
+    def get(cred):
+        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+        hdrs = {"Authorization": "Basic " + base64.b64encode(cred.encode()).decode()} if cred \
+            else {}
+        c.request("GET", "/st;csv", headers=hdrs)
+        r = c.getresponse()
+        body = r.read()
+        c.close()
+        return r.status, r.getheader("www-authenticate"), body
+
+    status, challenge, body = get(None)
+    check(status == 401 and challenge == 'Basic realm="Ops only"',
+          f"without credentials: {status} {challenge!r}")
+    check(b"pxname" not in body, "the page leaked to an unauthenticated client")
+    for bad in ("admin:wrong", "nobody:s3cret", "admin", "ro:pass"):
+        check(get(bad)[0] == 401, f"wrong credentials {bad!r} accepted")
+    for good in ("admin:s3cret", "ro:pass:with:colons"):
+        status, _, body = get(good)
+        check(status == 200 and body.startswith(b"# pxname,svname"), f"{good!r}: {status}")

@@ -891,6 +891,9 @@ static void test_config_errors(void)
         "[defaults]\nmode = http\n[frontend f]\nbind = 127.0.0.1:1\n"
         "http-request use-service = lua.foo\n",
         "[defaults]\nmode = tcp\n[listen s]\nbind = 127.0.0.1:1\nstats uri = /s\n",
+        "[defaults]\nmode = http\n[listen s]\nbind = 127.0.0.1:1\nstats auth = admin\n",
+        "[defaults]\nmode = http\n[listen s]\nbind = 127.0.0.1:1\nstats auth = :pw\n",
+        "[defaults]\nmode = http\n[listen s]\nbind = 127.0.0.1:1\nstats realm = a\\\"b\n",
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         struct config *cfg = NULL;
@@ -924,6 +927,28 @@ static void test_config_errors(void)
         CU_ASSERT(cfg->proxies[0].http.stats.hide_version);
         CU_ASSERT_STRING_EQUAL(cfg->proxies[0].http.stats.uri, "");
     }
+    config_free(cfg);
+    /* stats auth: [defaults]'s users and the section's, as one userlist of the config */
+    cfg = NULL;
+    CU_ASSERT_EQUAL(config_load_string("t.ini",
+                                       "[defaults]\nmode = http\nstats auth = a:1\n"
+                                       "[listen s]\nbind = 127.0.0.1:1\nstats auth = b:2:3\n"
+                                       "[listen t]\nbind = 127.0.0.1:2\nstats uri = /t\n",
+                                       &cfg, err, sizeof(err)),
+                    0);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(cfg);
+    const struct cfg_userlist *ul = cfg->proxies[0].http.stats.auth_list;
+    CU_ASSERT(cfg->proxies[0].http.stats.enabled);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ul);
+    CU_ASSERT_EQUAL(ul->nusers, 2);
+    CU_ASSERT_STRING_EQUAL(ul->users[0].name, "a");
+    CU_ASSERT_STRING_EQUAL(ul->users[0].password, "1");
+    CU_ASSERT_STRING_EQUAL(ul->users[1].name, "b");
+    CU_ASSERT_STRING_EQUAL(ul->users[1].password, "2:3");
+    const struct cfg_userlist *ul2 = cfg->proxies[1].http.stats.auth_list;
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ul2);
+    CU_ASSERT_EQUAL(ul2->nusers, 1);
+    CU_ASSERT_EQUAL(cfg->nuserlists, 2);
     config_free(cfg);
 }
 

@@ -426,32 +426,35 @@ static void test_concurrent(void)
     stop();
 }
 
-/* scripts/haproxy2ini carries stick tables, track rules and the stats socket, drops what has no
- * meaning in sluice (peers, nopurge, the socket's owner) and refuses a table without expire. */
+/* scripts/haproxy2ini carries stick tables, track rules, the stats socket and stats auth, drops
+ * what has no meaning in sluice (peers, nopurge, the socket's owner) and refuses a table without
+ * expire. */
 static void test_haproxy2ini(void)
 {
     struct h2i r;
     CU_ASSERT_EQUAL_FATAL(
-        h2i_run(&r, "global\n"                                                       /* 1 */
-                    "    stats socket /run/hap.sock mode 600 level admin user hap\n" /* 2 */
-                    "    stats timeout 30s\n"                                        /* 3 */
-                    "frontend web\n"                                                 /* 4 */
-                    "    mode http\n"                                                /* 5 */
-                    "    bind :8081\n"                                               /* 6 */
-                    "    stick-table type ip size 1m expire 10s peers p store "
-                    "http_req_rate(10s),conn_cur\n"                                          /* 7 */
-                    "    http-request track-sc0 src\n"                                       /* 8 */
-                    "    http-request track-sc1 req.hdr(x-key) table h if { path_beg /a }\n" /* 9 */
-                    "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 9 }\n"
-                    "    tcp-request connection reject if { src_conn_cur gt 9 }\n"    /* 11 */
-                    "    tcp-request content reject\n"                                /* 12 */
-                    "    default_backend h\n"                                         /* 11 */
-                    "backend h\n"                                                     /* 12 */
-                    "    mode http\n"                                                 /* 13 */
-                    "    stick-table type string len 16 size 10k nopurge expire 1m\n" /* 14 */
-                    "    server h1 10.0.0.2:80\n"                                     /* 15 */
-                    "backend n\n"                                                     /* 16 */
-                    "    stick-table type ip size 10\n"),                             /* 17 */
+        h2i_run(&r,
+                "global\n"                                                       /* 1 */
+                "    stats socket /run/hap.sock mode 600 level admin user hap\n" /* 2 */
+                "    stats timeout 30s\n"                                        /* 3 */
+                "frontend web\n"                                                 /* 4 */
+                "    mode http\n"                                                /* 5 */
+                "    bind :8081\n"                                               /* 6 */
+                "    stick-table type ip size 1m expire 10s peers p store "
+                "http_req_rate(10s),conn_cur\n"                                           /* 7 */
+                "    http-request track-sc0 src\n"                                        /* 8 */
+                "    http-request track-sc1 req.hdr(x-key) table h if { path_beg /a }\n"  /* 9 */
+                "    http-request deny deny_status 429 if { sc_http_req_rate(0) gt 9 }\n" /* 10 */
+                "    tcp-request connection reject if { src_conn_cur gt 9 }\n"            /* 11 */
+                "    tcp-request content reject\n"                                        /* 12 */
+                "    default_backend h\n"                                                 /* 13 */
+                "backend h\n"                                                             /* 14 */
+                "    mode http\n"                                                         /* 15 */
+                "    stick-table type string len 16 size 10k nopurge expire 1m\n"         /* 16 */
+                "    server h1 10.0.0.2:80\n"                                             /* 17 */
+                "    stats auth admin:pw\n"                                               /* 18 */
+                "backend n\n"                                                             /* 19 */
+                "    stick-table type ip size 10\n"),                                     /* 20 */
         0);
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats socket = /run/hap.sock mode 600 level admin\n"));
@@ -472,7 +475,9 @@ static void test_haproxy2ini(void)
     CU_ASSERT_FALSE(h2i_mentions(&r, 11));
     CU_ASSERT_TRUE(h2i_left_out(&r, 12)); /* tcp-request content */
     CU_ASSERT_TRUE(h2i_mentions(&r, 16)); /* nopurge */
-    CU_ASSERT_TRUE(h2i_left_out(&r, 19)); /* no expire */
+    CU_ASSERT_TRUE(h2i_left_out(&r, 20)); /* no expire */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats auth = admin:pw\n"));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 18));
     /* sluice loads what it wrote, once the table without expire is gone with its section */
     char *n = strstr(r.ini, "[backend n]");
     CU_ASSERT_PTR_NOT_NULL_FATAL(n);
