@@ -265,10 +265,33 @@ struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv
     return sc;
 }
 
+/* Whether the server has been silent since the end of the response it just sent. A server that
+ * sent more than the response (bytes past its Content-Length, a second response nobody asked
+ * for) or closed its side is out of step with us: pooled, its surplus would be read as the next
+ * request's response, whichever client sent it, or the next request would go to a closed
+ * connection. Events do not tell, because the bytes or the FIN may have come with the
+ * response's last bytes, in an edge already consumed. `hup` says a FIN was seen; `readable`
+ * is clear only when the last read found the socket empty, after which anything new brings an
+ * edge that the idle handler (on_event) sees; otherwise one peek tells. */
+static bool srv_conn_is_quiet(struct srv_conn *sc)
+{
+    if (sc->side.hup)
+        return false;
+    if (!sc->side.readable)
+        return true;
+    char c;
+    ssize_t n = recv(sc->h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    if (n < 0 && errno == EAGAIN) {
+        sc->side.readable = false;
+        return true;
+    }
+    return false;
+}
+
 void pool_put(struct srv_conn *sc)
 {
     struct pool *p = pool_of(sc->w);
-    if (!p || sc->h.fd < 0) {
+    if (!p || sc->h.fd < 0 || !srv_conn_is_quiet(sc)) {
         srv_conn_close(sc);
         return;
     }

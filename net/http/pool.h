@@ -55,7 +55,8 @@ void srv_conn_close(struct srv_conn *sc);
 
 /* Take an idle connection to sv from this worker's pool, attached to owner; NULL when none. */
 struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv_conn_event_fn fn);
-/* Give a connection back for reuse (it must be connected and between messages). */
+/* Give a connection back for reuse (it must be connected and between messages). A connection
+ * on which the server sent anything after the response, or closed its side, is closed instead. */
 void pool_put(struct srv_conn *sc);
 
 /* This worker's resolver for a [resolvers] section (NULL: the system's configuration), created

@@ -1,0 +1,76 @@
+"""mode http against servers that misbehave on purpose (hand-written backends): what one does
+must stay on its own exchange, never reach another client nor hang the client it answers."""
+import socket
+
+from harness import (BufSock, check, hold, http_config, http_response, read_http_response,
+                     read_request, recv_until_eof)
+
+
+def _extra_after_body_handler(sock, srv):
+    """The first request on the first connection gets its head, then (in a later segment) its
+    body followed by a second response nobody asked for. Every other request gets its target."""
+    bs = BufSock(sock, srv.timeout)
+    conn = srv.accepted
+    first = True
+    while True:
+        req = read_request(bs)
+        srv.seen.append((conn, req["target"]))
+        if conn == 1 and first:
+            first = False
+            sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\n")
+            hold(0.3)  # the body comes in a read of its own, after the head
+            sock.sendall(b"hello" + http_response(200, b"smuggled"))
+        else:
+            sock.sendall(http_response(200, req["target"].encode()))
+
+
+def test_http_bytes_after_response_not_reused(t):
+    """A server that sends more than its Content-Length: the surplus is not the next client's
+    response (the connection must not go back to the pool with bytes unread)."""
+    srv = t.pyserver("handler", handler=_extra_after_body_handler)
+    srv.seen = []
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    a = t.connect(port)
+    a.sendall(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
+    status, _, body = read_http_response(BufSock(a, t.timeout(5)))
+    check(status == 200 and body == b"hello", f"first response: {status} {body!r}")
+    b = t.connect(port)
+    b.sendall(b"GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+    status, _, body = read_http_response(BufSock(b, t.timeout(5)))
+    check(body == b"/b", f"the second client got {status} {body!r} (server saw {srv.seen})")
+
+
+def _close_with_response_handler(sock, srv):
+    """Answers one request with a keep-alive response (no Connection: close), then closes at
+    once: the FIN comes with (or right behind) the body."""
+    bs = BufSock(sock, srv.timeout)
+    req = read_request(bs)
+    srv.seen.append((srv.accepted, req["method"], req["target"]))
+    # A body sluice is still relaying when the FIN arrives.
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % len(srv.body) + srv.body)
+    sock.shutdown(socket.SHUT_WR)
+
+
+def test_http_server_fin_with_response_not_reused(t):
+    """A server that closes right after a response that did not say so: the closed connection
+    must not be pooled, or the next request (a POST, which is not retried) gets a 502."""
+    srv = t.pyserver("handler", handler=_close_with_response_handler)
+    srv.seen = []
+    srv.body = b"d" * (16 << 20)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # sluice blocks on this client
+    s.connect(("127.0.0.1", port))
+    t.track(s)
+    bs = BufSock(s, t.timeout(5))
+    s.sendall(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
+    hold(0.3)  # the client reads late: sluice still has the body to relay when the FIN comes
+    status, _, body = read_http_response(bs)
+    check(status == 200 and body == srv.body, f"first response: {status} {len(body)} bytes")
+    s.sendall(b"POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
+    status, _, body = read_http_response(bs)
+    check(status == 200 and body == srv.body, f"POST after a closing server: {status} {body[:60]!r} "
+          f"(server saw {srv.seen})")
+
