@@ -2139,8 +2139,11 @@ static void forward_response_body(struct hs *h)
         uint64_t before = h->s2c.bytes;
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, true);
         h->bytes_out += h->s2c.bytes - before;
-        if (h->resp_body == HTTP_BODY_UNTIL_CLOSE && h->s2c.eof && !relay_pending(&h->s2c))
-            r = RELAY_DONE;
+        if (r == RELAY_IDLE && h->s2c.eof && !relay_pending(&h->s2c))
+            /* The server closed: the end of a body delimited by close, else a body cut short,
+             * which must not pass for whole (the client sees the connection close once the
+             * bytes that came are written). */
+            r = h->resp_body == HTTP_BODY_UNTIL_CLOSE ? RELAY_DONE : RELAY_ERR_FROM;
     }
     if (r == RELAY_DONE) {
         h->resp_done = true;

@@ -1,6 +1,7 @@
 """mode http against servers that misbehave on purpose (hand-written backends): what one does
 must stay on its own exchange, never reach another client nor hang the client it answers."""
 import socket
+import time
 
 from harness import (BufSock, check, hold, http_config, http_response, read_http_response,
                      read_request, recv_until_eof)
@@ -74,3 +75,37 @@ def test_http_server_fin_with_response_not_reused(t):
     check(status == 200 and body == srv.body, f"POST after a closing server: {status} {body[:60]!r} "
           f"(server saw {srv.seen})")
 
+
+
+def _truncated_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\n\r\n" % srv.length + b"x" * srv.sent)
+    hold(0.1)
+    sock.close()
+
+
+def _truncated(t, length, sent):
+    srv = t.pyserver("handler", handler=_truncated_handler)
+    srv.length, srv.sent = length, sent
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1,
+                              defaults=["timeout server = 20s"]))
+    s = t.connect(port)
+    s.sendall(b"GET /cut HTTP/1.1\r\nHost: t\r\n\r\n")
+    start = time.monotonic()
+    raw, how = recv_until_eof(s, t.timeout(10), limit=1 << 24)
+    took = time.monotonic() - start
+    check(raw.startswith(b"HTTP/1.1 200") and len(raw.partition(b"\r\n\r\n")[2]) == sent,
+          f"truncated response: {raw[:60]!r}, {len(raw)} bytes")
+    check(took < 3, f"the client waited {took:.1f}s for a body the server will never send")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["term"][:2] == "SD", f"termination state {logs[0]['term']} (want SD)")
+
+
+def test_http_truncated_response_closes_client(t):
+    _truncated(t, 100000, 5000)
+
+
+def test_http_truncated_bulk_response_closes_client(t):
+    _truncated(t, 10 << 20, 3 << 20)  # large enough for the splice path
