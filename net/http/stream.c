@@ -1999,6 +1999,15 @@ static void read_response(struct hs *h)
                 h->sprev = 0;
                 break; /* to the checks at the top: written yet? more bytes to parse? */
             }
+            /* A server must not switch to a protocol the client did not offer (RFC 9110 §7.8):
+             * a tunnel it opens on its own would take the client's next requests, meant for
+             * whichever backend, as its data. */
+            if (m->status == 101 && !h->upgrade) {
+                http__set_term(h, 'P', 'H');
+                http__drop_server_conn(h);
+                http__reply_error(h, 502);
+                return;
+            }
             /* Final response. */
             if (m->status == 503 && retry_request(h, HTTP_RETRY_503))
                 return;

@@ -109,3 +109,37 @@ def test_http_truncated_response_closes_client(t):
 
 def test_http_truncated_bulk_response_closes_client(t):
     _truncated(t, 10 << 20, 3 << 20)  # large enough for the splice path
+
+
+def _switch_unasked_handler(sock, srv):
+    """Answers whatever comes with a 101 nobody asked for, then records what it reads."""
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: raw\r\nConnection: upgrade\r\n\r\n")
+    try:
+        while True:
+            srv.after.append(bs.read_available())
+    except (OSError, EOFError):
+        pass
+
+
+def test_http_101_without_upgrade_is_502(t):
+    """A 101 to a request that asked no protocol switch (RFC 9110 §7.8: a server MUST NOT switch
+    to a protocol the client did not offer) is an invalid response: 502, and no tunnel that
+    would hand the client's next pipelined requests, whatever their backend, to this server."""
+    srv = t.pyserver("handler", handler=_switch_unasked_handler)
+    srv.after = []
+    other = t.backend("b2")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"], "admin": [f"b2 {other.addr}"]},
+                         frontend=["use_backend = admin if { path_beg /admin }"], nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"GET /app HTTP/1.1\r\nHost: t\r\n\r\n"
+              b"GET /admin/name HTTP/1.1\r\nHost: t\r\nAuthorization: Basic c2VjcmV0\r\n\r\n")
+    bs = BufSock(s, t.timeout(5))
+    status, _, _ = read_http_response(bs)
+    check(status == 502, f"a 101 nobody asked for was passed on as {status}")
+    hold(0.2)
+    leaked = b"".join(srv.after)
+    check(b"/admin" not in leaked, f"the next request went to the switching server: {leaked!r}")
+
