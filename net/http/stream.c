@@ -156,6 +156,26 @@ void http__drop_server_conn(struct hs *h)
 
 /* ---- timers --------------------------------------------------------------------------------- */
 
+/* The client's and the server's inactivity deadlines during an exchange, UINT64_MAX for none.
+ * While bytes wait for one side to take them, sluice stops reading the other: that side's
+ * silence is then ours, and its timeout pauses (as in HAProxy). Inactivity is counted from the
+ * last progress on either side, so a side gets its whole timeout again once the other has
+ * drained. */
+static void exchange_deadlines(const struct hs *h, uint64_t *c, uint64_t *s)
+{
+    uint32_t tc = h->fe->cfg->timeout.client, ts = be_cfg(h)->timeout.server;
+    uint64_t sl = h->sc ? h->sc->side.last : 0;
+    uint64_t last = h->cs.last > sl ? h->cs.last : sl;
+    bool to_client = relay_pending(&h->s2c), to_server = relay_pending(&h->c2s);
+    *c = *s = UINT64_MAX;
+    if (!h->req_done && tc && (!to_server || to_client))
+        *c = last + tc;
+    if (ts && h->sc && (!to_client || to_server))
+        *s = last + ts;
+    if (tc && to_client)
+        *c = h->cs.last + tc;
+}
+
 static uint64_t deadline_for(const struct hs *h)
 {
     const struct cfg_proxy *fp = h->fe->cfg;
@@ -193,20 +213,8 @@ static uint64_t deadline_for(const struct hs *h)
     case HS_CONNECTING:
         return bp->timeout.connect ? h->t_conn + bp->timeout.connect : 0;
     case HS_EXCHANGE: {
-        uint64_t c = UINT64_MAX, s = UINT64_MAX;
-        /* While bytes wait for one side to take them, sluice stops reading the other: that
-         * side's silence is then ours, and its timeout pauses (as in HAProxy). Inactivity is
-         * counted from the last progress on either side, so a side gets its whole timeout
-         * again once the other has drained. */
-        uint64_t sl = h->sc ? h->sc->side.last : 0;
-        uint64_t last = h->cs.last > sl ? h->cs.last : sl;
-        bool to_client = relay_pending(&h->s2c), to_server = relay_pending(&h->c2s);
-        if (!h->req_done && tc && (!to_server || to_client))
-            c = last + tc;
-        if (ts && h->sc && (!to_client || to_server))
-            s = last + ts;
-        if (tc && to_client)
-            c = h->cs.last + tc;
+        uint64_t c, s;
+        exchange_deadlines(h, &c, &s);
         uint64_t d = c < s ? c : s;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -282,18 +290,26 @@ static void on_timer(struct timer *t)
     case HS_CONNECTING:
         connect_failed(h, ETIMEDOUT, true);
         break;
-    case HS_EXCHANGE:
-        if (!h->resp_head_done && h->sc && h->req_done) {
+    case HS_EXCHANGE: {
+        /* Whose timeout it is: a server that stops reading the request body is as late as one
+         * that does not answer, and a client that stops reading the response is the late one
+         * even though its request is complete. While the server waits for body bytes that the
+         * client does not send, the client is. */
+        uint64_t c, s;
+        exchange_deadlines(h, &c, &s);
+        bool server_late = s <= c && (h->req_done || relay_pending(&h->c2s));
+        if (!h->resp_head_done && h->sc && server_late) {
             if (retry_request(h, HTTP_RETRY_RESPONSE_TIMEOUT))
                 break;
             http__set_term(h, 's', 'H');
             http__drop_server_conn(h);
             http__reply_error(h, 504);
         } else {
-            http__set_term(h, h->req_done ? 's' : 'c', 'D');
+            http__set_term(h, server_late ? 's' : 'c', 'D');
             http__close(h);
         }
         break;
+    }
     default:
         http__set_term(h, 'c', 'D');
         http__close(h);
@@ -2287,10 +2303,15 @@ void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
         server_failed(h, h->resp_head_done ? 'D' : 'H', 502);
         return;
     }
-    if (h->state == HS_EXCHANGE)
+    if (h->state == HS_EXCHANGE) {
         http__progress(h);
-    else if (h->state == HS_TUNNEL)
+        /* Bytes read from the server may now wait for the client: its timeout runs from here
+         * (deadline_for), maybe before the deadline armed so far. */
+        if (h->state == HS_EXCHANGE)
+            http__arm_timer(h);
+    } else if (h->state == HS_TUNNEL) {
         http__tunnel(h);
+    }
 }
 
 static void hs_read_request(struct hs *h)

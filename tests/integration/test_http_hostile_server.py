@@ -1,6 +1,7 @@
 """mode http against servers that misbehave on purpose (hand-written backends): what one does
 must stay on its own exchange, never reach another client nor hang the client it answers."""
 import socket
+import threading
 import time
 
 from harness import (BufSock, check, hold, http_config, http_response, read_http_response,
@@ -143,3 +144,56 @@ def test_http_101_without_upgrade_is_502(t):
     leaked = b"".join(srv.after)
     check(b"/admin" not in leaked, f"the next request went to the switching server: {leaked!r}")
 
+
+
+def _no_read_handler(sock, srv):
+    sock.recv(100)  # part of the head, then nothing: never reads the body, never answers
+    hold(10)
+
+
+def _upload(sock, total):
+    chunk = b"u" * 65536
+    try:
+        for _ in range(total // len(chunk)):
+            sock.sendall(chunk)
+    except OSError:
+        pass
+
+
+def test_http_server_not_reading_body_times_out_as_server(t):
+    """A server that stops reading the request body and never answers: timeout server ends the
+    exchange with a 504, blamed on the server (sH), not on the client that was sending."""
+    srv = t.pyserver("handler", handler=_no_read_handler)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1,
+                              defaults=["timeout server = 1s"]))
+    s = t.connect(port)
+    total = 64 << 20
+    s.sendall(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % total)
+    threading.Thread(target=_upload, args=(s, total), daemon=True).start()
+    raw, how = recv_until_eof(s, t.timeout(10))
+    check(raw.startswith(b"HTTP/1.1 504"), f"the client got {raw[:60]!r} ({how})")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["term"][:2] == "sH", f"termination state {logs[0]['term']} (want sH)")
+
+
+def _big_response_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(http_response(200, b"r" * (64 << 20)))
+
+
+def test_http_client_not_reading_response_times_out_as_client(t):
+    """A client that stops reading a response: timeout client ends it, blamed on the client (cD),
+    not on the server that was sending."""
+    srv = t.pyserver("handler", handler=_big_response_handler)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1,
+                              defaults=["timeout client = 1s", "timeout server = 20s"]))
+    s = t.connect(port)
+    s.sendall(b"GET /big HTTP/1.1\r\nHost: t\r\n\r\n")
+    start = time.monotonic()
+    logs = sl.wait_httplogs(1, timeout=t.timeout(25))
+    took = time.monotonic() - start
+    check(logs[0]["term"][:2] == "cD", f"termination state {logs[0]['term']} (want cD)")
+    check(took < 5, f"timeout client (1s) ended the exchange after {took:.1f}s")
