@@ -1745,7 +1745,8 @@ void http__send_request(struct hs *h)
 }
 
 /* Relay a chunked body from `from` to `to`, stopping exactly at its end. Bytes read past the end
- * (a pipelined request) go to `rest` when given. Returns RELAY_DONE, RELAY_IDLE or an error. */
+ * go to `rest` when given (a pipelined request); without `rest` (a response) they are dropped
+ * and the server connection is not reused. Returns RELAY_DONE, RELAY_IDLE or an error. */
 static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct http_chunk *ck,
                                    struct relay_side *from, struct relay_side *to, char *rest,
                                    uint32_t *rest_len)
@@ -1789,13 +1790,17 @@ static enum relay_res pump_chunked(struct hs *h, struct relay_dir *d, struct htt
         d->bytes += off;
         if (relay_send(h->w, d, to, buf, off) < 0)
             return RELAY_ERR_TO;
-        if (off < (size_t)n) {
+        if (off < (size_t)n && !rest) {
+            /* Bytes after the end of a response: a server out of step (a response nobody asked
+             * for). The response is whole; its connection cannot be trusted again. */
+            h->srv_keep = false;
+        } else if (off < (size_t)n) {
             /* A pipelined request came with the body's end. rbuf still holds this request's
              * head and first body bytes, all sent already: drop them to make room. */
-            if (rest && rest == h->rbuf && *rest_len + ((size_t)n - off) > h->w->bufsize)
+            if (rest == h->rbuf && *rest_len + ((size_t)n - off) > h->w->bufsize)
                 shift_request(h);
-            if (!rest || *rest_len + ((size_t)n - off) > h->w->bufsize)
-                return RELAY_ERR_FROM; /* bytes after the end where none may be */
+            if (*rest_len + ((size_t)n - off) > h->w->bufsize)
+                return RELAY_ERR_FROM; /* more than the buffer holds */
             memcpy(rest + *rest_len, buf + off, (size_t)n - off);
             *rest_len += (uint32_t)((size_t)n - off);
         }

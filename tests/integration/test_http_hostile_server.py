@@ -197,3 +197,44 @@ def test_http_client_not_reading_response_times_out_as_client(t):
     took = time.monotonic() - start
     check(logs[0]["term"][:2] == "cD", f"termination state {logs[0]['term']} (want cD)")
     check(took < 5, f"timeout client (1s) ended the exchange after {took:.1f}s")
+
+
+def _chunked_then_extra_handler(sock, srv):
+    """A chunked response whose last chunk comes with bytes after it (a response nobody asked
+    for), the head first, the body in a later segment."""
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
+    hold(0.2)
+    sock.sendall(b"%x\r\n" % len(srv.body) + srv.body + b"\r\n0\r\n\r\n" +
+                 http_response(200, b"extra"))
+    hold(1)
+
+
+def test_http_bytes_after_chunked_response_keep_it_whole(t):
+    """Bytes after the end of a chunked response end the server connection, not the response:
+    a client that reads slowly still gets the whole body, and keeps its connection."""
+    srv = t.pyserver("handler", handler=_chunked_then_extra_handler)
+    srv.body = b"c" * (8 << 20)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # sluice blocks on this client
+    s.connect(("127.0.0.1", port))
+    t.track(s)
+    s.sendall(b"GET /c HTTP/1.1\r\nHost: t\r\n\r\n")
+    hold(0.5)
+    bs = BufSock(s, t.timeout(5))
+    try:
+        status, _, body = read_http_response(bs)
+    except EOFError as e:
+        raise AssertionError(f"the response was cut: {e}")
+    check(status == 200 and body == srv.body, f"response {status}, {len(body)} bytes")
+    s.sendall(b"GET /c HTTP/1.1\r\nHost: t\r\n\r\n")
+    try:
+        status, _, body = read_http_response(bs)
+    except EOFError as e:
+        raise AssertionError(f"the client's connection was closed: {e}")
+    check(status == 200 and body == srv.body, f"second response {status}, {len(body)} bytes")
+    logs = sl.wait_httplogs(2)
+    check(logs[0]["term"][:2] == "--", f"termination state {logs[0]['term']}")
