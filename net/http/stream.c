@@ -2009,8 +2009,11 @@ static void read_response(struct hs *h)
                 return;
             }
             if (m->flags & HTTP_F_INTERIM) { /* 100 Continue and friends: pass them on */
-                h->bytes_out += m->head_len;
-                if (relay_send(h->w, &h->s2c, &h->cs, h->sbuf, m->head_len) < 0) {
+                /* except to an HTTP/1.0 client, which has no 1xx and would take it for the
+                 * final response (RFC 9110 §15.2: no 1xx to an HTTP/1.0 client) */
+                bool pass = h->req_ver > 0;
+                h->bytes_out += pass ? m->head_len : 0;
+                if (pass && relay_send(h->w, &h->s2c, &h->cs, h->sbuf, m->head_len) < 0) {
                     http__set_term(h, 'C', 'D');
                     http__close(h);
                     return;

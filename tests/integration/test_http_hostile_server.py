@@ -238,3 +238,29 @@ def test_http_bytes_after_chunked_response_keep_it_whole(t):
     check(status == 200 and body == srv.body, f"second response {status}, {len(body)} bytes")
     logs = sl.wait_httplogs(2)
     check(logs[0]["term"][:2] == "--", f"termination state {logs[0]['term']}")
+
+
+def _hints_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    while True:
+        read_request(bs)
+        sock.sendall(b"HTTP/1.1 103 Early Hints\r\nLink: </s.css>; rel=preload\r\n\r\n" +
+                     http_response(200, b"final"))
+
+
+def test_http_no_interim_response_to_http10_client(t):
+    """HTTP/1.0 has no 1xx: an interim response a server sends anyway is not passed on to an
+    HTTP/1.0 client (RFC 9110 §15.2), which would take it for the final one."""
+    srv = t.pyserver("handler", handler=_hints_handler)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"GET /h HTTP/1.0\r\n\r\n")
+    raw, how = recv_until_eof(s, t.timeout(5))
+    check(raw.startswith(b"HTTP/1.1 200") and raw.endswith(b"final"),
+          f"the HTTP/1.0 client got {raw[:70]!r}")
+    s = t.connect(port)  # an HTTP/1.1 client still gets it
+    s.sendall(b"GET /h HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    raw, how = recv_until_eof(s, t.timeout(5))
+    check(raw.startswith(b"HTTP/1.1 103") and raw.endswith(b"final"),
+          f"the HTTP/1.1 client got {raw[:70]!r}")
