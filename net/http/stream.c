@@ -2042,6 +2042,12 @@ static void read_response(struct hs *h)
             h->resp_body = m->body;
             if (!http_msg_keep_alive(m) || m->body == HTTP_BODY_UNTIL_CLOSE)
                 h->srv_keep = false;
+            /* An answer before the whole request was sent: whether the server will read the
+             * rest as this request's body or (a server that skips it) as its next request is
+             * unknown, and in the second case its answer would go to whichever request is
+             * sent next on the connection. Close it after this exchange. */
+            if (!h->req_done)
+                h->srv_keep = false;
             if (m->body == HTTP_BODY_UNTIL_CLOSE)
                 h->cli_keep = false;
             const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);

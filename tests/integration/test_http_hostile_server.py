@@ -264,3 +264,39 @@ def test_http_no_interim_response_to_http10_client(t):
     raw, how = recv_until_eof(s, t.timeout(5))
     check(raw.startswith(b"HTTP/1.1 103") and raw.endswith(b"final"),
           f"the HTTP/1.1 client got {raw[:70]!r}")
+
+
+def _early_answer_handler(sock, srv):
+    """A buggy server: it answers an upload at once, without reading the body, and keeps the
+    connection, so the body bytes are read as the next request. It answers requests slowly."""
+    bs = BufSock(sock, srv.timeout)
+    while True:
+        head = bs.read_until(b"\r\n\r\n").decode("latin-1")
+        target = head.split(" ", 2)[1]
+        srv.seen.append(target)
+        if target == "/upload":
+            sock.sendall(http_response(401, b""))
+        else:
+            hold(0.3)
+            sock.sendall(http_response(200, target.encode()))
+
+
+def test_http_early_response_server_conn_not_reused(t):
+    """A response that ends before its request was wholly sent leaves the server's view of the
+    connection unknown (a server that does not read the body takes it for a request): the
+    connection is not reused, so no other client gets the answer to a client's body."""
+    srv = t.pyserver("handler", handler=_early_answer_handler)
+    srv.seen = []
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    a = t.connect(port)
+    inner = b"GET /smuggled HTTP/1.1\r\nHost: t\r\n\r\n"
+    a.sendall(b"POST /upload HTTP/1.1\r\nHost: t\r\nContent-Length: %d\r\n\r\n" % len(inner))
+    status, _, _ = read_http_response(BufSock(a, t.timeout(5)))
+    check(status == 401, f"upload answered {status}")
+    a.sendall(inner)  # the body, after the early answer
+    hold(0.05)
+    b = t.connect(port)
+    b.sendall(b"GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
+    status, _, body = read_http_response(BufSock(b, t.timeout(5)))
+    check(body == b"/b", f"the second client got {status} {body!r} (server saw {srv.seen})")
