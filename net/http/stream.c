@@ -1196,6 +1196,15 @@ static void out_cookie_without(struct out *o, const char *v, size_t vl, const ch
         out_put(o, "\r\n", 2);
 }
 
+/* Whether a Set-Cookie value sets the cookie `name` (its first pair, RFC 6265 §4.1.1). */
+static bool set_cookie_is(const char *v, size_t vl, const char *name)
+{
+    size_t nl = strlen(name), pos = 0;
+    struct http_span n, val;
+    return http_cookie_next(v, vl, &pos, &n, &val) && n.len == nl &&
+           memcmp(v + n.off, name, nl) == 0;
+}
+
 /* Rebuild the request head for the server into h->obuf. */
 int http__build_request(struct hs *h, const struct http_msg *m, const struct hdr_edits *e)
 {
@@ -1861,11 +1870,19 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
     }
     h->status = status;
     void *md = e->has_replace ? pool_match_data(h->w) : NULL;
+    /* In insert mode the persistence cookie is sluice's: one of the same name set by the
+     * server is removed (HAProxy's insert without `preserve`), or the server would choose
+     * which server the client sticks to. */
+    const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
+    bool own_cookie = ck->name[0] && ck->insert;
     for (unsigned i = 0; i < m->nhdr; i++) {
         const struct http_hdr *hd = &m->hdr[i];
         if (http_hdr_is_hop_by_hop(m, i) && !(m->status == 101 && hd->id == HTTP_H_UPGRADE))
             continue;
         if (edits_drop(e, 0, b + hd->name_off, hd->name_len))
+            continue;
+        if (own_cookie && hd->name_len == 10 && !strncasecmp(b + hd->name_off, "set-cookie", 10) &&
+            set_cookie_is(b + hd->value_off, hd->value_len, ck->name))
             continue;
         out_field(o, e, b + hd->name_off, hd->name_len, b + hd->value_off, hd->value_len, md);
     }
@@ -1879,9 +1896,7 @@ static int build_response(struct hs *h, const struct http_msg *m, const struct h
         fc.srv_name = h->sv ? h->sv->cfg->name : NULL;
     }
     out_edits(o, e, md, &fc);
-    const struct cfg_cookie *ck = &be_cfg(h)->http.cookie;
-    if (ck->name[0] && ck->insert && h->sv && h->sv->cfg->cookie[0] &&
-        h->cookie_srv != h->sv->idx + 1) {
+    if (own_cookie && h->sv && h->sv->cfg->cookie[0] && h->cookie_srv != h->sv->idx + 1) {
         char c[512];
         int n = snprintf(c, sizeof(c), "set-cookie: %s=%s; path=/%s%s%s%s\r\n", ck->name,
                          h->sv->cfg->cookie, ck->domain[0] ? "; domain=" : "", ck->domain,

@@ -300,3 +300,29 @@ def test_http_early_response_server_conn_not_reused(t):
     b.sendall(b"GET /b HTTP/1.1\r\nHost: t\r\n\r\n")
     status, _, body = read_http_response(BufSock(b, t.timeout(5)))
     check(body == b"/b", f"the second client got {status} {body!r} (server saw {srv.seen})")
+
+
+def _sets_persistence_cookie_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    while True:
+        read_request(bs)
+        sock.sendall(http_response(200, b"ok", fields=[("Set-Cookie", "app=1; path=/"),
+                                                        ("Set-Cookie", " SRV=c2; path=/")]))
+
+
+def test_http_cookie_insert_removes_server_persistence_cookie(t):
+    """`cookie NAME insert`: the persistence cookie is sluice's; a Set-Cookie of the same name
+    from the server is removed (HAProxy's insert mode without `preserve`), so a server cannot
+    pin the client to another server. Its other cookies pass."""
+    srv = t.pyserver("handler", handler=_sets_persistence_cookie_handler)
+    other = t.backend("b2")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"s1 {srv.addr} cookie c1", f"s2 {other.addr} cookie c2",
+                                        "cookie = SRV insert indirect nocache"]}, nbthread=1))
+    for cookie, want in ((b"", ["app=1; path=/", "SRV=c1; path=/"]),
+                         (b"Cookie: SRV=c1\r\n", ["app=1; path=/"])):
+        s = t.connect(port)
+        s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n" + cookie + b"\r\n")
+        _, fields, _ = read_http_response(BufSock(s, t.timeout(5)))
+        sets = [v for k, v in fields if k.lower() == "set-cookie"]
+        check(sets == want, f"request with {cookie!r}: Set-Cookie fields {sets} (want {want})")
