@@ -530,7 +530,7 @@ void http__close(struct hs *h)
     http__release_slot(h);
     relay_side_closing(h->w, &h->cs);
     if (h->cli.fd >= 0)
-        sock_close(h->cli.fd, h->fe->cfg->nolinger);
+        sock_close(h->cli.fd, h->fe->cfg->nolinger || h->cli_reset);
     h->cli.fd = h->cs.fd = -1;
     worker_session_done(h->w, h->fe, &h->link);
     worker_defer_free(h->w, &h->dfr);
@@ -1959,6 +1959,7 @@ static void server_failed(struct hs *h, char when, int status)
     http__set_term(h, 'S', when);
     http__drop_server_conn(h);
     if (h->resp_head_done) {
+        h->cli_reset = h->resp_body == HTTP_BODY_UNTIL_CLOSE; /* see forward_response_body */
         http__close(h);
         return;
     }
@@ -2203,6 +2204,9 @@ static void forward_response_body(struct hs *h)
         h->resp_done = true;
     } else if (r != RELAY_IDLE) {
         http__set_term(h, r == RELAY_ERR_FROM ? 'S' : 'C', 'D');
+        /* A close would end a body delimited by close as if it were whole: the client learns
+         * of the server's failure only from a reset. (Other bodies are cut short visibly.) */
+        h->cli_reset = r == RELAY_ERR_FROM && h->resp_body == HTTP_BODY_UNTIL_CLOSE;
         http__close(h);
     }
 }

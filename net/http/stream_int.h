@@ -76,6 +76,8 @@ struct hs {
     bool have_dst_addr;
     uint16_t dst_port;
     bool local_reply; /* answered by sluice itself */
+    bool cli_reset;   /* close the client connection with a reset: a body it cannot tell
+                         from a whole one (delimited by close) was cut short */
     bool st_req;      /* statistics: a request started and is not counted yet */
     bool st_be;       /* statistics: the current request went to h->be (counted at its end) */
     bool logged;      /* the current request's log line was written */

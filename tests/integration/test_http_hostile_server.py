@@ -1,6 +1,7 @@
 """mode http against servers that misbehave on purpose (hand-written backends): what one does
 must stay on its own exchange, never reach another client nor hang the client it answers."""
 import socket
+import struct
 import threading
 import time
 
@@ -326,3 +327,26 @@ def test_http_cookie_insert_removes_server_persistence_cookie(t):
         _, fields, _ = read_http_response(BufSock(s, t.timeout(5)))
         sets = [v for k, v in fields if k.lower() == "set-cookie"]
         check(sets == want, f"request with {cookie!r}: Set-Cookie fields {sets} (want {want})")
+
+
+def _reset_mid_body_handler(sock, srv):
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    sock.sendall(b"HTTP/1.1 200 OK\r\n\r\n" + b"x" * 5000)  # delimited by close
+    hold(0.2)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_http_server_reset_in_close_delimited_body_resets_client(t):
+    """A body delimited by close whose server fails (a reset) must not end with a clean close,
+    the only sign of a whole body the client has: the client connection is reset too."""
+    srv = t.pyserver("handler", handler=_reset_mid_body_handler)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    raw, how = recv_until_eof(s, t.timeout(5))
+    check(how == "reset", f"the client saw a clean end of a failed body ({len(raw)} bytes)")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["term"][:2] == "SD", f"termination state {logs[0]['term']} (want SD)")
