@@ -2188,10 +2188,11 @@ static void forward_response_body(struct hs *h)
     if (!h->resp_head_done || h->resp_done)
         return;
     enum relay_res r;
+    uint64_t before = h->s2c.bytes;
     if (h->resp_body == HTTP_BODY_CHUNKED) {
         r = pump_chunked(h, &h->s2c, &h->resp_chunk, &h->sc->side, &h->cs, NULL, NULL);
+        h->bytes_out += h->s2c.bytes - before;
     } else {
-        uint64_t before = h->s2c.bytes;
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, true);
         h->bytes_out += h->s2c.bytes - before;
         if (r == RELAY_IDLE && h->s2c.eof && !relay_pending(&h->s2c))

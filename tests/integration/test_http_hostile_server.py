@@ -200,23 +200,30 @@ def test_http_client_not_reading_response_times_out_as_client(t):
     check(took < 5, f"timeout client (1s) ended the exchange after {took:.1f}s")
 
 
-def _chunked_then_extra_handler(sock, srv):
-    """A chunked response whose last chunk comes with bytes after it (a response nobody asked
-    for), the head first, the body in a later segment."""
-    bs = BufSock(sock, srv.timeout)
-    read_request(bs)
-    sock.sendall(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n")
-    hold(0.2)
-    sock.sendall(b"%x\r\n" % len(srv.body) + srv.body + b"\r\n0\r\n\r\n" +
-                 http_response(200, b"extra"))
-    hold(1)
+CHUNKED_HEAD = b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
+
+
+def _in_two_parts(first, rest, pause=0.2, linger=1.0):
+    """A handler that answers one request with `first`, then after `pause` (so that sluice reads
+    the rest on its own, after the head) with `rest`, and keeps the connection `linger` s."""
+    def handler(sock, srv):
+        read_request(BufSock(sock, srv.timeout))
+        sock.sendall(first)
+        hold(pause)
+        sock.sendall(rest)
+        hold(linger)
+    return handler
 
 
 def test_http_bytes_after_chunked_response_keep_it_whole(t):
     """Bytes after the end of a chunked response end the server connection, not the response:
     a client that reads slowly still gets the whole body, and keeps its connection."""
-    srv = t.pyserver("handler", handler=_chunked_then_extra_handler)
-    srv.body = b"c" * (8 << 20)
+    body = b"c" * (8 << 20)
+    # The last chunk comes with a response nobody asked for.
+    srv = t.pyserver("handler", handler=_in_two_parts(
+        CHUNKED_HEAD, b"%x\r\n" % len(body) + body + b"\r\n0\r\n\r\n" +
+        http_response(200, b"extra")))
+    srv.body = body
     port = t.free_port()
     sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
     s = socket.socket()
@@ -350,3 +357,16 @@ def test_http_server_reset_in_close_delimited_body_resets_client(t):
     check(how == "reset", f"the client saw a clean end of a failed body ({len(raw)} bytes)")
     logs = sl.wait_httplogs(1)
     check(logs[0]["term"][:2] == "SD", f"termination state {logs[0]['term']} (want SD)")
+
+
+def test_http_log_counts_chunked_response_bytes(t):
+    """The bytes field of the log counts a chunked body relayed after the head."""
+    srv = t.pyserver("handler", handler=_in_two_parts(
+        CHUNKED_HEAD, b"%x\r\n" % 100000 + b"z" * 100000 + b"\r\n0\r\n\r\n", 0.1, 0))
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nConnection: close\r\n\r\n")
+    raw, how = recv_until_eof(s, t.timeout(5))
+    logs = sl.wait_httplogs(1)
+    check(int(logs[0]["bytes"]) == len(raw), f"logged {logs[0]['bytes']} bytes, sent {len(raw)}")
