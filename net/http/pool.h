@@ -35,6 +35,8 @@ struct srv_conn {
     uint32_t origin_hash;
     bool connected;
     bool nolinger; /* option nolinger of the server's backend, or of the forward proxy */
+    bool failed;   /* an error (a reset) was reported: the server takes no more bytes, reads
+                      return what it sent before */
 };
 
 /* Start a non-blocking connect to sv. Returns the connection (not yet connected) or NULL with

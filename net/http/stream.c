@@ -1823,7 +1823,9 @@ static void forward_request_body(struct hs *h)
     if (h->req_done || !h->sc)
         return;
     enum relay_res r;
-    if (h->req_body == HTTP_BODY_CHUNKED) {
+    if (h->sc->failed) {
+        r = RELAY_ERR_TO;
+    } else if (h->req_body == HTTP_BODY_CHUNKED) {
         if (!buf_get(h, &h->rbuf)) {
             http__set_term(h, 'R', 'D');
             http__close(h);
@@ -1837,8 +1839,17 @@ static void forward_request_body(struct hs *h)
         r = RELAY_ERR_FROM; /* the client closed before the whole body: the request is aborted */
     if (r == RELAY_DONE) {
         h->req_done = true;
+    } else if (r == RELAY_ERR_TO) {
+        /* The server takes no more of the body: it closed or reset, maybe right behind an
+         * answer (a 413) still to be read. Stop sending; the response, or the failure to read
+         * one, ends the exchange. The rest of the body stays unread: neither connection can
+         * carry another request. The log still says the server cut the exchange short. */
+        http__set_term(h, 'S', 'D');
+        relay_dir_release(h->w, &h->c2s);
+        h->req_done = true;
+        h->srv_keep = h->cli_keep = false;
     } else if (r != RELAY_IDLE) {
-        http__set_term(h, r == RELAY_ERR_FROM ? 'C' : 'S', 'D');
+        http__set_term(h, 'C', 'D');
         http__close(h);
     }
 }
@@ -2334,8 +2345,15 @@ void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
         return;
     }
     if (ev & LOOP_ERR) {
-        server_failed(h, h->resp_head_done ? 'D' : 'H', 502);
-        return;
+        if (h->state != HS_EXCHANGE) {
+            server_failed(h, h->resp_head_done ? 'D' : 'H', 502);
+            return;
+        }
+        /* A reset (a server closing with request bytes unread does that) does not take back
+         * what it sent before: reads return those bytes, then the error. Read on, so that a
+         * whole response is relayed and an incomplete one fails where its bytes end. */
+        sc->side.readable = sc->side.hup = true;
+        sc->failed = true;
     }
     if (h->state == HS_EXCHANGE) {
         http__progress(h);

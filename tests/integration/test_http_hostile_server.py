@@ -9,6 +9,15 @@ from harness import (BufSock, check, hold, http_config, http_response, read_http
                      read_request, recv_until_eof)
 
 
+def _slow_reader(t, port):
+    """A client connection with a tiny receive buffer: sluice soon blocks writing to it."""
+    s = socket.socket()
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.connect(("127.0.0.1", port))
+    t.track(s)
+    return s
+
+
 def _extra_after_body_handler(sock, srv):
     """The first request on the first connection gets its head, then (in a later segment) its
     body followed by a second response nobody asked for. Every other request gets its target."""
@@ -63,10 +72,7 @@ def test_http_server_fin_with_response_not_reused(t):
     srv.body = b"d" * (16 << 20)
     port = t.free_port()
     t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # sluice blocks on this client
-    s.connect(("127.0.0.1", port))
-    t.track(s)
+    s = _slow_reader(t, port)
     bs = BufSock(s, t.timeout(5))
     s.sendall(b"GET /a HTTP/1.1\r\nHost: t\r\n\r\n")
     hold(0.3)  # the client reads late: sluice still has the body to relay when the FIN comes
@@ -226,10 +232,7 @@ def test_http_bytes_after_chunked_response_keep_it_whole(t):
     srv.body = body
     port = t.free_port()
     sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
-    s = socket.socket()
-    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)  # sluice blocks on this client
-    s.connect(("127.0.0.1", port))
-    t.track(s)
+    s = _slow_reader(t, port)
     s.sendall(b"GET /c HTTP/1.1\r\nHost: t\r\n\r\n")
     hold(0.5)
     bs = BufSock(s, t.timeout(5))
@@ -370,3 +373,58 @@ def test_http_log_counts_chunked_response_bytes(t):
     raw, how = recv_until_eof(s, t.timeout(5))
     logs = sl.wait_httplogs(1)
     check(int(logs[0]["bytes"]) == len(raw), f"logged {logs[0]['bytes']} bytes, sent {len(raw)}")
+
+
+def _whole_then_reset_handler(sock, srv):
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)  # sendall returns at once
+    bs = BufSock(sock, srv.timeout)
+    read_request(bs)
+    t0 = time.monotonic()
+    sock.sendall(http_response(200, srv.body))
+    srv.sent_in = time.monotonic() - t0
+    hold(0.2)  # sluice has read it all; the client has not
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_http_server_reset_after_whole_response_keeps_it(t):
+    """A server that resets its connection once its whole response was read (a close with
+    unread bytes does that): the response still reaches a client that reads slowly, whole."""
+    srv = t.pyserver("handler", handler=_whole_then_reset_handler)
+    srv.body = b"w" * (3 << 20)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = _slow_reader(t, port)
+    s.sendall(b"GET / HTTP/1.1\r\nHost: t\r\n\r\n")
+    hold(0.5)
+    try:
+        status, _, body = read_http_response(BufSock(s, t.timeout(5)))
+    except (EOFError, OSError) as e:
+        raise AssertionError(f"the response was cut: {e!r} (sent in {srv.sent_in:.2f}s)")
+    check(status == 200 and body == srv.body, f"response {status}, {len(body)} bytes")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["term"][:2] == "--", f"termination state {logs[0]['term']}")
+
+
+def _refuse_upload_handler(sock, srv):
+    """Reads only the head of an upload, answers 413 and closes: the unread body makes the
+    close a reset, which reaches sluice right behind the response."""
+    head = b""
+    while b"\r\n\r\n" not in head:
+        head += sock.recv(100)  # a little at a time: most of the body stays unread
+    sock.sendall(http_response(413, b"too big", fields=[("Connection", "close")]))
+    sock.close()
+
+
+def test_http_response_before_server_reset_is_relayed(t):
+    """A whole response followed at once by a reset is relayed, not replaced by a 502."""
+    srv = t.pyserver("handler", handler=_refuse_upload_handler)
+    port = t.free_port()
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = t.connect(port)
+    s.sendall(b"POST /up HTTP/1.1\r\nHost: t\r\nContent-Length: 300000\r\n\r\n" + b"u" * 60000)
+    status, _, body = read_http_response(BufSock(s, t.timeout(5)))
+    check(status == 413 and body == b"too big", f"the client got {status} {body!r}")
+    logs = sl.wait_httplogs(1)
+    check(logs[0]["status"] == "413" and logs[0]["term"][:2] in ("SD", "--"),
+          f"logged {logs[0]['status']} {logs[0]['term']}")
