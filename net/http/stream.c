@@ -2302,7 +2302,10 @@ void http__progress(struct hs *h)
 void http__tunnel(struct hs *h)
 {
     uint64_t before = h->s2c.bytes;
-    enum relay_res r = relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, h->s2c.shut);
+    /* A server that reset takes nothing more; what it sent before still goes to the client,
+     * and reading past it returns the error that ends the tunnel. */
+    enum relay_res r =
+        h->sc->failed ? RELAY_IDLE : relay_pump(h->w, &h->c2s, &h->cs, &h->sc->side, h->s2c.shut);
     if (r == RELAY_IDLE)
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, h->c2s.shut);
     h->bytes_out += h->s2c.bytes - before; /* the logs count tunnelled bytes too */
@@ -2345,7 +2348,7 @@ void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
         return;
     }
     if (ev & LOOP_ERR) {
-        if (h->state != HS_EXCHANGE) {
+        if (h->state != HS_EXCHANGE && h->state != HS_TUNNEL) {
             server_failed(h, h->resp_head_done ? 'D' : 'H', 502);
             return;
         }

@@ -428,3 +428,36 @@ def test_http_response_before_server_reset_is_relayed(t):
     logs = sl.wait_httplogs(1)
     check(logs[0]["status"] == "413" and logs[0]["term"][:2] in ("SD", "--"),
           f"logged {logs[0]['status']} {logs[0]['term']}")
+
+
+def _switch_then_reset_handler(sock, srv):
+    """Accepts a protocol switch, sends data in the new protocol, then resets."""
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 8 << 20)  # sendall returns at once
+    read_request(BufSock(sock, srv.timeout))
+    sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\n\r\n" + srv.data)
+    hold(0.2)  # sluice has read it all; the client has not
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+    sock.close()
+
+
+def test_http_server_reset_in_tunnel_keeps_what_it_sent(t):
+    """After a protocol switch, what the server sent before a reset reaches the client whole."""
+    srv = t.pyserver("handler", handler=_switch_then_reset_handler)
+    srv.data = b"d" * (3 << 20)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    s = _slow_reader(t, port)
+    s.sendall(b"GET /chat HTTP/1.1\r\nHost: t\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+              b"\r\n")
+    hold(0.5)
+    bs = BufSock(s, t.timeout(5))
+    status, _, _ = read_http_response(bs)
+    check(status == 101, f"switch answered {status}")
+    got = bytearray()
+    try:
+        while len(got) < len(srv.data):
+            got += bs.read_available()
+    except (EOFError, OSError) as e:
+        raise AssertionError(f"the tunnel ended after {len(got)} of {len(srv.data)} bytes: {e!r}")
+    check(got == srv.data, f"{len(got)} bytes, not the server's")
