@@ -372,7 +372,9 @@ void http__fwd_request(struct hs *h, const struct http_msg *m, struct acl_ctx *c
         return;
     }
     if (h->srv_keep && !h->upgrade) {
-        h->sc = pool_take_origin(h->w, f->origin, f->origin_len, h, http__on_srv_event);
+        h->sc = http__take_private(h, NULL, f->origin);
+        if (!h->sc)
+            h->sc = pool_take_origin(h->w, f->origin, f->origin_len, h, http__on_srv_event);
         if (h->sc) {
             h->sc->nolinger = h->fe->cfg->nolinger; /* pooled by any forward-proxy frontend */
             h->t_conn = h->t_conn_end = h->w->now;

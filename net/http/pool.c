@@ -151,16 +151,20 @@ static void on_event(struct loop_handler *h, unsigned ev)
         sc->on_event(sc->owner, sc, ev);
         return;
     }
-    /* Idle. Edge-triggered events can arrive late: the last IN edge of a response read to the
-     * end, or an OUT edge, reach us after the connection went back to the pool. Only a close,
-     * a reset or unsolicited bytes make it unusable; a peek tells them apart without reading. */
-    if (!(ev & (LOOP_HUP | LOOP_ERR))) {
-        char c;
-        ssize_t n = recv(sc->h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
-        if (n < 0 && (errno == EAGAIN || errno == EINTR))
-            return;
-    }
-    srv_conn_close(sc);
+    if (!srv_conn_idle_event_ok(sc, ev))
+        srv_conn_close(sc);
+}
+
+bool srv_conn_idle_event_ok(struct srv_conn *sc, unsigned ev)
+{
+    /* Edge-triggered events can arrive late: the last IN edge of a response read to the end,
+     * or an OUT edge, reach us after the connection went idle. Only a close, a reset or
+     * unsolicited bytes make it unusable; a peek tells them apart without reading. */
+    if (ev & (LOOP_HUP | LOOP_ERR))
+        return false;
+    char c;
+    ssize_t n = recv(sc->h.fd, &c, 1, MSG_PEEK | MSG_DONTWAIT);
+    return n < 0 && (errno == EAGAIN || errno == EINTR);
 }
 
 static void on_idle_timer(struct timer *t)
@@ -273,7 +277,7 @@ struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv
  * response's last bytes, in an edge already consumed. `hup` says a FIN was seen; `readable`
  * is clear only when the last read found the socket empty, after which anything new brings an
  * edge that the idle handler (on_event) sees; otherwise one peek tells. */
-static bool srv_conn_is_quiet(struct srv_conn *sc)
+bool srv_conn_is_quiet(struct srv_conn *sc)
 {
     if (sc->side.hup)
         return false;

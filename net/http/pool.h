@@ -37,6 +37,7 @@ struct srv_conn {
     bool nolinger; /* option nolinger of the server's backend, or of the forward proxy */
     bool failed;   /* an error (a reset) was reported: the server takes no more bytes, reads
                       return what it sent before */
+    bool priv;     /* bound to one client (connection-based authentication): never pooled */
 };
 
 /* Start a non-blocking connect to sv. Returns the connection (not yet connected) or NULL with
@@ -57,6 +58,13 @@ void srv_conn_close(struct srv_conn *sc);
 
 /* Take an idle connection to sv from this worker's pool, attached to owner; NULL when none. */
 struct srv_conn *pool_take(struct worker *w, struct server *sv, void *owner, srv_conn_event_fn fn);
+/* Whether the server has been silent since the end of its last response: no FIN, no bytes
+ * (see pool_put). May peek. */
+bool srv_conn_is_quiet(struct srv_conn *sc);
+/* Whether an idle connection (pooled, or kept for one client) is still usable after event ev
+ * (LOOP_*): false after a close, a reset or unsolicited bytes. May peek. */
+bool srv_conn_idle_event_ok(struct srv_conn *sc, unsigned ev);
+
 /* Give a connection back for reuse (it must be connected and between messages). A connection
  * on which the server sent anything after the response, or closed its side, is closed instead. */
 void pool_put(struct srv_conn *sc);

@@ -154,6 +154,23 @@ void http__drop_server_conn(struct hs *h)
     }
 }
 
+static void drop_private_conn(struct hs *h)
+{
+    srv_conn_close(h->priv);
+    h->priv = NULL;
+}
+
+struct srv_conn *http__take_private(struct hs *h, const struct server *sv, const char *origin)
+{
+    struct srv_conn *sc = h->priv;
+    if (sc && (origin ? sc->origin && strcmp(sc->origin, origin) == 0 : sc->sv == sv)) {
+        h->priv = NULL;
+        return sc;
+    }
+    drop_private_conn(h);
+    return NULL;
+}
+
 /* ---- timers --------------------------------------------------------------------------------- */
 
 /* The client's and the server's inactivity deadlines during an exchange, UINT64_MAX for none.
@@ -527,6 +544,7 @@ void http__close(struct hs *h)
     free(h->obuf);
     h->obuf = NULL;
     http__drop_server_conn(h);
+    drop_private_conn(h);
     http__release_slot(h);
     relay_side_closing(h->w, &h->cs);
     if (h->cli.fd >= 0)
@@ -1627,13 +1645,17 @@ static void use_server(struct hs *h, struct server *sv)
     bool may_reuse = h->srv_keep && (bh->reuse != HTTP_REUSE_SAFE || !h->first || h->idempotent ||
                                      bh->reuse == HTTP_REUSE_ALWAYS);
     if (may_reuse && !h->upgrade) {
-        h->sc = pool_take(h->w, sv, h, http__on_srv_event);
+        /* the client's own connection first (see conn_is_private), then the pool */
+        h->sc = http__take_private(h, sv, NULL);
+        if (!h->sc)
+            h->sc = pool_take(h->w, sv, h, http__on_srv_event);
         if (h->sc) {
             h->t_conn_end = h->w->now;
             http__send_request(h);
             return;
         }
     }
+    drop_private_conn(h); /* a request that may not reuse it */
     int err = 0;
     h->sc = srv_conn_open(h->w, sv, h, http__on_srv_event, &err);
     if (!h->sc) {
@@ -1656,6 +1678,13 @@ static void hs_start_server(struct hs *h, const struct server *avoid)
     }
     if (h->sv && !avoid && server_is_up(h->sv) && server_take_slot(h->sv)) {
         use_server(h, h->sv);
+        return;
+    }
+    /* A client with a private connection (see conn_is_private) stays on its server, as
+     * HAProxy's sessions prefer their last server then. */
+    struct server *ps = h->priv ? h->priv->sv : NULL;
+    if (ps && !avoid && ps->be == h->be && server_is_up(ps) && server_take_slot(ps)) {
+        use_server(h, ps);
         return;
     }
     enum lb_result r = lb_pick(h->be, h->w->cursors[be_index(h)], h->hash, avoid, &sv);
@@ -1852,6 +1881,35 @@ static void forward_request_body(struct hs *h)
         http__set_term(h, 'C', 'D');
         http__close(h);
     }
+}
+
+/* Whether a 401 or 407 response offers connection-based authentication (NTLM, Negotiate): the
+ * server ties the identity the client proves next to this connection, which from then on must
+ * serve that client only, or the next client sent on it would be served as the first one. (As
+ * HAProxy, which makes such a connection private to its session.) */
+static bool conn_is_private(const char *b, const struct http_msg *m)
+{
+    const char *name = m->status == 401   ? "www-authenticate"
+                       : m->status == 407 ? "proxy-authenticate"
+                                          : NULL;
+    if (!name)
+        return false;
+    size_t nl = strlen(name);
+    for (int i = http_hdr_find(b, m, name, nl, 0); i >= 0;
+         i = http_hdr_find(b, m, name, nl, (unsigned)i + 1)) {
+        const char *v = b + m->hdr[i].value_off;
+        size_t pos = 0;
+        struct http_span t;
+        while (http_list_next(v, m->hdr[i].value_len, &pos, &t)) {
+            size_t k = 0; /* a challenge starts with its scheme: "NTLM", "Negotiate token" */
+            while (k < t.len && v[t.off + k] != ' ')
+                k++;
+            if ((k == 4 && !strncasecmp(v + t.off, "ntlm", 4)) ||
+                (k == 9 && !strncasecmp(v + t.off, "negotiate", 9)))
+                return true;
+        }
+    }
+    return false;
 }
 
 /* Rebuild the response head for the client into the worker's scratch buffer. */
@@ -2064,6 +2122,8 @@ static void read_response(struct hs *h)
                 return;
             h->resp_head_done = true;
             h->t_resp = h->w->now;
+            if (conn_is_private(h->sbuf, m))
+                sc->priv = true;
             free(h->obuf);
             h->obuf = NULL;
             h->resp_body = m->body;
@@ -2226,7 +2286,16 @@ static void forward_response_body(struct hs *h)
 /* The exchange is over: log, recycle the server connection, wait for the next request. */
 static void finish_exchange(struct hs *h)
 {
-    if (h->srv_keep && h->sc && !relay_pending(&h->c2s)) {
+    if (h->srv_keep && h->sc && !relay_pending(&h->c2s) && h->sc->priv) {
+        if (h->cli_keep) { /* kept for this client only; pool_put's check applies */
+            h->priv = h->sc;
+            h->sc = NULL;
+            if (!srv_conn_is_quiet(h->priv))
+                drop_private_conn(h);
+        } else {
+            http__drop_server_conn(h);
+        }
+    } else if (h->srv_keep && h->sc && !relay_pending(&h->c2s)) {
         pool_put(h->sc);
         h->sc = NULL;
     } else {
@@ -2325,6 +2394,11 @@ void http__on_srv_event(void *owner, struct srv_conn *sc, unsigned ev)
     struct hs *h = owner;
     if (h->state == HS_CLOSED)
         return;
+    if (sc == h->priv) { /* parked between requests: as an idle pooled connection */
+        if (!srv_conn_idle_event_ok(sc, ev))
+            drop_private_conn(h);
+        return;
+    }
     if (ev & (LOOP_IN | LOOP_HUP))
         sc->side.readable = true;
     if (ev & LOOP_HUP)

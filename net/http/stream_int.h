@@ -39,12 +39,14 @@ struct hs {
     struct timer tmr;
     struct loop_handler cli;
     struct relay_side cs;
-    struct srv_conn *sc; /* owned while attached */
-    struct worker *w;    /* borrowed */
-    struct frontend *fe; /* borrowed */
-    struct backend *be;  /* borrowed: backend of the current request */
-    struct server *sv;   /* borrowed: server of the current request */
-    bool slot;           /* holds one of sv's maxconn slots */
+    struct srv_conn *sc;   /* owned while attached */
+    struct srv_conn *priv; /* owned: between requests, this client's private server connection
+                              (see conn_is_private), kept for its next request */
+    struct worker *w;      /* borrowed */
+    struct frontend *fe;   /* borrowed */
+    struct backend *be;    /* borrowed: backend of the current request */
+    struct server *sv;     /* borrowed: server of the current request */
+    bool slot;             /* holds one of sv's maxconn slots */
 
     char *rbuf; /* owned pooled buffer: request head, maybe body bytes and pipelined requests */
     uint32_t rlen, rprev;
@@ -168,6 +170,10 @@ void http__set_term(struct hs *h, char who, char when);
 void http__cli_addr(struct hs *h);
 void http__release_slot(struct hs *h);
 void http__drop_server_conn(struct hs *h);
+/* The client's private server connection (struct hs.priv) when it goes to server sv (reverse
+ * mode) or to origin "host:port" (forward mode), detached for the caller; else NULL, and a
+ * private connection elsewhere is closed. */
+struct srv_conn *http__take_private(struct hs *h, const struct server *sv, const char *origin);
 void http__arm_timer(struct hs *h);
 void http__reply_error(struct hs *h, int status);
 void http__send_local(struct hs *h, int status, const char *data, size_t len);

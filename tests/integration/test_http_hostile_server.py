@@ -5,7 +5,7 @@ import struct
 import threading
 import time
 
-from harness import (BufSock, check, hold, http_config, http_response, read_http_response,
+from harness import (BufSock, check, header, hold, http_config, http_response, read_http_response,
                      read_request, recv_until_eof)
 
 
@@ -80,8 +80,8 @@ def test_http_server_fin_with_response_not_reused(t):
     check(status == 200 and body == srv.body, f"first response: {status} {len(body)} bytes")
     s.sendall(b"POST /b HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nhi")
     status, _, body = read_http_response(bs)
-    check(status == 200 and body == srv.body, f"POST after a closing server: {status} {body[:60]!r} "
-          f"(server saw {srv.seen})")
+    check(status == 200 and body == srv.body,
+          f"POST after a closing server: {status} {body[:60]!r} (server saw {srv.seen})")
 
 
 
@@ -461,3 +461,44 @@ def test_http_server_reset_in_tunnel_keeps_what_it_sent(t):
     except (EOFError, OSError) as e:
         raise AssertionError(f"the tunnel ended after {len(got)} of {len(srv.data)} bytes: {e!r}")
     check(got == srv.data, f"{len(got)} bytes, not the server's")
+
+
+def _connection_auth_handler(sock, srv):
+    """Connection-based authentication, as NTLM: once a request on a connection carried valid
+    credentials, the connection stays authenticated as that user."""
+    bs = BufSock(sock, srv.timeout)
+    user = None
+    while True:
+        req = read_request(bs)
+        auth = header(req["fields"], "authorization")
+        if auth and auth.startswith("NTLM "):
+            user = auth[5:]
+        if user is None:
+            sock.sendall(http_response(401, b"who?", fields=[("WWW-Authenticate", "NTLM")]))
+        else:
+            sock.sendall(http_response(200, b"hello " + user.encode()))
+
+
+def test_http_ntlm_connection_stays_with_its_client(t):
+    """A server offering NTLM ties the identity a client proves to the connection: it must
+    serve that client only (HAProxy makes it private), never another client from the pool;
+    and it stays with its client, or the handshake could not complete."""
+    srv = t.pyserver("handler", handler=_connection_auth_handler)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, nbthread=1))
+    a = t.connect(port)
+    abuf = BufSock(a, t.timeout(5))
+    get = b"GET / HTTP/1.1\r\nHost: t\r\n\r\n"
+    a.sendall(get)
+    status, _, _ = read_http_response(abuf)
+    check(status == 401, f"first answer {status}")
+    a.sendall(b"GET / HTTP/1.1\r\nHost: t\r\nAuthorization: NTLM alice\r\n\r\n")
+    status, _, body = read_http_response(abuf)
+    check(body == b"hello alice", f"alice's handshake: {status} {body!r}")
+    b = t.connect(port)
+    b.sendall(get)
+    status, _, body = read_http_response(BufSock(b, t.timeout(5)))
+    check(status == 401, f"another client was served as alice: {status} {body!r}")
+    a.sendall(get)
+    status, _, body = read_http_response(abuf)
+    check(body == b"hello alice", f"alice's connection was not kept for her: {status} {body!r}")
