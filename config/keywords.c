@@ -814,6 +814,45 @@ static int kw_nolinger(struct cfg_parser *st, const struct cfg_keyword *kw, int 
     return 0;
 }
 
+/* `option splice-auto|splice-request|splice-response`: sluice splices by itself (bodies and
+ * tunnels go through pipes once reads fill the buffer), so HAProxy's switches change nothing;
+ * accepted so that tuned configs load. */
+static int kw_splice(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                     bool neg)
+{
+    (void)argv;
+    (void)neg;
+    return nargs(st, kw, argc, 0, 0);
+}
+
+/* `hash-type map-based|consistent [FUNCTION] [avalanche]`: sluice's hash balancing always uses
+ * its Maglev table (consistent: removing one of N servers remaps about 1/N of the keys) over a
+ * hash of its own; the statement is checked and accepted so that HAProxy configs load. */
+static int kw_hash_type(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
+                        bool neg)
+{
+    (void)neg;
+    static const char *const fns[] = {"sdbm", "djb2", "wt6", "crc32", "none"};
+    if (nargs(st, kw, argc, 1, 3))
+        return -1;
+    if (strcmp(argv[0], "map-based") != 0 && strcmp(argv[0], "consistent") != 0)
+        return config__error(st,
+                             "unknown hash-type method '%s' (expected map-based or "
+                             "consistent)",
+                             argv[0]);
+    for (int i = 1; i < argc; i++) {
+        bool ok = strcmp(argv[i], "avalanche") == 0 && i == argc - 1;
+        for (size_t k = 0; k < sizeof(fns) / sizeof(fns[0]) && i == 1; k++)
+            ok |= strcmp(argv[i], fns[k]) == 0;
+        if (!ok)
+            return config__error(st,
+                                 "unexpected '%s' in hash-type (expected a function: sdbm, "
+                                 "djb2, wt6, crc32 or none, then optionally avalanche)",
+                                 argv[i]);
+    }
+    return 0;
+}
+
 static int kw_tcp_check(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                         bool neg)
 {
@@ -1023,6 +1062,19 @@ const struct cfg_keyword config__keywords[] = {
      "timeout drain = 30s"},
     {"retries", SEC_D | SEC_B | SEC_L, false, kw_retries, "<number>", "3",
      "Connection attempts to a server after the first one fails.", "retries = 2"},
+    {"hash-type", SEC_D | SEC_B | SEC_L, false, kw_hash_type,
+     "<map-based|consistent> [<function>] [avalanche]", "consistent (Maglev)",
+     "Accepted for HAProxy configs: hash balancing always uses sluice's consistent Maglev "
+     "table.",
+     "hash-type = consistent"},
+    {"option splice-auto", SEC_D | SEC_F | SEC_B | SEC_L, true, kw_splice, "",
+     "on (sluice decides)",
+     "Accepted for HAProxy configs: sluice splices bodies and tunnels by itself.",
+     "option = splice-auto"},
+    {"option splice-request", SEC_D | SEC_F | SEC_B | SEC_L, true, kw_splice, "",
+     "on (sluice decides)", "The same as option splice-auto.", "option = splice-request"},
+    {"option splice-response", SEC_D | SEC_F | SEC_B | SEC_L, true, kw_splice, "",
+     "on (sluice decides)", "The same as option splice-auto.", "option = splice-response"},
     {"option redispatch", SEC_D | SEC_B | SEC_L, true, kw_redispatch, "", "off",
      "Let the last retry go to another server.", "option = redispatch"},
     {"option nolinger", SEC_D | SEC_F | SEC_B | SEC_L, true, kw_nolinger, "", "off",

@@ -599,7 +599,8 @@ static void test_errors(void)
         {BASE "option = httpchk GET / HTTP/1.1 extra\n",
          "t.ini:6: too many arguments for 'option httpchk'"},
         {BASE "option = logasap\n",
-         "t.ini:6: unknown option 'logasap' in section [backend b] (expected redispatch, "
+         "t.ini:6: unknown option 'logasap' in section [backend b] (expected splice-auto, "
+         "splice-request, splice-response, redispatch, "
          "nolinger, tcp-check, httpchk, dontlognull, dontlog-normal, tcplog, forwardfor, "
          "forwarded, httplog, http-server-close, httpclose, http-keep-alive, http_proxy, "
          "anonymize)"},

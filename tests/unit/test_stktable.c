@@ -454,7 +454,9 @@ static void test_haproxy2ini(void)
                 "    server h1 10.0.0.2:80\n"                                             /* 17 */
                 "    stats auth admin:pw\n"                                               /* 18 */
                 "backend n\n"                                                             /* 19 */
-                "    stick-table type ip size 10\n"),                                     /* 20 */
+                "    stick-table type ip size 10\n"                                       /* 20 */
+                "    hash-type consistent sdbm avalanche\n"                               /* 21 */
+                "    no option splice-response\n"),                                       /* 22 */
         0);
     CU_ASSERT_EQUAL(r.status, 1);
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats socket = /run/hap.sock mode 600 level admin\n"));
@@ -478,6 +480,11 @@ static void test_haproxy2ini(void)
     CU_ASSERT_TRUE(h2i_left_out(&r, 20)); /* no expire */
     CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats auth = admin:pw\n"));
     CU_ASSERT_FALSE(h2i_mentions(&r, 18));
+    /* accepted with no effect in sluice, so that tuned configs convert quietly */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "hash-type = consistent sdbm avalanche\n"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "no option = splice-response\n"));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 21));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 22));
     /* sluice loads what it wrote, once the table without expire is gone with its section */
     char *n = strstr(r.ini, "[backend n]");
     CU_ASSERT_PTR_NOT_NULL_FATAL(n);
