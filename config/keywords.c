@@ -776,12 +776,14 @@ static int kw_timeout(struct cfg_parser *st, const struct cfg_keyword *kw, int a
         return -1;
     struct cfg_timeouts *t = &px(st)->timeout;
     const char *which = kw->name + strlen("timeout ");
-    uint32_t *field = strcmp(which, "connect") == 0  ? &t->connect
-                      : strcmp(which, "client") == 0 ? &t->client
-                      : strcmp(which, "server") == 0 ? &t->server
-                      : strcmp(which, "queue") == 0  ? &t->queue
-                      : strcmp(which, "check") == 0  ? &t->check
-                                                     : &t->drain;
+    uint32_t *field = strcmp(which, "connect") == 0      ? &t->connect
+                      : strcmp(which, "client") == 0     ? &t->client
+                      : strcmp(which, "server") == 0     ? &t->server
+                      : strcmp(which, "queue") == 0      ? &t->queue
+                      : strcmp(which, "check") == 0      ? &t->check
+                      : strcmp(which, "client-fin") == 0 ? &t->client_fin
+                      : strcmp(which, "server-fin") == 0 ? &t->server_fin
+                                                         : &t->drain;
     return get_time(st, kw->name, argv[0], false, field);
 }
 
@@ -1053,6 +1055,14 @@ const struct cfg_keyword config__keywords[] = {
      "Maximum inactivity time on the client side.", "timeout client = 1m"},
     {"timeout server", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
      "Maximum inactivity time on the server side.", "timeout server = 1m"},
+    {"timeout client-fin", SEC_D | SEC_F | SEC_L, false, kw_timeout, "<time>",
+     "timeout client (timeout tunnel in a tunnel)",
+     "Inactivity time on the client side once the connection is half-closed.",
+     "timeout client-fin = 5s"},
+    {"timeout server-fin", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>",
+     "timeout server (timeout tunnel in a tunnel)",
+     "Inactivity time on the server side once the connection is half-closed.",
+     "timeout server-fin = 5s"},
     {"timeout queue", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (no timeout)",
      "Maximum time a connection waits in the queue for a free server slot.", "timeout queue = 10s"},
     {"timeout check", SEC_D | SEC_B | SEC_L, false, kw_timeout, "<time>", "0 (use inter)",

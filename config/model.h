@@ -46,6 +46,9 @@ struct cfg_timeouts {
     uint32_t server;
     uint32_t queue;
     uint32_t check; /* 0: use `inter` as the connect+response limit of a check */
+    /* inactivity of a side once its connection is half-closed (a FIN one way); 0: as client /
+     * server (tunnel) */
+    uint32_t client_fin, server_fin;
     uint32_t drain; /* sluice extension: how long SIGTERM waits for live connections; 10s */
 };
 

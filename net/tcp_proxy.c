@@ -100,6 +100,22 @@ static void get_fe_addr(struct sess *s)
 
 /* ---- timers ---------------------------------------------------------------------------- */
 
+/* `timeout client`, or `timeout client-fin` once the client's connection is half-closed (it
+ * sent its FIN, or sluice sent it one): HAProxy's way to reclaim connections a peer forgot. */
+static uint32_t client_timeout(const struct sess *s)
+{
+    const struct cfg_timeouts *t = &s->fe->cfg->timeout;
+    bool half = s->c2s.eof || s->s2c.shut;
+    return half && t->client_fin ? t->client_fin : t->client;
+}
+
+static uint32_t server_timeout(const struct sess *s)
+{
+    const struct cfg_timeouts *t = s->be ? &s->be->cfg->timeout : &s->fe->cfg->timeout;
+    bool half = s->s2c.eof || s->c2s.shut;
+    return half && t->server_fin ? t->server_fin : t->server;
+}
+
 static uint64_t deadline_for(const struct sess *s)
 {
     const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
@@ -122,10 +138,11 @@ static uint64_t deadline_for(const struct sess *s)
         bool to_cli = relay_pending(&s->s2c), to_srv = relay_pending(&s->c2s);
         uint64_t either = s->cs.last > s->ss.last ? s->cs.last : s->ss.last;
         uint64_t c = UINT64_MAX, v = UINT64_MAX;
-        if (fto->client && (!to_srv || to_cli))
-            c = (to_cli ? s->cs.last : either) + fto->client;
-        if (bto->server && (!to_cli || to_srv))
-            v = (to_srv ? s->ss.last : either) + bto->server;
+        uint32_t tc = client_timeout(s), ts = server_timeout(s);
+        if (tc && (!to_srv || to_cli))
+            c = (to_cli ? s->cs.last : either) + tc;
+        if (ts && (!to_cli || to_srv))
+            v = (to_srv ? s->ss.last : either) + ts;
         uint64_t d = c < v ? c : v;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -167,8 +184,8 @@ static void on_timer(struct timer *t)
         connect_failed(s, ETIMEDOUT, true);
         break;
     case ST_RELAY: {
-        const struct cfg_timeouts *fto = &s->fe->cfg->timeout;
-        bool cli_expired = fto->client && s->cs.last + fto->client <= now;
+        uint32_t tc = client_timeout(s);
+        bool cli_expired = tc && s->cs.last + tc <= now;
         set_term(s, cli_expired ? 'c' : 's', 'D');
         sess_close(s);
         break;
@@ -331,6 +348,7 @@ static void arm_timer(struct sess *s);
 static void relay(struct sess *s)
 {
     bool blocked = relay_pending(&s->c2s) || relay_pending(&s->s2c);
+    bool half = s->c2s.eof || s->s2c.eof;
     /* When the other way is finished too the session closes both sockets: close() sends the
      * FIN, so a shutdown() first would be a wasted syscall. */
     enum relay_res r = relay_pump(s->w, &s->c2s, &s->cs, &s->ss, s->s2c.shut);
@@ -350,8 +368,9 @@ static void relay(struct sess *s)
         return;
     }
     /* A side's timeout pauses while the other is not taking bytes (deadline_for): once that
-     * one drained, the next deadline may come before the armed one. */
-    if (blocked)
+     * one drained, the next deadline may come before the armed one. A FIN that just came
+     * half-closes the connection: timeout client-fin / server-fin may come sooner too. */
+    if (blocked || half != (s->c2s.eof || s->s2c.eof))
         arm_timer(s);
 }
 

@@ -236,10 +236,16 @@ static uint64_t deadline_for(const struct hs *h)
         return d == UINT64_MAX ? 0 : d;
     }
     case HS_TUNNEL: {
-        /* HAProxy: `timeout http__tunnel` belongs to the backend side. */
+        /* HAProxy: `timeout tunnel` belongs to the backend side; a half-closed side (a FIN one
+         * way) is timed by timeout client-fin / server-fin when set. */
         uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
-        uint64_t c = (t ? t : tc) ? h->cs.last + (t ? t : tc) : UINT64_MAX;
-        uint64_t s = (t ? t : ts) && h->sc ? h->sc->side.last + (t ? t : ts) : UINT64_MAX;
+        uint32_t ct = t ? t : tc, st = t ? t : ts;
+        if (fp->timeout.client_fin && (h->c2s.eof || h->s2c.shut))
+            ct = fp->timeout.client_fin;
+        if (bp->timeout.server_fin && (h->s2c.eof || h->c2s.shut))
+            st = bp->timeout.server_fin;
+        uint64_t c = ct ? h->cs.last + ct : UINT64_MAX;
+        uint64_t s = st && h->sc ? h->sc->side.last + st : UINT64_MAX;
         uint64_t d = c < s ? c : s;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -2371,6 +2377,7 @@ void http__progress(struct hs *h)
 void http__tunnel(struct hs *h)
 {
     uint64_t before = h->s2c.bytes;
+    bool half = h->c2s.eof || h->s2c.eof;
     /* A server that reset takes nothing more; what it sent before still goes to the client,
      * and reading past it returns the error that ends the tunnel. */
     enum relay_res r =
@@ -2383,8 +2390,12 @@ void http__tunnel(struct hs *h)
         http__close(h);
         return;
     }
-    if (h->c2s.shut && h->s2c.shut)
+    if (h->c2s.shut && h->s2c.shut) {
         http__close(h);
+        return;
+    }
+    if (half != (h->c2s.eof || h->s2c.eof)) /* half-closed: timeout client-fin/server-fin */
+        http__arm_timer(h);
 }
 
 /* ---- events --------------------------------------------------------------------------------- */

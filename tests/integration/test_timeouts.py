@@ -155,3 +155,39 @@ def test_tcplog_total_time(t):
     lg = sl.wait_tcplogs(1)[0]
     check(int(lg["tt"]) >= (lived - 0.05) * 1000,
           f"tcplog Tt={lg['tt']}ms but the session lived {lived * 1000:.0f}ms")
+
+
+def test_client_fin_timeout(t):
+    """A client that half-closes (its FIN forwarded) and a server that never answers: timeout
+    client-fin ends the session long before timeout client / server."""
+    srv = t.pyserver("silent")
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"silent {srv.addr}"], defaults=[
+        "timeout client = 20s", "timeout server = 20s", "timeout client-fin = 300ms"]))
+    s = t.connect(port)
+    s.sendall(b"last words")
+    s.shutdown(socket.SHUT_WR)
+    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(10))
+    dt = time.monotonic() - t0
+    check(got == b"" and how == "eof", f"unexpected {got!r} ({how})")
+    check(0.25 <= dt <= 2.0 * t.scale, f"half-closed client closed after {dt:.2f}s "
+          "(timeout client-fin 300ms, client 20s)")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "cD", f"termination state {lg['term']!r}, expected 'cD'")
+
+
+def test_server_fin_timeout(t):
+    """A server that sends its data and half-closes while the client stays silent: timeout
+    server-fin ends the session; without it the session would wait for timeout server."""
+    b = t.backend("src", mode="source", nbytes=100)
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"src {b.addr}"], defaults=[
+        "timeout client = 20s", "timeout server = 20s", "timeout server-fin = 300ms"]))
+    s = t.connect(port)
+    check(len(recv_exact(s, 100, t.timeout(5))) == 100, "the server's 100 bytes")
+    t0 = time.monotonic()
+    lg = sl.wait_tcplogs(1, timeout=t.timeout(10))[0]
+    dt = time.monotonic() - t0
+    check(dt <= 2.0 * t.scale, f"session ended after {dt:.2f}s (timeout server-fin 300ms)")
+    check(lg["term"] == "sD", f"termination state {lg['term']!r}, expected 'sD'")

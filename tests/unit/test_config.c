@@ -558,9 +558,10 @@ static void test_errors(void)
         {BASE "timeout connect = -1s\n", "t.ini:6: invalid time '-1s' for 'timeout connect'"},
         {BASE "timeout server = 100d\n", "t.ini:6: time '100d' for 'timeout server' is too large"},
         {BASE "timeout connect =\n", "t.ini:6: 'timeout connect' needs an argument"},
-        {BASE "timeout =\n", "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
-                             "client, server, queue, check, drain, http-request, "
-                             "http-keep-alive, tarpit, tunnel, resolve, retry)"},
+        {BASE "timeout =\n",
+         "t.ini:6: 'timeout' needs an argument (expected one of: connect, "
+         "client, server, client-fin, server-fin, queue, check, drain, http-request, "
+         "http-keep-alive, tarpit, tunnel, resolve, retry)"},
         {BASE "retries = -1\n", "t.ini:6: invalid retries '-1' (expected an integer from 0"},
         {BASE "retries = 3x\n", "t.ini:6: invalid retries '3x'"},
         {BASE "server = s2 127.0.0.1:2 weight 257\n",
