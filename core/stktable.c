@@ -65,12 +65,22 @@ static bool time_reached(uint32_t deadline, uint32_t now)
     return (int32_t)(now - deadline) >= 0; /* wraps every 49 days: compare by difference */
 }
 
+/* Time since a period began at start. Each worker stamps events with the time its event batch
+ * began, so one may be a few milliseconds behind the worker that began the current period: such
+ * a time (before start by less than a period) is in the current period. Anything further back
+ * can only be the clock having moved on by more than 24 days, and is taken as that. */
+static uint32_t freq_elapsed(uint32_t start, uint32_t period, uint32_t now)
+{
+    uint32_t elapsed = now - start;
+    return (int32_t)elapsed < 0 && start - now < period ? 0 : elapsed;
+}
+
 static void freq_add(struct stk_freq *f, uint32_t period, uint32_t now)
 {
     uint64_t old = atomic_load_explicit(&f->start_curr, memory_order_relaxed);
     for (;;) {
         uint32_t start = (uint32_t)(old >> 32), curr = (uint32_t)old;
-        uint32_t elapsed = now - start;
+        uint32_t elapsed = freq_elapsed(start, period, now);
         uint64_t nv;
         uint32_t prev = 0;
         bool turn = old == 0 || elapsed >= period;
@@ -98,9 +108,7 @@ static uint64_t freq_read(const struct stk_freq *f, uint32_t period, uint32_t no
         return 0;
     uint32_t start = (uint32_t)(v >> 32), curr = (uint32_t)v;
     uint32_t prev = atomic_load_explicit(&f->prev, memory_order_relaxed);
-    uint32_t elapsed = now - start;
-    if ((int32_t)elapsed < 0) /* a worker's clock a little behind the one that turned it */
-        elapsed = 0;
+    uint32_t elapsed = freq_elapsed(start, period, now);
     if (elapsed >= 2 * period)
         return 0;
     if (elapsed >= period) { /* no event since the period ended: it is the previous one now */

@@ -309,6 +309,21 @@ static void test_rates(void)
     CU_ASSERT_EQUAL(rd(e2, STK_D_HTTP_REQ_RATE, w + 5000), 2);
     stktable_untrack(e, t0);
     stktable_untrack(e2, w);
+
+    /* Each worker stamps events with the time its event batch began, so one whose batch began a
+     * few milliseconds before another turned the period over still counts into that period: the
+     * event joins the current period instead of starting one that forgets the counts. */
+    unsigned char k3[STK_KEY_MAX];
+    size_t kl3 = v4key(t, "10.0.0.3", k3);
+    struct stk_entry *s = stktable_track(t, k3, kl3, t0);
+    for (int i = 0; i < 50; i++)
+        stktable_event(s, STK_EV_HTTP_REQ, t0 + (uint32_t)i * 100);
+    for (int i = 0; i < 10; i++) /* worker A turns the period at t0 + 10004 */
+        stktable_event(s, STK_EV_HTTP_REQ, t0 + 10004);
+    CU_ASSERT_EQUAL(rd(s, STK_D_HTTP_REQ_RATE, t0 + 10004), 60); /* 10 + 50 * 9996/10000 */
+    stktable_event(s, STK_EV_HTTP_REQ, t0 + 9996); /* worker B's batch began at t0 + 9996 */
+    CU_ASSERT_EQUAL(rd(s, STK_D_HTTP_REQ_RATE, t0 + 10004), 61);
+    stktable_untrack(s, t0);
     stop();
 }
 
