@@ -97,7 +97,7 @@ static int parse_size(struct cfg_parser *st, const char *text, uint32_t *out)
     else if (*end == 'g' || *end == 'G')
         mult = 1024ull * 1024 * 1024, end++;
     if (errno || end == text || *end || !isdigit((unsigned char)text[0]) || v == 0 ||
-        v * mult > (1u << 30))
+        v > (1u << 30) / mult) /* compared before multiplying, which could wrap */
         return config__error(st,
                              "invalid stick-table size '%s' (expected a number of entries from 1 "
                              "to 1g, with an optional k, m or g multiplier)",

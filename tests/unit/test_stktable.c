@@ -102,6 +102,11 @@ static void test_config_errors(void)
         {FE "stick-table = type ip size 0 expire 1s\n" BE, "t.ini:5: invalid stick-table size '0'"},
         {FE "stick-table = type ip size 10x expire 1s\n" BE,
          "t.ini:5: invalid stick-table size '10x'"},
+        /* 2^54 + 1 entries of 1024: the product wraps to 1024 in 64 bits */
+        {FE "stick-table = type ip size 18014398509481985k expire 1s\n" BE,
+         "t.ini:5: invalid stick-table size '18014398509481985k'"},
+        {FE "stick-table = type ip size 2g expire 1s\n" BE,
+         "t.ini:5: invalid stick-table size '2g'"},
         {FE "stick-table = type ip size 10 expire 1s store gpc0\n" BE,
          "t.ini:5: unsupported stick-table data type 'gpc0' (expected conn_cnt, conn_cur,"},
         {FE "stick-table = type ip size 10 expire 1s store http_req_rate\n" BE,
