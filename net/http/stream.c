@@ -63,6 +63,7 @@ static struct http_msg *parse_index(struct hs *h, struct http_msg *m)
 static void request_begins(struct hs *h)
 {
     h->logged = false;
+    h->err_counted = false;
     http_track_begin(&h->trk, (uint32_t)h->w->now);
     h->t_req = h->w->now;
     clock_gettime(CLOCK_REALTIME_COARSE, &h->req_wall);
@@ -502,7 +503,7 @@ static void log_request(struct hs *h)
     const struct cfg_http *fh = &h->fe->cfg->http;
     http__stats_request_end(h);
     if (!h->logged) /* a request was under way: this is its end */
-        http_track_end(&h->trk, h->status, (uint32_t)h->w->now);
+        http_track_end(&h->trk, h->status, h->err_counted, (uint32_t)h->w->now);
     const struct cfg_proxy *fp = h->fe->cfg;
     bool quiet =
         (fp->dontlognull && request_bytes(h) == 0 && h->rlen == 0) ||
@@ -1077,6 +1078,12 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
     if (r->action == HTTP_ACT_USE_SERVICE) {
         http__stats_service(h, m, r);
         return;
+    }
+    if (r->action == HTTP_ACT_DENY || r->action == HTTP_ACT_TARPIT) {
+        /* a denial is an HTTP error whatever its status (a tarpit's is 500), counted now as
+           HAProxy does: a client held in a tarpit is already over an http_err_rate limit */
+        http_track_error(&h->trk, (uint32_t)h->w->now);
+        h->err_counted = true;
     }
     if (r->action == HTTP_ACT_TARPIT) {
         /* Hold the request without reading more or answering: the client (a flood, a

@@ -86,6 +86,7 @@ struct hs {
     int status;
     uint16_t tarpit_status; /* the error page a tarpit ends with */
     bool tarpit_be;         /* the tarpit rule is the backend's: its timeout tarpit applies */
+    bool err_counted;       /* stick tables: a denial counted the request as an HTTP error */
     int retries_left, retries_done;
     uint32_t hash;       /* balance key of the current request */
     uint32_t cookie_srv; /* 1 + index of the server named by the persistence cookie, 0: none */

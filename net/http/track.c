@@ -40,9 +40,14 @@ void http_track_begin(struct stk_trackers *trk, uint32_t now)
     stktable_event_all(trk, STK_EV_HTTP_REQ, now);
 }
 
-void http_track_end(struct stk_trackers *trk, int status, uint32_t now)
+void http_track_error(struct stk_trackers *trk, uint32_t now)
 {
-    if (status >= 400 && status <= 499)
+    stktable_event_all(trk, STK_EV_HTTP_ERR, now);
+}
+
+void http_track_end(struct stk_trackers *trk, int status, bool err_counted, uint32_t now)
+{
+    if (!err_counted && status >= 400 && status <= 499)
         stktable_event_all(trk, STK_EV_HTTP_ERR, now);
     stktable_untrack_some(trk, trk->req, now);
 }

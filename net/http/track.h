@@ -18,8 +18,13 @@ void http_track_rule(struct acl_ctx *c, const struct cfg_http_rule *r, bool requ
 /* A request begins: the connection's trackers count it. */
 void http_track_begin(struct stk_trackers *trk, uint32_t now);
 
+/* The request is an HTTP error (a denial or a tarpit, whatever its status): every tracked entry
+ * counts it. */
+void http_track_error(struct stk_trackers *trk, uint32_t now);
+
 /* The request ended with `status` (0: no response): a 4xx counts as an HTTP error of every
- * tracked entry, then the request's trackers are released. */
-void http_track_end(struct stk_trackers *trk, int status, uint32_t now);
+ * tracked entry unless http_track_error counted the request already (err_counted), then the
+ * request's trackers are released. */
+void http_track_end(struct stk_trackers *trk, int status, bool err_counted, uint32_t now);
 
 #endif

@@ -223,3 +223,25 @@ def test_tcp_request_connection_tracks_http_requests(t):
              "the connection's tracker released at close")
     e = _table(sock, "web")[1]["127.0.0.1"]
     check(e["http_req_cnt"] == "5" and e["conn_cnt"] == "1", f"after the denial: {e}")
+
+
+def test_stick_table_denials_count_as_errors(t):
+    """HAProxy counts a denied or tarpitted request as an HTTP error whatever status it is
+    answered with (a tarpit's is 500 by default), and the docs say so too."""
+    hold_ms = int(t.timeout(0.1) * 1000)
+    port, sock = _start(t, [
+        "stick-table = type ip size 100 expire 60s store http_req_cnt,http_err_cnt",
+        "http-request track-sc0 = src",
+        f"timeout tarpit = {hold_ms}ms",
+        "http-request tarpit = if { path_beg /bad }",
+        "http-request deny = deny_status 503 if { path_beg /closed }",
+        "http-request deny = if { path_beg /forbidden }",
+    ])
+    for path, want in (("/bad", 500), ("/closed", 503), ("/forbidden", 403), ("/name", 200),
+                       ("/status/500", 500)):
+        status, _, _ = http_get(port, path)
+        check(status == want, f"{path}: {status}, wanted {want}")
+    e = _table(sock, "web")[1].get("127.0.0.1")
+    check(e and e["http_req_cnt"] == "5", f"five requests: {e}")
+    check(e["http_err_cnt"] == "3", f"a tarpit, a 503 denial and a 403 denial are errors, a "
+          f"server's 500 is not: {e}")
