@@ -116,8 +116,13 @@ static uint64_t freq_read(const struct stk_freq *f, uint32_t period, uint32_t no
         curr = 0;
         elapsed -= period;
     }
-    /* the previous period's events count for the part of it still inside the sliding window */
-    return curr + ((uint64_t)prev * (period - elapsed) + period / 2) / period;
+    /* HAProxy's read_freq_ctr_period, so that a limit such as `gt 100` trips at the same
+     * request: a lone event of the previous period reads 1 until it leaves the window (no
+     * flapping between 0 and 1), else the previous period's events count for the part of it
+     * still inside the sliding window, rounded down */
+    if (prev <= 1 && curr == 0)
+        return prev;
+    return curr + (uint64_t)prev * (period - elapsed) / period;
 }
 
 /* ---- tables -------------------------------------------------------------------------------- */
