@@ -475,7 +475,8 @@ static void begin_connect_to(struct sess *s, struct server *sv)
 }
 
 /* The backend for this connection: the first use_backend whose condition holds (in mode tcp
- * they can test only the client address and the port), else the default. Then connect. */
+ * they can test only the client address, the port and stick-table counters), else the
+ * default. Then connect. */
 static void route_and_connect(struct sess *s)
 {
     const struct cfg_proxy *fp = s->fe->cfg;
@@ -489,6 +490,8 @@ static void route_and_connect(struct sess *s)
         ctx.src = &s->cli_addr.sa;
         ctx.dst_port = ntohs(s->fe_addr.sa.sa_family == AF_INET6 ? s->fe_addr.in6.sin6_port
                                                                  : s->fe_addr.in.sin_port);
+        ctx.trk = &s->trk; /* sc*: the tcp-request connection trackers */
+        ctx.now_ms = (uint32_t)s->w->now;
         for (size_t i = 0; i < fp->http.nuse_backends; i++) {
             const struct cfg_use_backend *u = &fp->http.use_backends[i];
             struct backend *b = balancer_find(s->w->rt->bal, u->backend);

@@ -245,3 +245,39 @@ def test_stick_table_denials_count_as_errors(t):
     check(e and e["http_req_cnt"] == "5", f"five requests: {e}")
     check(e["http_err_cnt"] == "3", f"a tarpit, a 503 denial and a 403 denial are errors, a "
           f"server's 500 is not: {e}")
+
+
+def test_tcp_use_backend_reads_stick_counters(t):
+    """In mode tcp, use_backend conditions read the connection's trackers (sc*) and the clock
+    (src_* rates) as tcp-request connection rules do: HAProxy's way to send abusers to a
+    backend of their own."""
+    app, slow = t.backend("app"), t.backend("slow")
+    port, port2 = t.free_port(), t.free_port()
+    t.sluice(
+        "[global]\nnbthread = 2\nlog = stderr\n"
+        "[defaults]\nmode = tcp\ntimeout connect = 2s\ntimeout client = 30s\n"
+        "timeout server = 30s\n"
+        f"[frontend fe]\nbind = 127.0.0.1:{port}\n"
+        "stick-table = type ip size 100 expire 60s store conn_cnt,conn_rate(60s)\n"
+        "tcp-request connection = track-sc0 src\n"
+        "use_backend = slow if { sc0_conn_cnt gt 2 }\n"
+        "default_backend = app\n"
+        # reads fe's table without tracking
+        f"[frontend fe2]\nbind = 127.0.0.1:{port2}\n"
+        "use_backend = slow if { src_conn_rate(fe) gt 2 }\n"
+        "default_backend = app\n"
+        f"[backend app]\nserver = a1 {app.addr}\n"
+        f"[backend slow]\nserver = s1 {slow.addr}\n")
+
+    def name(p, source="127.0.0.1"):
+        s = t.connect(p, source=source)
+        s.sendall(b"GET /name HTTP/1.0\r\n\r\n")
+        _, _, body = read_response(s, t.timeout(5))
+        s.close()
+        return body.decode()
+
+    got = [name(port) for _ in range(4)]
+    check(got == ["app", "app", "slow", "slow"], f"sc0_conn_cnt gt 2: {got}")
+    got = [name(port2), name(port2, "127.0.0.2")]
+    check(got == ["slow", "app"], f"src_conn_rate(fe) gt 2 (4 connections in 60 s), then a "
+          f"client without an entry: {got}")
