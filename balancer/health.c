@@ -394,9 +394,10 @@ static void refresh_tables(void)
     }
 }
 
-/* How often expired stick-table entries are unlinked (this thread is the one that retires
- * shared memory through the epoch scheme; tables are walked a lock group at a time). */
-#define STK_SWEEP_MS 1000u
+/* How often the next slice of the stick tables is swept for expired entries (this thread is the
+ * one that retires shared memory through the epoch scheme; tables are walked a lock group at a
+ * time, a bounded slice per call). */
+#define STK_SWEEP_MS 100u
 
 static void *health_main(void *arg)
 {

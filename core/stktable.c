@@ -22,6 +22,11 @@
 
 #define STK_SHARDS 64 /* locks per table: workers rarely meet on one */
 
+/* Buckets one sweep call visits per table (about a millisecond): a call costs the same for a
+ * table of 100k entries or of 100m, and the thread that sweeps (health checks) never stalls;
+ * a large table is swept in several calls. */
+#define STK_SWEEP_BUCKETS (1u << 18)
+
 /* HAProxy's freq_ctr: events of the current period (which began at `start`) and of the one
  * before; start and curr share one word so that a period turns over in one compare-and-swap. */
 struct stk_freq {
@@ -51,6 +56,7 @@ struct stk_table {
     struct stk_entry **buckets; /* owned; bucket b is under shard b % STK_SHARDS */
     uint32_t mask;              /* buckets - 1 */
     _Atomic uint32_t used;
+    uint32_t sweep_pos; /* the sweeper's: where its next call continues */
     struct stk_shard shards[STK_SHARDS];
 };
 
@@ -465,25 +471,23 @@ static void free_list(void *p)
     }
 }
 
-/* Unlink the unreferenced entries of t that `drop` selects; they are freed once no worker can
- * still hold one (epoch). */
 /* Walks visit the buckets of one shard at a time, STK_WALK_GROUP buckets per lock hold, so that
  * a sweep of a large table never keeps a worker waiting for long. */
 #define STK_WALK_GROUP 256
 
-/* Unlink the unreferenced entries of t that `drop` selects; they are freed once no worker can
- * still hold one (epoch). */
-static size_t unlink_where(struct stk_table *t,
+/* Unlink the unreferenced entries that `drop` selects in buckets [from, to) of t (multiples of
+ * STK_SHARDS); they are freed once no worker can still hold one (epoch). */
+static size_t unlink_range(struct stk_table *t, uint32_t from, uint32_t to,
                            bool (*drop)(const struct stk_entry *, const void *), const void *arg)
 {
     struct stk_entry *gone = NULL;
     size_t n = 0;
-    uint32_t per_shard = (t->mask + 1) / STK_SHARDS;
+    const uint32_t group = STK_SHARDS * STK_WALK_GROUP; /* bucket indices one lock hold spans */
     for (uint32_t s = 0; s < STK_SHARDS; s++) {
-        for (uint32_t g = 0; g < per_shard; g += STK_WALK_GROUP) {
+        for (uint32_t g = from + s; g < to; g += group) {
             pthread_spin_lock(&t->shards[s].lock);
-            for (uint32_t i = g; i < per_shard && i < g + STK_WALK_GROUP; i++) {
-                struct stk_entry **pp = &t->buckets[i * STK_SHARDS + s];
+            for (uint32_t b = g; b < to && b < g + group; b += STK_SHARDS) {
+                struct stk_entry **pp = &t->buckets[b];
                 while (*pp) {
                     struct stk_entry *e = *pp;
                     if (atomic_load_explicit(&e->refs, memory_order_acquire) == 0 && drop(e, arg)) {
@@ -512,11 +516,23 @@ static bool expired(const struct stk_entry *e, const void *arg)
     return time_reached(atomic_load_explicit(&e->expire, memory_order_relaxed), now);
 }
 
+static size_t unlink_where(struct stk_table *t,
+                           bool (*drop)(const struct stk_entry *, const void *), const void *arg)
+{
+    return unlink_range(t, 0, t->mask + 1, drop, arg);
+}
+
 size_t stktable_sweep(uint32_t now)
 {
     size_t n = 0;
-    for (size_t i = 0; i < ntables; i++)
-        n += unlink_where(tables[i], expired, &now);
+    for (size_t i = 0; i < ntables; i++) {
+        struct stk_table *t = tables[i];
+        uint32_t nb = t->mask + 1, from = t->sweep_pos;
+        uint32_t to = nb - from > STK_SWEEP_BUCKETS ? from + STK_SWEEP_BUCKETS : nb;
+        if (atomic_load_explicit(&t->used, memory_order_relaxed) != 0)
+            n += unlink_range(t, from, to, expired, &now);
+        t->sweep_pos = to == nb ? 0 : to;
+    }
     return n;
 }
 

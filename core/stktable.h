@@ -73,8 +73,9 @@ bool stktable_read(const struct stk_entry *e, enum stk_data d, uint32_t now, uin
 bool stktable_lookup_read(struct stk_table *t, const unsigned char *key, size_t klen,
                           enum stk_data d, uint32_t now, uint64_t *out);
 
-/* Unlink entries that nobody tracks and whose expiry passed; the health thread calls it about
- * once a second. Returns how many went. */
+/* Unlink entries that nobody tracks and whose expiry passed, in the next slice of each table
+ * (at most 2^18 buckets: a table of up to 256k entries at once, a larger one over several calls);
+ * the health thread calls it every 100 ms. Returns how many went. */
 size_t stktable_sweep(uint32_t now);
 
 /* Runtime API (`show table`, `clear table`): write the header line of table t, or every entry

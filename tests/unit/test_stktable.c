@@ -373,6 +373,28 @@ static void test_expiry_and_full(void)
     stop();
 }
 
+/* A sweep call visits a bounded slice of a large table (its cost must not grow with `size`: the
+ * health checks share its thread), and the calls that follow go on from there. */
+static void test_sweep_slices(void)
+{
+    struct stk_table *t = start("stick-table = type ip size 4m expire 1s store conn_cnt");
+    unsigned char k[4] = {10, 0, 0, 0};
+    for (unsigned i = 0; i < 1000; i++) {
+        k[2] = (unsigned char)(i >> 8);
+        k[3] = (unsigned char)i;
+        stktable_untrack(stktable_track(t, k, 4, 1000), 1000);
+    }
+    size_t first = stktable_sweep(50000);
+    CU_ASSERT(first > 0 && first < 200); /* 2^18 of the 2^22 buckets: about 1000 / 16 */
+    size_t total = first;
+    for (int i = 0; i < 15; i++)
+        total += stktable_sweep(50000);
+    CU_ASSERT_EQUAL(total, 1000); /* every slice once */
+    CU_ASSERT_EQUAL(stktable_sweep(50000), 0);
+    epoch_reclaim();
+    stop();
+}
+
 static char shown[4096];
 static void collect(void *arg, const char *line, size_t len)
 {
@@ -537,6 +559,7 @@ int suite_stktable(void)
     CU_add_test(s, "counters", test_counters);
     CU_add_test(s, "rates", test_rates);
     CU_add_test(s, "expiry_and_full", test_expiry_and_full);
+    CU_add_test(s, "sweep_slices", test_sweep_slices);
     CU_add_test(s, "show", test_show);
     CU_add_test(s, "concurrent", test_concurrent);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
