@@ -121,10 +121,8 @@ int config__kw_stick_table(struct cfg_parser *st, const struct cfg_keyword *kw, 
         const char *w = argv[i];
         const char *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(w, "nopurge") == 0)
-            return config__error(st,
-                                 "'nopurge' is not supported (expected a table whose entries "
-                                 "expire: sluice never evicts a live entry, a full table tracks "
-                                 "no new key)");
+            return config__error(st, "'nopurge' is not supported (expected a table whose old "
+                                     "entries expire and make room for new keys)");
         if (!v)
             return config__error(st,
                                  "'%s' needs a value (expected 'stick-table type ip size N "

@@ -57,6 +57,9 @@ struct stk_table {
     uint32_t mask;              /* buckets - 1 */
     _Atomic uint32_t used;
     uint32_t sweep_pos; /* the sweeper's: where its next call continues */
+    /* entries workers evicted from a full table, for the sweeper to retire (a worker may not
+       call epoch_retire); linked through `next`, taken whole by an exchange */
+    _Atomic(struct stk_entry *) graveyard;
     struct stk_shard shards[STK_SHARDS];
 };
 
@@ -133,6 +136,16 @@ static uint64_t freq_read(const struct stk_freq *f, uint32_t period, uint32_t no
 
 /* ---- tables -------------------------------------------------------------------------------- */
 
+static void free_list(void *p)
+{
+    struct stk_entry *e = p;
+    while (e) {
+        struct stk_entry *n = e->next;
+        free(e);
+        e = n;
+    }
+}
+
 static void table_free(struct stk_table *t)
 {
     if (!t)
@@ -145,6 +158,7 @@ static void table_free(struct stk_table *t)
             e = n;
         }
     }
+    free_list(atomic_load_explicit(&t->graveyard, memory_order_relaxed));
     for (size_t i = 0; i < STK_SHARDS; i++)
         pthread_spin_destroy(&t->shards[i].lock);
     free(t->buckets);
@@ -330,6 +344,65 @@ static void touch(struct stk_entry *e, uint32_t now)
     atomic_store_explicit(&e->expire, now + e->t->cfg->expire_ms, memory_order_relaxed);
 }
 
+/* Eviction looks at buckets from a point chosen by the new key's (keyed, unpredictable) hash,
+ * up to STK_EVICT_SCAN of them, until it has seen STK_EVICT_CANDIDATES unreferenced entries, and
+ * takes out the least recently used of those: HAProxy evicts its least recently used entries,
+ * and a client that floods a table with new keys must not lock everyone else out of it. */
+#define STK_EVICT_CANDIDATES 8
+#define STK_EVICT_SCAN       4096
+
+static bool evict_one(struct stk_table *t, uint32_t now, uint32_t start)
+{
+    uint32_t nb = t->mask + 1, limit = nb < STK_EVICT_SCAN ? nb : STK_EVICT_SCAN;
+    uint32_t best_b = 0, seen = 0;
+    int32_t best_age = 0;
+    bool found = false;
+    for (uint32_t i = 0; i < limit && seen < STK_EVICT_CANDIDATES; i++) {
+        uint32_t b = (start + i) & t->mask;
+        pthread_spin_lock(bucket_lock(t, b));
+        for (const struct stk_entry *e = t->buckets[b]; e; e = e->next) {
+            if (atomic_load_explicit(&e->refs, memory_order_relaxed) != 0)
+                continue;
+            seen++;
+            /* the further its expiry lies behind (or the nearer it comes), the older the use */
+            int32_t age = (int32_t)(now - atomic_load_explicit(&e->expire, memory_order_relaxed));
+            if (!found || age > best_age) {
+                found = true;
+                best_age = age;
+                best_b = b;
+            }
+        }
+        pthread_spin_unlock(bucket_lock(t, b));
+    }
+    if (!found)
+        return false;
+    struct stk_entry *victim = NULL, **vp = NULL;
+    pthread_spin_lock(bucket_lock(t, best_b));
+    for (struct stk_entry **pp = &t->buckets[best_b]; *pp; pp = &(*pp)->next) {
+        const struct stk_entry *e = *pp;
+        if (atomic_load_explicit(&e->refs, memory_order_acquire) != 0)
+            continue;
+        int32_t age = (int32_t)(now - atomic_load_explicit(&e->expire, memory_order_relaxed));
+        if (!victim ||
+            age > (int32_t)(now - atomic_load_explicit(&victim->expire, memory_order_relaxed))) {
+            victim = *pp;
+            vp = pp;
+        }
+    }
+    if (victim)
+        *vp = victim->next;
+    pthread_spin_unlock(bucket_lock(t, best_b));
+    if (!victim)
+        return false; /* tracked or taken meanwhile */
+    struct stk_entry *head = atomic_load_explicit(&t->graveyard, memory_order_relaxed);
+    do
+        victim->next = head;
+    while (!atomic_compare_exchange_weak_explicit(&t->graveyard, &head, victim,
+                                                  memory_order_release, memory_order_relaxed));
+    atomic_fetch_sub_explicit(&t->used, 1, memory_order_relaxed);
+    return true;
+}
+
 struct stk_entry *stktable_track(struct stk_table *t, const unsigned char *key, size_t klen,
                                  uint32_t now)
 {
@@ -355,9 +428,10 @@ struct stk_entry *stktable_track(struct stk_table *t, const unsigned char *key, 
         if (e)
             break;
         /* A new key: allocate outside the lock, then look again (another worker may have added
-         * it meanwhile). A full table tracks no new key until entries expire. */
+         * it meanwhile). A full table makes room by evicting an old entry nobody tracks; when
+         * every entry is tracked, the key is not. */
         uint32_t used = atomic_fetch_add_explicit(&t->used, 1, memory_order_relaxed);
-        if (used >= t->cfg->size) {
+        if (used >= t->cfg->size && !evict_one(t, now, h)) {
             atomic_fetch_sub_explicit(&t->used, 1, memory_order_relaxed);
             return NULL;
         }
@@ -461,16 +535,6 @@ bool stktable_lookup_read(struct stk_table *t, const unsigned char *key, size_t 
 
 /* ---- expiry, runtime API ------------------------------------------------------------------- */
 
-static void free_list(void *p)
-{
-    struct stk_entry *e = p;
-    while (e) {
-        struct stk_entry *n = e->next;
-        free(e);
-        e = n;
-    }
-}
-
 /* Walks visit the buckets of one shard at a time, STK_WALK_GROUP buckets per lock hold, so that
  * a sweep of a large table never keeps a worker waiting for long. */
 #define STK_WALK_GROUP 256
@@ -527,6 +591,10 @@ size_t stktable_sweep(uint32_t now)
     size_t n = 0;
     for (size_t i = 0; i < ntables; i++) {
         struct stk_table *t = tables[i];
+        struct stk_entry *evicted =
+            atomic_exchange_explicit(&t->graveyard, NULL, memory_order_acquire);
+        if (evicted)
+            epoch_retire(evicted, free_list);
         uint32_t nb = t->mask + 1, from = t->sweep_pos;
         uint32_t to = nb - from > STK_SWEEP_BUCKETS ? from + STK_SWEEP_BUCKETS : nb;
         if (atomic_load_explicit(&t->used, memory_order_relaxed) != 0)

@@ -52,8 +52,9 @@ size_t stktable_key_addr(const struct stk_table *t, const struct sockaddr *sa, u
 size_t stktable_key_text(const struct stk_table *t, const char *s, size_t n, unsigned char *out);
 
 /* Find or add the entry of key and take a reference on it (the tracker's), counting
- * STK_EV_TRACK. Returns NULL when the table is full or memory runs out (the request is then
- * not tracked). Worker threads. */
+ * STK_EV_TRACK. A full table first evicts the least recently used of a few untracked entries.
+ * Returns NULL when every entry of a full table is tracked or memory runs out (the request is
+ * then not tracked). Worker threads. */
 struct stk_entry *stktable_track(struct stk_table *t, const unsigned char *key, size_t klen,
                                  uint32_t now);
 /* The tracker ends: conn_cur down, the entry's expiry restarts, the reference goes. */

@@ -354,7 +354,7 @@ static void test_expiry_and_full(void)
     struct stk_entry *b = stktable_track(t, k2, l2, 1000);
     CU_ASSERT_PTR_NOT_NULL(a);
     CU_ASSERT_PTR_NOT_NULL(b);
-    CU_ASSERT_PTR_NULL(stktable_track(t, k3, l3, 1000)); /* full: not tracked */
+    CU_ASSERT_PTR_NULL(stktable_track(t, k3, l3, 1000)); /* full, every entry tracked */
     stktable_untrack(b, 2000);
     CU_ASSERT_EQUAL(stktable_sweep(11999), 0); /* b expires at 12000 */
     CU_ASSERT_EQUAL(stktable_sweep(50000), 1); /* a is still tracked: only b goes */
@@ -369,6 +369,55 @@ static void test_expiry_and_full(void)
     CU_ASSERT_EQUAL(stktable_clear(t, NULL), 1);
     CU_ASSERT(stktable_lookup_read(t, k1, l1, STK_D_CONN_CNT, 50000, &v));
     CU_ASSERT_EQUAL(v, 0);
+    epoch_reclaim();
+    stop();
+}
+
+/* A full table whose entries nobody tracks makes room for a new key by evicting the least
+ * recently used of them (HAProxy evicts too): a flood of new keys cannot lock others out. */
+static void test_full_table_evicts(void)
+{
+    struct stk_table *t = start("stick-table = type ip size 4 expire 100s store conn_cnt");
+    unsigned char k[8][STK_KEY_MAX];
+    size_t l[8];
+    char ip[16];
+    for (int i = 0; i < 8; i++) {
+        snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+        l[i] = v4key(t, ip, k[i]);
+    }
+    /* four entries, used at 1000, 2000, 3000, 4000; the one of 10.0.0.2 is still tracked */
+    struct stk_entry *held = NULL;
+    for (int i = 0; i < 4; i++) {
+        struct stk_entry *e = stktable_track(t, k[i], l[i], 1000u * (unsigned)(i + 1));
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        if (i == 1)
+            held = e;
+        else
+            stktable_untrack(e, 1000u * (unsigned)(i + 1));
+    }
+    /* a new key evicts the oldest unreferenced entry: 10.0.0.1 */
+    struct stk_entry *e5 = stktable_track(t, k[4], l[4], 5000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e5);
+    uint64_t v;
+    CU_ASSERT(stktable_lookup_read(t, k[0], l[0], STK_D_CONN_CNT, 5000, &v));
+    CU_ASSERT_EQUAL(v, 0);
+    CU_ASSERT(stktable_lookup_read(t, k[1], l[1], STK_D_CONN_CNT, 5000, &v));
+    CU_ASSERT_EQUAL(v, 1); /* tracked: never evicted, though the oldest now */
+    /* the next one evicts 10.0.0.3 (3000), not the tracked 10.0.0.2 (2000) */
+    struct stk_entry *e6 = stktable_track(t, k[5], l[5], 6000);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e6);
+    CU_ASSERT(stktable_lookup_read(t, k[2], l[2], STK_D_CONN_CNT, 6000, &v));
+    CU_ASSERT_EQUAL(v, 0);
+    CU_ASSERT(stktable_lookup_read(t, k[3], l[3], STK_D_CONN_CNT, 6000, &v));
+    CU_ASSERT_EQUAL(v, 1);
+    /* with every entry tracked, a new key is not tracked */
+    struct stk_entry *e4 = stktable_track(t, k[3], l[3], 6000);
+    CU_ASSERT_PTR_NULL(stktable_track(t, k[6], l[6], 7000));
+    stktable_untrack(e4, 7000);
+    stktable_untrack(e5, 7000);
+    stktable_untrack(e6, 7000);
+    stktable_untrack(held, 7000);
+    CU_ASSERT_EQUAL(stktable_sweep(7000), 0); /* the evicted ones go to the epoch scheme */
     epoch_reclaim();
     stop();
 }
@@ -559,6 +608,7 @@ int suite_stktable(void)
     CU_add_test(s, "counters", test_counters);
     CU_add_test(s, "rates", test_rates);
     CU_add_test(s, "expiry_and_full", test_expiry_and_full);
+    CU_add_test(s, "full_table_evicts", test_full_table_evicts);
     CU_add_test(s, "sweep_slices", test_sweep_slices);
     CU_add_test(s, "show", test_show);
     CU_add_test(s, "concurrent", test_concurrent);
