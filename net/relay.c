@@ -259,8 +259,17 @@ int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
         }
     }
     while (d->pipe_fill) {
-        ssize_t n =
-            splice(d->pipe.rd, NULL, to->fd, NULL, d->pipe_fill, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
+        /* A long flow (a large download, a busy tunnel) is written out in RELAY_LONG_WRITE
+         * pieces, however full the pipe: each splice holds the receiving socket's lock for a
+         * quarter of the time, so the peer's ACKs are processed in the peer's context (on its
+         * core) instead of queueing on the socket's backlog for this thread. Measured here on
+         * 64 MiB downloads: 20-30 % less CPU on the proxy's core per download, 1.09-1.16x
+         * haproxy's throughput where full-pipe writes were at parity (bench/RESULTS.md). Shorter
+         * flows keep one write per pipeful: fewer system calls, which is what they are bound by. */
+        size_t len = d->pipe_fill;
+        if (d->bytes >= RELAY_LONG_FLOW && len > RELAY_LONG_WRITE)
+            len = RELAY_LONG_WRITE;
+        ssize_t n = splice(d->pipe.rd, NULL, to->fd, NULL, len, SPLICE_F_MOVE | SPLICE_F_NONBLOCK);
         if (n < 0) {
             if (errno == EAGAIN || errno == EINTR) {
                 to->wblocked = true;
@@ -270,7 +279,7 @@ int relay_flush(struct worker *w, struct relay_dir *d, struct relay_side *to)
         }
         to->last = w->now;
         d->pipe_fill -= (uint32_t)n;
-        if (d->pipe_fill) {
+        if (d->pipe_fill && (size_t)n < len) {
             to->wblocked = true;
             return 0;
         }

@@ -11,6 +11,11 @@
 
 #define RELAY_UNLIMITED UINT64_MAX
 
+/* A direction that has read RELAY_LONG_FLOW bytes (one HTTP body, or a whole tcp or tunnel
+ * stream) writes its pipe out in pieces of at most RELAY_LONG_WRITE bytes (see relay_flush). */
+#define RELAY_LONG_FLOW  (4u << 20)
+#define RELAY_LONG_WRITE (64u << 10)
+
 /* Readiness of one socket, maintained from edge-triggered events: `readable` is set by an IN or
  * HUP edge and cleared by EAGAIN or a short read (new data brings a new edge); `wblocked` is set
  * by a short write and cleared by an OUT edge. */

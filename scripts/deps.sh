@@ -2,7 +2,7 @@
 # Install the Debian packages sluice needs to build, test and benchmark; apt-get runs only when one
 # is missing, and `apt-get update` only once in that case.
 set -eu
-PKGS="gcc make clang-format pkg-config libjemalloc-dev libinih-dev liburing-dev libcunit1-dev clang libclang-rt-14-dev libpcre2-dev libcrypt-dev python3 curl wrk haproxy nginx socat iproute2 libc-ares-dev dnsmasq-base apache2-utils squid tinyproxy chromium prometheus"
+PKGS="gcc make clang-format pkg-config libjemalloc-dev libinih-dev liburing-dev libcunit1-dev clang libclang-rt-14-dev libpcre2-dev libcrypt-dev python3 curl wrk haproxy nginx socat strace iproute2 libc-ares-dev dnsmasq-base apache2-utils squid tinyproxy chromium prometheus"
 missing=""
 for p in $PKGS; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
