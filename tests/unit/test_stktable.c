@@ -380,9 +380,9 @@ static void test_full_table_evicts(void)
     struct stk_table *t = start("stick-table = type ip size 4 expire 100s store conn_cnt");
     unsigned char k[8][STK_KEY_MAX];
     size_t l[8];
-    char ip[16];
+    char ip[24];
     for (int i = 0; i < 8; i++) {
-        snprintf(ip, sizeof(ip), "10.0.0.%d", i + 1);
+        snprintf(ip, sizeof(ip), "10.0.0.%d", (i + 1) & 0xff);
         l[i] = v4key(t, ip, k[i]);
     }
     /* four entries, used at 1000, 2000, 3000, 4000; the one of 10.0.0.2 is still tracked */
