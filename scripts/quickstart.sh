@@ -31,6 +31,7 @@ cat <<TXT
   Try, from another terminal:
     for i in 1 2 3 4 5 6; do curl -s http://127.0.0.1:8080/name; echo; done   # balancing
     curl -s http://127.0.0.1:8080/api/name; echo                               # routing
+    for i in \$(seq 12); do curl -s -o /dev/null -w '%{http_code} ' http://127.0.0.1:8080/api/name; done; echo  # 429 after 10
     curl -si http://127.0.0.1:9001/ | grep -i x-server                          # direct: X-Server shown
     curl -si http://127.0.0.1:8080/ | grep -ci x-server                         # via sluice: hidden (0)
     curl -s -o /dev/null -w '%{http_code}\n' http://127.0.0.1:8080/admin        # denied: 403
