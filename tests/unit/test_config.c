@@ -1861,6 +1861,36 @@ static void test_haproxy2ini(void)
     CU_ASSERT_FALSE(h2i_mentions(&r, 33));
 }
 
+/* haproxy2ini: `log global` in a proxy is what sluice does (a comment, no report); user, group,
+ * chroot and ulimit-n are reported with what to do instead. */
+static void test_haproxy2ini_global(void)
+{
+    struct h2i r;
+    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "global\n"                      /* 1 */
+                                      "    log stdout local0\n"       /* 2 */
+                                      "    user haproxy\n"            /* 3 */
+                                      "    chroot /var/lib/haproxy\n" /* 4 */
+                                      "    ulimit-n 100000\n"         /* 5 */
+                                      "defaults\n"                    /* 6 */
+                                      "    log global\n"              /* 7 */
+                                      "    mode http\n"               /* 8 */
+                                      "listen l\n"                    /* 9 */
+                                      "    log global\n"              /* 10 */
+                                      "    bind :80\n"                /* 11 */
+                                      "    server s 127.0.0.1:1\n"),  /* 12 */
+                          0);
+    CU_ASSERT_FALSE(h2i_mentions(&r, 7));
+    CU_ASSERT_FALSE(h2i_mentions(&r, 10));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "# log global: sluice proxies log to the [global] "
+                                         "target"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.report, "user haproxy (sluice neither changes user"));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 4));
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.report, "ulimit-n 100000 (set the descriptor limit"));
+    struct config *cfg = cfg_load_ok(r.ini);
+    CU_ASSERT_PTR_NOT_NULL(cfg);
+    config_free(cfg);
+}
+
 int suite_config(void)
 {
     CU_pSuite s = CU_add_suite("config", NULL, NULL);
@@ -1884,5 +1914,6 @@ int suite_config(void)
     CU_add_test(s, "docs", test_docs);
     CU_add_test(s, "keyword_examples", test_keyword_examples);
     CU_add_test(s, "haproxy2ini", test_haproxy2ini);
+    CU_add_test(s, "haproxy2ini_global", test_haproxy2ini_global);
     return CU_get_error();
 }
