@@ -620,7 +620,20 @@ size_t stktable_clear(struct stk_table *t, const char *key_text)
     if (!key_text)
         return unlink_where(t, same_key, NULL);
     struct key_match k;
-    k.klen = stktable_key_text(t, key_text, strlen(key_text), k.key);
+    /* a string key as `show table` writes it: \xHH stands for a byte */
+    char raw[STK_KEY_MAX];
+    size_t n = 0;
+    for (const char *c = key_text; *c && n < sizeof(raw); n++) {
+        unsigned hi, lo;
+        if (t->cfg->type == STK_KEY_STRING && c[0] == '\\' && c[1] == 'x' &&
+            sscanf(c + 2, "%1x%1x", &hi, &lo) == 2) {
+            raw[n] = (char)(hi << 4 | lo);
+            c += 4;
+        } else {
+            raw[n] = *c++;
+        }
+    }
+    k.klen = stktable_key_text(t, raw, n, k.key);
     if (k.klen == 0 && t->cfg->type != STK_KEY_STRING)
         return 0;
     return unlink_where(t, same_key, &k);

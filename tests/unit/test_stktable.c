@@ -468,6 +468,8 @@ static void test_show(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(shown, ": key=a\\x20b\\x5cc use=1 exp=8000 conn_cnt=1 "
                                          "conn_cur=1 http_req_rate(10000)=1\n"));
     stktable_untrack(e, 1000);
+    /* `clear table f key a\x20b\x5cc`: the key as shown */
+    CU_ASSERT_EQUAL(stktable_clear(t, "a\\x20b\\x5cc"), 1);
     CU_ASSERT_PTR_EQUAL(stktable_find("f"), t);
     CU_ASSERT_PTR_NULL(stktable_find("b"));
     CU_ASSERT_STRING_EQUAL(stktable_name(t), "f");
