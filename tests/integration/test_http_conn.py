@@ -445,3 +445,36 @@ def test_http_websocket_tunnel_timeout_defaults(t):
 
 def test_http_websocket_tunnel_timeout_backend(t):
     _tunnel_timeout(t, [], ["timeout tunnel = 400ms"])
+
+
+def test_http_tunnel_client_fin_timeout(t):
+    """A WebSocket client that half-closes while the server keeps its side open: timeout
+    client-fin ends the tunnel long before timeout tunnel."""
+    release = threading.Event()
+
+    def handler(sock, srv):
+        bs = BufSock(sock, srv.timeout)
+        req = read_request(bs)
+        key = header(req["fields"], "sec-websocket-key")
+        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                     b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+                     % _ws_accept(key).encode())
+        sock.sendall(bs.read_exact(1))
+        release.wait(t.timeout(10))  # the client's FIN comes: keep this side open
+    srv = t.pyserver("handler", handler=handler)
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, defaults=[
+        "timeout tunnel = 20s", "timeout client-fin = 300ms"]))
+    try:
+        s, bs = _ws_open(t, port)
+        s.sendall(b"x")
+        check(bs.read_exact(1) == b"x", "echo through the tunnel")
+        s.shutdown(1)
+        t0 = time.monotonic()
+        rest, how = recv_until_eof(s, t.timeout(10))
+        dt = time.monotonic() - t0
+        check(rest == b"" and how == "eof", f"unexpected {rest!r} ({how})")
+        check(0.25 <= dt <= 2.0 * t.scale, f"half-closed tunnel closed after {dt:.2f}s "
+              "(timeout client-fin 300ms, timeout tunnel 20s)")
+    finally:
+        release.set()
