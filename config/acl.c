@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <netinet/in.h>
 #include <pcre2.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,8 +22,8 @@
     "urlp(NAME)[_beg|_end|...], hdr(NAME), hdr_beg(NAME), hdr_end(NAME), hdr_sub(NAME), "          \
     "hdr_dir(NAME), hdr_dom(NAME), hdr_reg(NAME), hdr_len(NAME), req.hdr(NAME), cook(NAME)"        \
     "[_beg|_end|...], req.cook(NAME), method, src, status, res.hdr(NAME), shdr(NAME), "            \
-    "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), always_true, "            \
-    "always_false"
+    "dst_port, req.ver, url_port, url_ip, req.host, http_auth(USERLIST), var(SCOPE.NAME), "        \
+    "always_true, always_false"
 #define MATCH_EXPECT "str, beg, end, sub, dir, dom, reg, found, ip, int or len"
 
 /* ---- criteria ------------------------------------------------------------------------------ */
@@ -58,6 +59,7 @@ static const struct {
     {"url_ip", ACL_F_URL_IP, ACL_M_IP, false, false},
     {"req.host", ACL_F_REQ_HOST, ACL_M_STR, false, false},
     {"http_auth", ACL_F_HTTP_AUTH, ACL_M_FOUND, true, false},
+    {"var", ACL_F_VAR, ACL_M_STR, true, false},
     {"always_true", ACL_F_ALWAYS_TRUE, ACL_M_FOUND, false, false},
     {"always_false", ACL_F_ALWAYS_FALSE, ACL_M_FOUND, false, false},
 };
@@ -150,6 +152,12 @@ static int parse_criterion(struct cfg_parser *st, const char *crit, struct cfg_a
                                          "invalid userlist name '%s' in '%s' (expected letters, "
                                          "digits, '-', '_', '.', ':')",
                                          a->arg, crit);
+        }
+        if (a->fetch == ACL_F_VAR) {
+            char where[96];
+            snprintf(where, sizeof(where), "ACL criterion '%s'", crit);
+            if (config__var_index(st, a->arg, al, where, &a->var))
+                return -1;
         }
         if (a->fetch == ACL_F_COOKIE) {
             for (const char *c = a->arg; *c; c++)

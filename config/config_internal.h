@@ -204,6 +204,11 @@ bool config__fmt_has_samples(const char *text);
 int config__fmt_parse(struct cfg_parser *st, const char *what, const char *text, bool response,
                       struct cfg_fmt **out);
 void config__fmt_free(struct cfg_fmt *f);
+/* The index of variable `name` (name_len bytes, "txn.x", "sess.x" or "req.x"; HAProxy's names:
+ * letters, digits, '_' and '.') in the config's vars[], added on first use; `where` says what
+ * names it in messages. 0 with *idx set, or -1 after config__error(). */
+int config__var_index(struct cfg_parser *st, const char *name, size_t name_len, const char *where,
+                      int *idx);
 /* A deep copy (NULL for NULL or when out of memory). */
 struct cfg_fmt *config__fmt_copy(const struct cfg_fmt *f);
 /* Whether f has a sample s. */

@@ -9,6 +9,8 @@
 #include "config/config_internal.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -17,7 +19,7 @@
     "res.fhdr(NAME), hdr(NAME), fhdr(NAME), method, url, path, query, req.ver, url_param(NAME), "  \
     "urlp(NAME), req.cook(NAME), cook(NAME), capture.req.uri, capture.req.method, "                \
     "capture.req.ver, status, fe_name, "                                                           \
-    "be_name, srv_name, date, uuid or unique-id"
+    "be_name, srv_name, date, uuid, unique-id, var(SCOPE.NAME), str(TEXT) or int(N)"
 #define ALIAS_EXPECT "%ci, %cp, %fi, %fp, %f, %b, %s, %ST, %HM, %HU, %HP, %HQ, %HV, %Ts, %ms or %ID"
 
 enum fetch_arg {
@@ -25,6 +27,9 @@ enum fetch_arg {
     ARG_NAME,  /* a query parameter's name */
     ARG_HDR,   /* a header name (a token, lower-cased), with an optional occurrence */
     ARG_TOKEN, /* a cookie name: a token, as the cook() ACL wants, case kept */
+    ARG_VAR,   /* a variable: SCOPE.NAME */
+    ARG_STR,   /* any text (str()) */
+    ARG_INT,   /* a signed 64-bit integer (int()) */
 };
 
 static const struct {
@@ -62,6 +67,9 @@ static const struct {
     {"date", FMT_DATE, ARG_NONE, false},
     {"uuid", FMT_UUID, ARG_NONE, false},
     {"unique-id", FMT_UNIQUE_ID, ARG_NONE, false},
+    {"var", FMT_VAR, ARG_VAR, false},
+    {"str", FMT_STR, ARG_STR, false},
+    {"int", FMT_STR, ARG_INT, false},
 };
 
 /* HAProxy's log-format variables (`%` and letters) that name one of the samples above. */
@@ -129,6 +137,86 @@ static int add_literal(struct fmt_build *b, const char *s, size_t len)
         return 0;
     struct cfg_fmt_part *p = add_part(b, FMT_LIT);
     return p ? set_text(b, p, s, len) : -1;
+}
+
+int config__var_index(struct cfg_parser *st, const char *name, size_t name_len, const char *where,
+                      int *idx)
+{
+    static const struct {
+        const char *name;
+        enum cfg_var_scope scope;
+    } scopes[] = {{"sess", CFG_VAR_SESS}, {"txn", CFG_VAR_TXN}, {"req", CFG_VAR_REQ}};
+    const char *dot = memchr(name, '.', name_len);
+    size_t sl = dot ? (size_t)(dot - name) : name_len;
+    if (dot && sl == 4 && strncmp(name, "proc", 4) == 0)
+        return config__error(st,
+                             "variable '%.*s' in %s: scope 'proc' is not supported (sluice has "
+                             "no process-wide variables; expected txn.NAME, req.NAME or "
+                             "sess.NAME)",
+                             (int)name_len, name, where);
+    size_t k = 0;
+    while (k < sizeof(scopes) / sizeof(scopes[0]) &&
+           (strlen(scopes[k].name) != sl || strncmp(scopes[k].name, name, sl) != 0))
+        k++;
+    if (!dot || k == sizeof(scopes) / sizeof(scopes[0]))
+        return config__error(st,
+                             "variable '%.*s' in %s has no known scope (expected txn.NAME, "
+                             "req.NAME or sess.NAME)",
+                             (int)name_len, name, where);
+    if (sl + 1 == name_len)
+        return config__error(st, "variable '%.*s' in %s has no name (expected %s.NAME)",
+                             (int)name_len, name, where, scopes[k].name);
+    if (name_len >= CFG_VAR_NAME_MAX)
+        return config__error(st,
+                             "variable name '%.*s' in %s is too long (expected at most %d "
+                             "characters)",
+                             (int)name_len, name, where, CFG_VAR_NAME_MAX - 1);
+    for (size_t i = sl + 1; i < name_len; i++)
+        if (!isalnum((unsigned char)name[i]) && name[i] != '_' && name[i] != '.')
+            return config__error(st,
+                                 "invalid character '%c' in variable '%.*s' of %s (expected "
+                                 "letters, digits, '_' and '.')",
+                                 name[i], (int)name_len, name, where);
+    struct config *cfg = st->cfg;
+    for (size_t i = 0; i < cfg->nvars; i++) {
+        if (strlen(cfg->vars[i].name) == name_len &&
+            strncmp(cfg->vars[i].name, name, name_len) == 0) {
+            *idx = (int)i;
+            return 0;
+        }
+    }
+    if (cfg->nvars == CFG_VARS_MAX)
+        return config__error(st, "too many variables at '%.*s' in %s (expected at most %d)",
+                             (int)name_len, name, where, CFG_VARS_MAX);
+    memcpy(cfg->vars[cfg->nvars].name, name, name_len);
+    cfg->vars[cfg->nvars].name[name_len] = '\0';
+    cfg->vars[cfg->nvars].scope = scopes[k].scope;
+    *idx = (int)cfg->nvars++;
+    return 0;
+}
+
+/* str(TEXT) and int(N): the literal, as the part's text. */
+static int literal_arg(struct fmt_build *b, const char *fetch, enum fetch_arg kind, const char *a,
+                       size_t alen, struct cfg_fmt_part *p)
+{
+    if (kind == ARG_STR)
+        return set_text(b, p, a, alen);
+    char num[32];
+    char *end = num;
+    long long v = 0;
+    if (alen > 0 && alen < sizeof(num)) {
+        memcpy(num, a, alen);
+        num[alen] = '\0';
+        errno = 0;
+        v = strtoll(num, &end, 10);
+    }
+    if (end == num || *end || errno == ERANGE)
+        return config__error(b->st,
+                             "invalid integer '%.*s' in '%s()' of %s '%s' (expected a signed "
+                             "64-bit decimal number)",
+                             (int)alen, a, fetch, b->what, b->text);
+    int n = snprintf(num, sizeof(num), "%lld", v);
+    return set_text(b, p, num, (size_t)n);
 }
 
 /* The arguments of a fetch, between the parentheses: "NAME" or "NAME,OCC". */
@@ -281,8 +369,18 @@ static int add_sample(struct fmt_build *b, const char *s, size_t len, bool respo
             return config__error(
                 b->st, "sample '%s' takes no argument in %s '%s' (expected '%s'%s)", name, b->what,
                 b->text, name, smp == FMT_UUID ? ", 'uuid()' or 'uuid(4)'" : "");
-        if (fetches[k].arg != ARG_NONE && fetch_args(b, name, fetches[k].arg, s + i + 1, al, p))
+        enum fetch_arg ak = fetches[k].arg;
+        if (ak == ARG_VAR) {
+            char where[96];
+            snprintf(where, sizeof(where), "%s '%s'", b->what, b->text);
+            if (config__var_index(b->st, s + i + 1, al, where, &p->var))
+                return -1;
+        } else if (ak == ARG_STR || ak == ARG_INT) {
+            if (literal_arg(b, name, ak, s + i + 1, al, p))
+                return -1;
+        } else if (ak != ARG_NONE && fetch_args(b, name, ak, s + i + 1, al, p)) {
             return -1;
+        }
         i = (size_t)(close - s) + 1;
     } else if (fetches[k].arg != ARG_NONE) {
         return config__error(b->st,

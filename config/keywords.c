@@ -1187,6 +1187,16 @@ const struct cfg_keyword config__keywords[] = {
      "Replace the query string of the request target (what follows '?'; a '?' is added when "
      "the target has none and the query is not empty).",
      "http-request set-query = lang=en if { path_beg /docs }"},
+    {"http-request set-var", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "(<scope>.<name>) <expr> [if|unless <condition>]", "none",
+     "Set a variable (scope txn or req: until the request ends; sess: until the connection "
+     "closes) to a sample: str(TEXT), int(N) or any %[...] sample with converters; later rules "
+     "and log-format values read it with var(<scope>.<name>).",
+     "http-request set-var(txn.user) = req.hdr(x-user),lower"},
+    {"http-request unset-var", SEC_F | SEC_B | SEC_L, false, config__kw_http_request,
+     "(<scope>.<name>) [if|unless <condition>]", "none",
+     "Forget a variable: var(<scope>.<name>) fails again until a rule sets it.",
+     "http-request unset-var(txn.user) = if { path_beg /public }"},
     {"http-response set-header", SEC_F | SEC_B | SEC_L, false, config__kw_http_response,
      "<name> <value> [if|unless <condition>]", "none",
      "Replace every field of this header in the response with one field holding the value.",
@@ -1485,6 +1495,15 @@ static const char *suggest(const char *word, const char *family)
     return out;
 }
 
+/* Whether keyword `name` is written with an argument in parentheses (`http-request
+ * set-var(txn.x)`); its parser then gets that word as argv[0]. */
+static bool arg_in_name(const char *name)
+{
+    size_t n = strlen(name);
+    return (n > 8 && strcmp(name + n - 8, " set-var") == 0) ||
+           (n > 10 && strcmp(name + n - 10, " unset-var") == 0);
+}
+
 int config__statement(struct cfg_parser *st, int argc, char **argv)
 {
     bool neg = false;
@@ -1524,13 +1543,21 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
         return config__error(st, "'%s' needs an argument (expected one of: %s)", argv[0], list);
     }
 
+    /* `http-request set-var(txn.x)`: the sub-keyword carries an argument in parentheses; its
+     * parser gets that word as argv[0] */
+    size_t sl = family ? strcspn(argv[1], "(") : 0;
+    bool with_arg = family && argv[1][sl] == '(';
     const struct cfg_keyword *match = NULL;
     unsigned allowed = 0;
     for (size_t i = 0; i < config__nkeywords; i++) {
         const struct cfg_keyword *k = &config__keywords[i];
-        bool same = family ? (strncmp(k->name, argv[0], wl) == 0 && k->name[wl] == ' ' &&
-                              strcmp(k->name + wl + 1, argv[1]) == 0)
-                           : strcmp(k->name, argv[0]) == 0;
+        bool same =
+            family
+                ? (strncmp(k->name, argv[0], wl) == 0 && k->name[wl] == ' ' &&
+                   (strcmp(k->name + wl + 1, argv[1]) == 0 ||
+                    (with_arg && arg_in_name(k->name) &&
+                     strncmp(k->name + wl + 1, argv[1], sl) == 0 && k->name[wl + 1 + sl] == '\0')))
+                : strcmp(k->name, argv[0]) == 0;
         if (!same)
             continue;
         allowed |= k->sections;
@@ -1589,5 +1616,7 @@ int config__statement(struct cfg_parser *st, int argc, char **argv)
     if (neg && !match->negatable)
         return config__error(st, "'no %s' is not supported (expected '%s %s' or nothing)", kname,
                              kname, match->syntax);
+    if (arg_in_name(match->name))
+        nw = 1;
     return match->parse(st, match, argc - nw, argv + nw, neg);
 }

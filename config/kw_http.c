@@ -680,6 +680,48 @@ static int auth_rule(struct cfg_parser *st, const char *rule, int argc, char **a
     return rule_cond(st, rule, argc - i, argv + i, &r->cond);
 }
 
+/* `set-var(SCOPE.NAME) EXPR` or `unset-var(SCOPE.NAME)`, then an optional condition; argv[0] is
+ * the action word with its variable. EXPR is one sample as `%[...]` takes it (converters
+ * included), parsed by config/fmt.c. */
+static int var_rule(struct cfg_parser *st, const char *rule, int argc, char **argv,
+                    struct cfg_http_rule *r)
+{
+    const char *word = argv[0];
+    const char *open = strchr(word, '(');
+    size_t wl = strlen(word);
+    bool set = r->action == HTTP_ACT_SET_VAR;
+    if (!open || wl < 2 || word[wl - 1] != ')')
+        return config__error(st, "'%s' needs a variable (expected '%s(SCOPE.NAME)%s')", rule,
+                             set ? "set-var" : "unset-var", set ? " EXPR" : "");
+    if (config__var_index(st, open + 1, (size_t)(word + wl - 1 - open - 1), rule, &r->var))
+        return -1;
+    int i = 1;
+    if (set) {
+        if (argc < 2 || is_cond_word(argv[1]))
+            return config__error(st,
+                                 "'%s' needs an expression (expected 'set-var(SCOPE.NAME) EXPR', "
+                                 "EXPR a sample such as str(TEXT), int(N) or "
+                                 "req.hdr(NAME),lower)",
+                                 rule);
+        size_t el = strlen(argv[1]);
+        char *text = malloc(el + 4);
+        if (!text)
+            return config__error(st, "out of memory");
+        snprintf(text, el + 4, "%%[%s]", argv[1]);
+        int rc = config__fmt_parse(st, "set-var expression", text, false, &r->fmt);
+        free(text);
+        if (rc)
+            return -1;
+        if (r->fmt->nparts != 1 || r->fmt->parts[0].sample == FMT_LIT)
+            return config__error(st,
+                                 "'%s' takes one sample, not '%s' (expected e.g. str(TEXT), "
+                                 "int(N) or req.hdr(NAME),lower)",
+                                 rule, argv[1]);
+        i = 2;
+    }
+    return rule_cond(st, rule, argc - i, argv + i, &r->cond);
+}
+
 static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int argc, char **argv,
                      bool response)
 {
@@ -730,6 +772,9 @@ static int http_rule(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
         rc = config__track_rule(st, kw->name, (unsigned)(action[8] - '0'), argc, argv, &r, &used);
         if (rc == 0)
             rc = rule_cond(st, kw->name, argc - used, argv + used, &r.cond);
+    } else if (strcmp(action, "set-var") == 0 || strcmp(action, "unset-var") == 0) {
+        r.action = action[0] == 's' ? HTTP_ACT_SET_VAR : HTTP_ACT_UNSET_VAR;
+        rc = var_rule(st, kw->name, argc, argv, &r);
     } else if (strcmp(action, "use-service") == 0) {
         r.action = HTTP_ACT_USE_SERVICE;
         if (argc < 1 || is_cond_word(argv[0]))

@@ -196,7 +196,9 @@ struct config {
     size_t nstick_tables; /* proxies with a stick-table (their stick.idx: 0 .. n - 1) */
     struct cfg_http_errors *http_errors; /* owned: [http-errors] sections */
     size_t nhttp_errors;
-    struct cfg_map *maps;                /* owned: map files, each (file, kind) once */
+    struct cfg_map *maps;              /* owned: map files, each (file, kind) once */
+    struct cfg_var vars[CFG_VARS_MAX]; /* the variables the config names, by index */
+    size_t nvars;
     const struct cfg_proxy **be_by_name; /* owned array of borrowed backends sorted by name, for
                                             dynamic use_backend (config_find_backend) */
     size_t nbe_by_name;

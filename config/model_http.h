@@ -36,6 +36,7 @@ enum acl_fetch {
        address in table stk_table (src_*) */
     ACL_F_SC,
     ACL_F_SRC_STK,
+    ACL_F_VAR, /* var(SCOPE.NAME): a variable's value (var); unset: no match */
 };
 
 /* How the fetched sample is compared with the ACL's values (HAProxy's "-m" methods). */
@@ -80,6 +81,7 @@ struct cfg_acl {
                          rules (HAProxy's); req.hdr() is always the request's */
     uint8_t stk_data; /* ACL_F_SC / SRC_STK: enum stk_data */
     uint8_t sc;       /* ACL_F_SC: the tracker, 0..2 */
+    int var;          /* ACL_F_VAR: index into the config's vars[] */
     int stk_table;    /* ACL_F_SRC_STK: runtime table index, resolved after parsing from arg (a
                          section name, "" for the ACL's own section) */
     struct cfg_acl_value *values; /* owned */
@@ -213,6 +215,8 @@ enum fmt_sample {
     FMT_UNIQUE_ID, /* %[unique-id], %ID: the request's unique-id-format, once per request */
     FMT_TS,        /* %Ts: the request's start, Unix seconds */
     FMT_MS,        /* %ms: its milliseconds, 3 digits */
+    FMT_VAR,       /* %[var(SCOPE.NAME)]: a variable (var); unset: the sample fails */
+    FMT_STR,       /* %[str(TEXT)], %[int(N)]: a literal (text) that converters may change */
 };
 
 enum fmt_conv { FMT_CONV_NONE = 0, FMT_CONV_LOWER, FMT_CONV_UPPER, FMT_CONV_MAP };
@@ -233,6 +237,7 @@ struct cfg_fmt_part {
     char *text; /* owned: FMT_LIT's text, a header's lower-cased name, a parameter's name */
     size_t len; /* bytes in text */
     int occ;    /* req.hdr()/fhdr() occurrence: 1 = first, -1 = last (default), ... */
+    int var;    /* FMT_VAR: index into the config's vars[] */
     struct cfg_fmt_conv conv[CFG_FMT_CONV_MAX]; /* applied in order */
     uint8_t nconv;
 };
@@ -265,6 +270,9 @@ enum http_rule_action {
     HTTP_ACT_SET_QUERY,      /* value: the query string (without '?'); request */
     HTTP_ACT_TRACK_SC,       /* track-sc<sc> KEY [table NAME]: fmt is the key, name the table's
                                 section (NULL: the rule's own), table its runtime index */
+    HTTP_ACT_SET_VAR,        /* set-var(SCOPE.NAME) EXPR: var is the variable, fmt the one
+                                sample of EXPR */
+    HTTP_ACT_UNSET_VAR,      /* unset-var(SCOPE.NAME): var */
 };
 
 /* The most header edits (set/add/del/replace-header/replace-value, set-status) one section's
@@ -301,8 +309,23 @@ struct cfg_http_rule {
     void *re;   /* owned pcre2_code * of replace-header, replace-value, replace-path, else NULL */
     uint8_t sc; /* track-sc<sc> */
     int table;  /* track-sc: runtime table index, resolved after parsing */
+    int var;    /* set-var / unset-var: index into the config's vars[] */
     struct cfg_cond cond;
     int line;
+};
+
+/* HAProxy's variables (`http-request set-var(txn.name)`, `%[var(txn.name)]`): each distinct
+ * SCOPE.NAME of the config gets an index at load time; a session keeps their values. */
+enum cfg_var_scope {
+    CFG_VAR_SESS = 0, /* the client connection: cleared when it closes */
+    CFG_VAR_TXN,      /* the current request and its response: cleared when it ends */
+    CFG_VAR_REQ,      /* the same in sluice (HAProxy: request processing only) */
+};
+#define CFG_VARS_MAX     64 /* distinct variables per config */
+#define CFG_VAR_NAME_MAX 64 /* bytes of "scope.name" with its NUL */
+struct cfg_var {
+    char name[CFG_VAR_NAME_MAX]; /* "txn.name", as written */
+    enum cfg_var_scope scope;
 };
 
 enum http_reuse { HTTP_REUSE_SAFE = 0, HTTP_REUSE_NEVER, HTTP_REUSE_AGGRESSIVE, HTTP_REUSE_ALWAYS };

@@ -462,6 +462,11 @@ bool acl_entry_match(const struct cfg_acl *a, const struct acl_ctx *ctx)
     case ACL_F_SC:
     case ACL_F_SRC_STK:
         return match_stk(a, ctx);
+    case ACL_F_VAR: {
+        const char *v;
+        size_t vl;
+        return http_var_get(ctx->vars, a->var, &v, &vl) && match_str(a, v, vl, ctx);
+    }
     }
     return false;
 }

@@ -24,6 +24,28 @@ struct stk_trackers;
 typedef bool (*acl_hdr_next_fn)(void *msg, const char *lname, size_t lname_len, size_t *iter,
                                 const char **v, size_t *vlen);
 
+/* A session's variables (http-request set-var): values by the config's variable index
+ * (cfg->vars[]), allocated when a rule first sets one; the session frees them (vars.h). */
+struct http_var {
+    char *p; /* owned: len bytes and a NUL; NULL while unset */
+    uint32_t len;
+    uint8_t scope; /* enum cfg_var_scope */
+};
+struct http_vars {
+    struct http_var *v; /* owned: n entries, NULL until a rule sets a variable */
+    uint32_t n;
+};
+
+/* The value of variable idx: false when it is unset (the sample fails). */
+static inline bool http_var_get(const struct http_vars *vs, int idx, const char **v, size_t *vl)
+{
+    if (!vs || !vs->v || idx < 0 || (uint32_t)idx >= vs->n || !vs->v[idx].p)
+        return false;
+    *v = vs->v[idx].p;
+    *vl = vs->v[idx].len;
+    return true;
+}
+
 struct acl_ctx {
     const char *method; /* borrowed, method_len bytes */
     size_t method_len;
@@ -56,6 +78,8 @@ struct acl_ctx {
     /* stick tables: the session's tracked entries (sc0..sc2), the clock */
     struct stk_trackers *trk; /* borrowed, NULL when the caller tracks nothing */
     uint32_t now_ms;
+    struct http_vars *vars; /* borrowed: the session's variables (set-var rules write them),
+                               NULL when the caller has none */
 };
 
 /* Evaluate condition `c` of a rule of the proxy whose http part is `h`. An absent condition

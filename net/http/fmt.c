@@ -13,6 +13,7 @@
 #include "net/http/map.h"
 #include "net/http/out.h"
 #include "net/http/parse.h"
+#include "net/http/vars.h"
 
 static void put_uint(struct out *o, unsigned long v, const char *f)
 {
@@ -245,6 +246,14 @@ static bool put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
             return false;
         put_uint(o, (unsigned long)(c->req_wall->tv_nsec / 1000000), "%03lu");
         return true;
+    case FMT_VAR:
+        if (!http_var_get(c->vars, p->var, &v, &vl))
+            return false;
+        out_put(o, v, vl);
+        return true;
+    case FMT_STR:
+        out_put(o, p->text, p->len);
+        return true;
     }
     return false;
 }
@@ -277,8 +286,11 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
     for (size_t i = 0; i < f->nparts; i++) {
         const struct cfg_fmt_part *p = &f->parts[i];
         /* a sample is a slice of a head or a short generated text (an address, a number, a
-         * name of at most 63 bytes, a unique ID of at most 127), or a map's value */
-        size_t b = p->sample == FMT_LIT ? p->len : head_len + 128;
+         * name of at most 63 bytes, a unique ID of at most 127), or a map's value; a variable
+         * holds at most HTTP_VAR_VALUE_MAX bytes */
+        size_t b = p->sample == FMT_LIT || p->sample == FMT_STR ? p->len : head_len + 128;
+        if (p->sample == FMT_VAR && b < HTTP_VAR_VALUE_MAX)
+            b = HTTP_VAR_VALUE_MAX;
         for (size_t k = 0; k < p->nconv; k++) {
             const struct cfg_fmt_conv *cv = &p->conv[k];
             if (cv->kind == FMT_CONV_MAP && cv->map->value_max > b)
@@ -292,7 +304,7 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len)
 }
 
 static ssize_t expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap,
-                      bool cut)
+                      bool cut, bool *failed)
 {
     struct out o = {.p = out, .cap = cap, .cut = cut};
     for (size_t i = 0; i < f->nparts && !o.overflow; i++) {
@@ -303,16 +315,25 @@ static ssize_t expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *ou
             ok = convert(&o, start, &p->conv[k], c);
         if (!ok && !o.overflow)
             o.len = start; /* a failed sample expands to nothing, as an absent one */
+        if (!ok && failed)
+            *failed = true;
     }
     return o.overflow ? -1 : (ssize_t)o.len;
 }
 
 ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
 {
-    return expand(f, c, out, cap, false);
+    return expand(f, c, out, cap, false, NULL);
 }
 
 size_t fmt_expand_cut(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
 {
-    return (size_t)expand(f, c, out, cap, true);
+    return (size_t)expand(f, c, out, cap, true, NULL);
+}
+
+ssize_t fmt_expand_sample(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap)
+{
+    bool failed = false;
+    ssize_t n = expand(f, c, out, cap, true, &failed);
+    return failed ? -1 : n;
 }

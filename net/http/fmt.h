@@ -5,6 +5,7 @@
  * through a header iterator) and gets bytes in its own buffer; nothing is allocated (%[uuid]
  * keeps a per-thread generator, map_reg runs on the request's regex scratch). Samples read the
  * messages' fields as received, before any rule's edits; url/path/query follow target rewrites,
+ * var() reads the session's variables as they are when the value is expanded,
  * %HU and capture.req.uri are the target as sent. A sample the message lacks expands to nothing
  * and skips its converters (a map's default too, as in HAProxy). Any worker thread may call it. */
 #ifndef SLUICE_NET_HTTP_FMT_H
@@ -28,6 +29,7 @@ struct fmt_ctx {
     const struct sockaddr *dst;      /* where the client connected (dst, dst_port); may be NULL */
     const struct timespec *req_wall; /* the request's start (%Ts, %ms); may be NULL */
     const char *unique_id;           /* the request's unique ID (%[unique-id]); may be NULL */
+    const struct http_vars *vars;    /* the session's variables (%[var()]); may be NULL */
 };
 
 /* Most bytes f can expand to for messages whose heads hold at most head_len bytes. */
@@ -37,5 +39,8 @@ size_t fmt_bound(const struct cfg_fmt *f, size_t head_len);
 ssize_t fmt_expand(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
 /* The same, keeping the first cap bytes of a longer expansion: the byte count. */
 size_t fmt_expand_cut(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
+/* fmt_expand_cut for a set-var expression: -1 when a sample of f failed (an absent field, an
+ * unset variable, a map without a match nor a default), so that the variable is left as it is. */
+ssize_t fmt_expand_sample(const struct cfg_fmt *f, const struct fmt_ctx *c, char *out, size_t cap);
 
 #endif

@@ -34,6 +34,7 @@
 #include "net/http/rewrite.h"
 #include "net/http/stats_page.h"
 #include "net/http/track.h"
+#include "net/http/vars.h"
 #include "net/proxy_proto.h"
 #include "net/relay.h"
 #include "net/sock.h"
@@ -519,6 +520,7 @@ static void log_request(struct hs *h)
     free(h->cap_req);
     free(h->cap_res);
     h->cap_req = h->cap_res = NULL;
+    http_vars_end(&h->vars, false); /* txn. and req. end with the request */
 }
 
 /* ---- closing -------------------------------------------------------------------------------- */
@@ -540,6 +542,7 @@ void http__close(struct hs *h)
     if (h->state == HS_AUTH_WAIT)
         auth_cancel(h->w, h);
     log_request(h);
+    http_vars_end(&h->vars, true);
     stktable_untrack_some(&h->trk, 0xff, (uint32_t)h->w->now); /* the connection's trackers */
     http__fwd_end(h);
     h->state = HS_CLOSED;
@@ -774,6 +777,7 @@ void http__fill_acl_ctx(struct hs *h, const struct http_msg *m, struct acl_ctx *
     c->match_data = pool_match_data(h->w);
     c->trk = &h->trk;
     c->now_ms = (uint32_t)h->w->now;
+    c->vars = h->w->rt->cfg->nvars ? &h->vars : NULL;
 }
 
 /* Header edits from http-request / http-response rules, applied while the head is rebuilt. */
@@ -897,6 +901,7 @@ static void edits_fmt_ctx(struct hs *h, const struct hdr_edits *e, const struct 
     fc->be_name = be_cfg(h)->name;
     fc->req_wall = &h->req_wall;
     fc->unique_id = h->unique_id;
+    fc->vars = &h->vars;
     bool dst = also && also->uses_dst;
     for (unsigned i = 0; i < e->n && !dst; i++)
         dst = e->rule[i]->fmt && e->rule[i]->fmt->uses_dst;
@@ -1006,6 +1011,14 @@ static bool rewrite_target(const struct cfg_http_rule *r, struct acl_ctx *c, str
     return true;
 }
 
+/* set-var / unset-var: the expression sees what header values see (c->msg is the session). */
+static int var_rule(struct hs *h, const struct cfg_http_rule *r, const struct hdr_edits *e)
+{
+    struct fmt_ctx fc;
+    edits_fmt_ctx(h, e, r->fmt, &fc);
+    return http_vars_rule(&h->vars, h->w->rt->cfg, r, &fc);
+}
+
 const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
                                             const struct cfg_http_rule *rules, size_t n,
                                             struct acl_ctx *c, struct hdr_edits *e)
@@ -1042,6 +1055,13 @@ const struct cfg_http_rule *http__run_rules(const struct cfg_http *hp,
             break;
         case HTTP_ACT_TRACK_SC:
             http_track_rule(c, r, true);
+            break;
+        case HTTP_ACT_SET_VAR:
+        case HTTP_ACT_UNSET_VAR:
+            if (c->vars && var_rule(c->msg, r, e) < 0) {
+                e->failed = true; /* out of memory: 500 rather than a rule left out */
+                return NULL;
+            }
             break;
         default:
             return r;

@@ -11,6 +11,7 @@
 #include "core/stktable.h"
 #include "core/worker.h"
 #include "net/dns.h"
+#include "net/http/acl.h"
 #include "net/http/parse.h"
 #include "net/http/pool.h"
 #include "net/relay.h"
@@ -109,6 +110,9 @@ struct hs {
 
     /* stick-table entries tracked by tcp-request connection and http-request track-sc rules */
     struct stk_trackers trk;
+
+    /* set-var values (vars.h): request scope freed by log_request, session scope at close */
+    struct http_vars vars;
 };
 
 /* Forward-proxy state of one request, allocated only in forward mode. */

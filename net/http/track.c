@@ -19,7 +19,7 @@ void http_track_rule(struct acl_ctx *c, const struct cfg_http_rule *r, bool requ
         /* a sample (a header, a cookie, ...): its first STK_KEY_MAX bytes, cut further to the
            table's key length, so that a long value cannot dodge its counters */
         char text[STK_KEY_MAX];
-        struct fmt_ctx fc = {.req = c};
+        struct fmt_ctx fc = {.req = c, .vars = c->vars};
         size_t n = fmt_expand_cut(r->fmt, &fc, text, sizeof(text));
         kl = n ? stktable_key_text(t, text, n, key) : 0;
     }

@@ -1236,7 +1236,8 @@ static void test_http_errors(void)
         {HTTP_BASE "http-request = frobnicate\n",
          "t.ini:8: unknown http-request 'frobnicate' in section [backend b] (expected allow, "
          "deny, tarpit, redirect, return, set-header, add-header, del-header, replace-header, "
-         "replace-value, set-path, replace-path, set-query, auth, use-service, track-sc0, "
+         "replace-value, set-path, replace-path, set-query, set-var, unset-var, auth, use-service, "
+         "track-sc0, "
          "track-sc1, track-sc2)"},
         {HTTP_BASE "http-request = set-headr X a\n",
          "t.ini:8: unknown http-request 'set-headr' in section [backend b] (did you mean "

@@ -3,6 +3,7 @@
  * messages described by hand. */
 #include "config/model.h"
 #include "net/http/fmt.h"
+#include "net/http/vars.h"
 
 #include "h2i.h"
 
@@ -225,6 +226,23 @@ static void test_errors(void)
         {REQ "50%", "t.ini:5: unknown log-format variable '%' in header value '50%'"},
         {REQ "%{+Q}[src]", "t.ini:5: log-format flags ('%{...}') in header value"},
         {REQ "%[src]x)", NULL}, /* a ')' outside a sample is text */
+        {REQ "%[var(proc.x)]", "t.ini:5: variable 'proc.x' in header value '%[var(proc.x)]': "
+                               "scope 'proc' is not supported (sluice has no process-wide"},
+        {REQ "%[var(x)]", "t.ini:5: variable 'x' in header value '%[var(x)]' has no known scope"},
+        {REQ "%[var(txn.)]", "t.ini:5: variable 'txn.' in header value '%[var(txn.)]' has no name"},
+        {REQ "%[var(txn.a-b)]", "t.ini:5: invalid character '-' in variable 'txn.a-b'"},
+        {REQ "%[var]", "t.ini:5: sample 'var' needs an argument"},
+        {REQ "%[int(12x)]", "t.ini:5: invalid integer '12x' in 'int()'"},
+        {REQ "%[int(99999999999999999999)]", "t.ini:5: invalid integer"},
+        {"http-request set-var(txn.x)", "t.ini:5: 'http-request set-var' needs an expression"},
+        {"http-request set-var(txn.x) = nope", "t.ini:5: unknown sample 'nope' in set-var"},
+        {"http-request set-var(txn.x) = src]x", "t.ini:5: 'http-request set-var' takes one sample"},
+        {"http-request set-var(sess.x) = src foo", "t.ini:5: unexpected 'foo'"},
+        {"http-request set-var = src", "t.ini:5: 'http-request set-var' needs a variable"},
+        {"http-request unset-var(proc.x)", "t.ini:5: variable 'proc.x' in http-request unset-var"},
+        {"http-request unset-var(txn.x) = src", "t.ini:5: unexpected 'src'"},
+        {"acl = v var(proc.y) -m found", "t.ini:5: variable 'proc.y' in ACL criterion"},
+        {"acl = v var() -m found", "t.ini:5: ACL criterion 'var()' needs a name"},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         const char *got = expand(cases[i].rule, 511);
@@ -238,6 +256,68 @@ static void test_errors(void)
                     got ? "(loaded)" : err, cases[i].msg);
         CU_ASSERT(ok);
     }
+}
+
+/* set-var / unset-var rules run in order on a session's variables (vars.c); var() samples,
+ * str() and int() expand in header values, var() ACLs match; request-scope values go at the
+ * request's end, session-scope ones at close. */
+static void test_vars(void)
+{
+    static const char text[] =
+        "[frontend f]\nmode = http\nbind = :80\ndefault_backend = b\n"
+        "http-request set-var(txn.host) = req.hdr(host),lower\n"
+        "http-request set-var(sess.n) = int(-007)\n"
+        "http-request set-var(txn.gone) = str(x)\n"
+        "http-request set-var(txn.none) = req.hdr(x-none)\n"
+        "http-request unset-var(txn.gone)\n"
+        "http-request set-var(req.empty) = str()\n"
+        "http-request set-var(txn.host) = req.hdr(x-none)\n" /* fails: the value stays */
+        "http-request set-header = X-T \"%[var(txn.host)]|%[var(sess.n)]|%[var(txn.none)]|"
+        "%[str(a b),upper]|%[var(txn.gone)]|<%[var(req.empty)]>|%[var(txn.host),upper]\"\n"
+        "acl = is_ex var(txn.host) -m end .example.com\n"
+        "acl = neg var(sess.n) -m int lt 0\n"
+        "acl = gone var(txn.gone) -m found\n"
+        "acl = empty var(req.empty) -m found\n"
+        "[backend b]\nmode = http\nserver = s1 127.0.0.1:1\n";
+    struct config *cfg;
+    int rc = config_load_string("t.ini", text, &cfg, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_EQUAL_FATAL(rc, 0);
+    CU_ASSERT_EQUAL(cfg->nvars, 5); /* txn.host counted once */
+    CU_ASSERT_STRING_EQUAL(cfg->vars[0].name, "txn.host");
+    CU_ASSERT_EQUAL(cfg->vars[1].scope, CFG_VAR_SESS);
+    CU_ASSERT_EQUAL(cfg->vars[4].scope, CFG_VAR_REQ);
+    const struct cfg_http *h = &cfg->proxies[0].http;
+    CU_ASSERT_EQUAL_FATAL(h->nreq_rules, 8);
+    struct http_vars vs = {0};
+    struct acl_ctx req = {.hdr_next = fields_next, .msg = (void *)&req_fields, .vars = &vs};
+    struct fmt_ctx c = {.req = &req, .vars = &vs};
+    const struct cfg_acl *a = h->acls;
+    CU_ASSERT_FALSE(acl_entry_match(&a[0], &req)); /* nothing set: the fetch fails */
+    for (size_t i = 0; i < 7; i++)
+        CU_ASSERT_EQUAL(http_vars_rule(&vs, cfg, &h->req_rules[i], &c), 0);
+    CU_ASSERT_EQUAL_FATAL(vs.n, 5);
+    char out[256];
+    ssize_t n = fmt_expand(h->req_rules[7].fmt, &c, out, sizeof(out) - 1);
+    CU_ASSERT_FATAL(n > 0);
+    out[n] = '\0';
+    CU_ASSERT_STRING_EQUAL(out, "www.example.com|-7||A B||<>|WWW.EXAMPLE.COM");
+    CU_ASSERT_TRUE(acl_entry_match(&a[0], &req));
+    CU_ASSERT_TRUE(acl_entry_match(&a[1], &req));
+    CU_ASSERT_FALSE(acl_entry_match(&a[2], &req)); /* unset */
+    CU_ASSERT_TRUE(acl_entry_match(&a[3], &req));  /* set, empty */
+    http_vars_end(&vs, false);                     /* the request ends */
+    n = fmt_expand(h->req_rules[7].fmt, &c, out, sizeof(out) - 1);
+    CU_ASSERT_FATAL(n > 0);
+    out[n] = '\0';
+    CU_ASSERT_STRING_EQUAL(out, "|-7||A B||<>|");
+    CU_ASSERT_FALSE(acl_entry_match(&a[0], &req));
+    CU_ASSERT_TRUE(acl_entry_match(&a[1], &req));
+    http_vars_end(&vs, true); /* the connection closes */
+    CU_ASSERT_PTR_NULL(vs.v);
+    CU_ASSERT_FALSE(acl_entry_match(&a[1], &req));
+    config_free(cfg);
 }
 
 /* unique-id-format is parsed once and copied into every section that inherits it from
@@ -342,6 +422,7 @@ int suite_fmt(void)
     CU_add_test(s, "response_samples", test_response_samples);
     CU_add_test(s, "overflow", test_overflow);
     CU_add_test(s, "errors", test_errors);
+    CU_add_test(s, "vars", test_vars);
     CU_add_test(s, "edits_limit", test_edits_limit);
     CU_add_test(s, "unique_id_inherited", test_unique_id_inherited);
     CU_add_test(s, "hop_by_hop_delete", test_hop_by_hop_delete);
