@@ -100,20 +100,42 @@ static void get_fe_addr(struct sess *s)
 
 /* ---- timers ---------------------------------------------------------------------------- */
 
-/* `timeout client`, or `timeout client-fin` once the client's connection is half-closed (it
- * sent its FIN, or sluice sent it one): HAProxy's way to reclaim connections a peer forgot. */
+/* `timeout client`, or `timeout client-fin` once the connection is half-closed and the client
+ * is the side sluice waits on: it was sent a FIN (it still owes its own), or it sent its FIN and
+ * bytes wait for it to take them (HAProxy's half-closed timeouts). A client that closed its half
+ * and is owed nothing is not waited on: the server's answer to it is timed by the server's
+ * timeouts, however short client-fin is. */
 static uint32_t client_timeout(const struct sess *s)
 {
     const struct cfg_timeouts *t = &s->fe->cfg->timeout;
-    bool half = s->c2s.eof || s->s2c.shut;
+    bool half = s->s2c.shut || (s->c2s.eof && relay_pending(&s->s2c));
     return half && t->client_fin ? t->client_fin : t->client;
 }
 
+/* `timeout server`, or `timeout server-fin`: the same for the server's side. */
 static uint32_t server_timeout(const struct sess *s)
 {
     const struct cfg_timeouts *t = s->be ? &s->be->cfg->timeout : &s->fe->cfg->timeout;
-    bool half = s->s2c.eof || s->c2s.shut;
+    bool half = s->c2s.shut || (s->s2c.eof && relay_pending(&s->c2s));
     return half && t->server_fin ? t->server_fin : t->server;
+}
+
+/* The client's and the server's inactivity deadlines while relaying, UINT64_MAX for none. A side
+ * is not timed while sluice has stopped reading it because the other side is not taking the
+ * bytes (as in HAProxy): a client slower than `timeout server` must not lose its download, nor a
+ * slow server the upload. A side waited on is timed from its own last activity; otherwise from
+ * the last progress on either side, so that it gets its whole timeout again once the other has
+ * drained. */
+static void relay_deadlines(const struct sess *s, uint64_t *c, uint64_t *v)
+{
+    bool to_cli = relay_pending(&s->s2c), to_srv = relay_pending(&s->c2s);
+    uint64_t either = s->cs.last > s->ss.last ? s->cs.last : s->ss.last;
+    uint32_t tc = client_timeout(s), ts = server_timeout(s);
+    *c = *v = UINT64_MAX;
+    if (tc && (!to_srv || to_cli))
+        *c = (to_cli ? s->cs.last : either) + tc;
+    if (ts && (!to_cli || to_srv))
+        *v = (to_srv ? s->ss.last : either) + ts;
 }
 
 static uint64_t deadline_for(const struct sess *s)
@@ -130,19 +152,8 @@ static uint64_t deadline_for(const struct sess *s)
     case ST_CONNECTING:
         return bto->connect ? s->t_conn_start + bto->connect : 0;
     case ST_RELAY: {
-        /* A side is not timed while sluice has stopped reading it because the other side is
-         * not taking the bytes (as in HAProxy): a client slower than `timeout server` must
-         * not lose its download, nor a slow server the upload. A side waited on is timed from
-         * its own last activity; otherwise from the last progress on either side, so that it
-         * gets its whole timeout again once the other has drained. */
-        bool to_cli = relay_pending(&s->s2c), to_srv = relay_pending(&s->c2s);
-        uint64_t either = s->cs.last > s->ss.last ? s->cs.last : s->ss.last;
-        uint64_t c = UINT64_MAX, v = UINT64_MAX;
-        uint32_t tc = client_timeout(s), ts = server_timeout(s);
-        if (tc && (!to_srv || to_cli))
-            c = (to_cli ? s->cs.last : either) + tc;
-        if (ts && (!to_cli || to_srv))
-            v = (to_srv ? s->ss.last : either) + ts;
+        uint64_t c, v;
+        relay_deadlines(s, &c, &v);
         uint64_t d = c < v ? c : v;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -184,9 +195,10 @@ static void on_timer(struct timer *t)
         connect_failed(s, ETIMEDOUT, true);
         break;
     case ST_RELAY: {
-        uint32_t tc = client_timeout(s);
-        bool cli_expired = tc && s->cs.last + tc <= now;
-        set_term(s, cli_expired ? 'c' : 's', 'D');
+        /* the side whose deadline passed first */
+        uint64_t c, v;
+        relay_deadlines(s, &c, &v);
+        set_term(s, c <= v ? 'c' : 's', 'D');
         sess_close(s);
         break;
     }
@@ -348,7 +360,7 @@ static void arm_timer(struct sess *s);
 static void relay(struct sess *s)
 {
     bool blocked = relay_pending(&s->c2s) || relay_pending(&s->s2c);
-    bool half = s->c2s.eof || s->s2c.eof;
+    uint32_t tc = client_timeout(s), ts = server_timeout(s);
     /* When the other way is finished too the session closes both sockets: close() sends the
      * FIN, so a shutdown() first would be a wasted syscall. */
     enum relay_res r = relay_pump(s->w, &s->c2s, &s->cs, &s->ss, s->s2c.shut);
@@ -368,9 +380,9 @@ static void relay(struct sess *s)
         return;
     }
     /* A side's timeout pauses while the other is not taking bytes (deadline_for): once that
-     * one drained, the next deadline may come before the armed one. A FIN that just came
-     * half-closes the connection: timeout client-fin / server-fin may come sooner too. */
-    if (blocked || half != (s->c2s.eof || s->s2c.eof))
+     * one drained, the next deadline may come before the armed one. A FIN that passed may
+     * have switched a side to timeout client-fin / server-fin, which may come sooner too. */
+    if (blocked || tc != client_timeout(s) || ts != server_timeout(s))
         arm_timer(s);
 }
 

@@ -195,11 +195,37 @@ static void exchange_deadlines(const struct hs *h, uint64_t *c, uint64_t *s)
         *c = h->cs.last + tc;
 }
 
+/* A tunnel's timeouts: `timeout tunnel` (the backend's, else the frontend's), else timeout client
+ * / server; a side sluice waits on once the tunnel is half-closed is timed by timeout client-fin /
+ * server-fin when set (HAProxy): one that was sent a FIN (it still owes its own), or one that sent
+ * its FIN while bytes wait for it to take them. A side that closed its half and is owed nothing is
+ * not the one waited on: the other side's answer to it is timed by the other's timeouts. */
+static void tunnel_timeouts(const struct hs *h, uint32_t *ct, uint32_t *st)
+{
+    const struct cfg_proxy *fp = h->fe->cfg, *bp = be_cfg(h);
+    uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
+    *ct = t ? t : fp->timeout.client;
+    *st = t ? t : bp->timeout.server;
+    if (fp->timeout.client_fin && (h->s2c.shut || (h->c2s.eof && relay_pending(&h->s2c))))
+        *ct = fp->timeout.client_fin;
+    if (bp->timeout.server_fin && (h->c2s.shut || (h->s2c.eof && relay_pending(&h->c2s))))
+        *st = bp->timeout.server_fin;
+}
+
+/* Each side of a tunnel is timed from its own last activity; UINT64_MAX for none. */
+static void tunnel_deadlines(const struct hs *h, uint64_t *c, uint64_t *s)
+{
+    uint32_t ct, st;
+    tunnel_timeouts(h, &ct, &st);
+    *c = ct ? h->cs.last + ct : UINT64_MAX;
+    *s = st && h->sc ? h->sc->side.last + st : UINT64_MAX;
+}
+
 static uint64_t deadline_for(const struct hs *h)
 {
     const struct cfg_proxy *fp = h->fe->cfg;
     const struct cfg_proxy *bp = be_cfg(h);
-    uint32_t tc = fp->timeout.client, ts = bp->timeout.server;
+    uint32_t tc = fp->timeout.client;
     switch (h->state) {
     case HS_REQ_WAIT: {
         uint32_t hr = fp->http.timeout_http_request ? fp->http.timeout_http_request : tc;
@@ -238,16 +264,8 @@ static uint64_t deadline_for(const struct hs *h)
         return d == UINT64_MAX ? 0 : d;
     }
     case HS_TUNNEL: {
-        /* HAProxy: `timeout tunnel` belongs to the backend side; a half-closed side (a FIN one
-         * way) is timed by timeout client-fin / server-fin when set. */
-        uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
-        uint32_t ct = t ? t : tc, st = t ? t : ts;
-        if (fp->timeout.client_fin && (h->c2s.eof || h->s2c.shut))
-            ct = fp->timeout.client_fin;
-        if (bp->timeout.server_fin && (h->s2c.eof || h->c2s.shut))
-            st = bp->timeout.server_fin;
-        uint64_t c = ct ? h->cs.last + ct : UINT64_MAX;
-        uint64_t s = st && h->sc ? h->sc->side.last + st : UINT64_MAX;
+        uint64_t c, s;
+        tunnel_deadlines(h, &c, &s);
         uint64_t d = c < s ? c : s;
         return d == UINT64_MAX ? 0 : d;
     }
@@ -315,6 +333,13 @@ static void on_timer(struct timer *t)
     case HS_CONNECTING:
         connect_failed(h, ETIMEDOUT, true);
         break;
+    case HS_TUNNEL: { /* the side whose deadline passed first */
+        uint64_t c, s;
+        tunnel_deadlines(h, &c, &s);
+        http__set_term(h, s < c ? 's' : 'c', 'D');
+        http__close(h);
+        break;
+    }
     case HS_EXCHANGE: {
         /* Whose timeout it is: a server that stops reading the request body is as late as one
          * that does not answer, and a client that stops reading the response is the late one
@@ -2404,7 +2429,8 @@ void http__progress(struct hs *h)
 void http__tunnel(struct hs *h)
 {
     uint64_t before = h->s2c.bytes;
-    bool half = h->c2s.eof || h->s2c.eof;
+    uint32_t ct, st;
+    tunnel_timeouts(h, &ct, &st);
     /* A server that reset takes nothing more; what it sent before still goes to the client,
      * and reading past it returns the error that ends the tunnel. */
     enum relay_res r =
@@ -2421,7 +2447,11 @@ void http__tunnel(struct hs *h)
         http__close(h);
         return;
     }
-    if (half != (h->c2s.eof || h->s2c.eof)) /* half-closed: timeout client-fin/server-fin */
+    /* A FIN that passed may have switched a side to timeout client-fin / server-fin, whose
+     * deadline may come before the armed one. */
+    uint32_t ct2, st2;
+    tunnel_timeouts(h, &ct2, &st2);
+    if (ct2 != ct || st2 != st)
         http__arm_timer(h);
 }
 

@@ -447,34 +447,62 @@ def test_http_websocket_tunnel_timeout_backend(t):
     _tunnel_timeout(t, [], ["timeout tunnel = 400ms"])
 
 
-def test_http_tunnel_client_fin_timeout(t):
-    """A WebSocket client that half-closes while the server keeps its side open: timeout
-    client-fin ends the tunnel long before timeout tunnel."""
-    release = threading.Event()
+def _ws_answer_at_eof(sock, srv):
+    """Switches to a tunnel, reads to the client's EOF, thinks srv.delay seconds, then sends
+    srv.answer and closes (srv.answer None: keeps its side open until the test ends)."""
+    bs = BufSock(sock, srv.timeout)
+    req = read_request(bs)
+    key = header(req["fields"], "sec-websocket-key")
+    sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
+                 b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
+                 % _ws_accept(key).encode())
+    while sock.recv(65536):
+        pass
+    if srv.answer is None:
+        srv.done.wait(srv.timeout)
+        return
+    hold(srv.delay)
+    sock.sendall(srv.answer)
 
-    def handler(sock, srv):
-        bs = BufSock(sock, srv.timeout)
-        req = read_request(bs)
-        key = header(req["fields"], "sec-websocket-key")
-        sock.sendall(b"HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\n"
-                     b"Connection: Upgrade\r\nSec-WebSocket-Accept: %s\r\n\r\n"
-                     % _ws_accept(key).encode())
-        sock.sendall(bs.read_exact(1))
-        release.wait(t.timeout(10))  # the client's FIN comes: keep this side open
-    srv = t.pyserver("handler", handler=handler)
+
+def _half_closed_tunnel(t, timeouts, answer, delay=0.0):
+    """A WebSocket tunnel to a _ws_answer_at_eof server whose client sent b"hi" and its FIN.
+    Returns the server, sluice and the client's socket and buffer."""
+    srv = t.pyserver("handler", handler=_ws_answer_at_eof)
+    srv.answer, srv.delay, srv.done = answer, delay, threading.Event()
     port = t.free_port()
-    t.sluice(http_config(port, {"app": [f"py {srv.addr}"]}, defaults=[
-        "timeout tunnel = 20s", "timeout client-fin = 300ms"]))
+    sl = t.sluice(http_config(port, {"app": [f"py {srv.addr}"]},
+                              defaults=["timeout tunnel = 20s"] + timeouts))
+    s, bs = _ws_open(t, port)
+    s.sendall(b"hi")
+    s.shutdown(1)
+    return srv, sl, s, bs
+
+
+def test_http_tunnel_client_fin_spares_a_client_owed_nothing(t):
+    """In a tunnel, a client that sent its last bytes and half-closed is owed nothing until the
+    server answers: timeout client-fin must not cut a server slower than it (HAProxy)."""
+    srv, sl, s, bs = _half_closed_tunnel(t, ["timeout client-fin = 300ms"], b"bye", delay=1.0)
+    got = bytearray()
     try:
-        s, bs = _ws_open(t, port)
-        s.sendall(b"x")
-        check(bs.read_exact(1) == b"x", "echo through the tunnel")
-        s.shutdown(1)
-        t0 = time.monotonic()
-        rest, how = recv_until_eof(s, t.timeout(10))
-        dt = time.monotonic() - t0
-        check(rest == b"" and how == "eof", f"unexpected {rest!r} ({how})")
-        check(0.25 <= dt <= 2.0 * t.scale, f"half-closed tunnel closed after {dt:.2f}s "
-              "(timeout client-fin 300ms, timeout tunnel 20s)")
-    finally:
-        release.set()
+        while True:
+            got += bs.read_available()
+    except (EOFError, OSError):
+        pass
+    check(bytes(got) == b"bye", f"the server's late answer did not arrive: {bytes(got)!r}")
+    lg = sl.wait_httplogs(1)[0]
+    check(lg["term"][:2] == "--", f"termination state {lg['term']!r}")
+
+
+def test_http_tunnel_server_fin_blames_the_server(t):
+    """A client that half-closes a tunnel and a server that never closes its side: timeout
+    server-fin ends the tunnel, and the log blames the server (sD), whose timeout it was."""
+    srv, sl, s, bs = _half_closed_tunnel(t, ["timeout server-fin = 300ms"], None)
+    t0 = time.monotonic()
+    rest, how = recv_until_eof(s, t.timeout(10))
+    dt = time.monotonic() - t0
+    srv.done.set()
+    check(rest == b"" and how == "eof", f"unexpected {rest!r} ({how})")
+    check(dt <= 2.0 * t.scale, f"tunnel closed after {dt:.2f}s (timeout server-fin 300ms)")
+    lg = sl.wait_httplogs(1)[0]
+    check(lg["term"][:2] == "sD", f"termination state {lg['term']!r}, expected 'sD'")

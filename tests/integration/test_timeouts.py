@@ -2,7 +2,7 @@
 import socket
 import time
 
-from harness import Skip, check, config, hold, recv_exact, recv_until_eof
+from harness import Skip, check, config, hold, recv_exact, recv_until_eof, wait_for
 
 
 def test_client_timeout(t):
@@ -158,12 +158,30 @@ def test_tcplog_total_time(t):
 
 
 def test_client_fin_timeout(t):
-    """A client that half-closes (its FIN forwarded) and a server that never answers: timeout
-    client-fin ends the session long before timeout client / server."""
+    """A server that sends its data and half-closes (its FIN passed on to the client) and a
+    client that never closes its side: timeout client-fin ends the session long before timeout
+    client (HAProxy's FIN_WAIT case), and blames the client."""
+    b = t.backend("src", mode="source", nbytes=100)
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"src {b.addr}"], defaults=[
+        "timeout client = 20s", "timeout server = 20s", "timeout client-fin = 300ms"]))
+    s = t.connect(port)
+    check(len(recv_exact(s, 100, t.timeout(5))) == 100, "the server's 100 bytes")
+    t0 = time.monotonic()
+    lg = sl.wait_tcplogs(1, timeout=t.timeout(10))[0]
+    dt = time.monotonic() - t0
+    check(dt <= 2.0 * t.scale, f"session ended after {dt:.2f}s (timeout client-fin 300ms)")
+    check(lg["term"] == "cD", f"termination state {lg['term']!r}, expected 'cD'")
+
+
+def test_server_fin_timeout(t):
+    """A client that half-closes (its FIN passed on to the server) and a server that never
+    answers nor closes: timeout server-fin ends the session long before timeout server, and
+    blames the server."""
     srv = t.pyserver("silent")
     port = t.free_port()
     sl = t.sluice(config(port, [f"silent {srv.addr}"], defaults=[
-        "timeout client = 20s", "timeout server = 20s", "timeout client-fin = 300ms"]))
+        "timeout client = 20s", "timeout server = 20s", "timeout server-fin = 300ms"]))
     s = t.connect(port)
     s.sendall(b"last words")
     s.shutdown(socket.SHUT_WR)
@@ -171,23 +189,63 @@ def test_client_fin_timeout(t):
     got, how = recv_until_eof(s, t.timeout(10))
     dt = time.monotonic() - t0
     check(got == b"" and how == "eof", f"unexpected {got!r} ({how})")
-    check(0.25 <= dt <= 2.0 * t.scale, f"half-closed client closed after {dt:.2f}s "
-          "(timeout client-fin 300ms, client 20s)")
+    check(0.25 <= dt <= 2.0 * t.scale, f"half-closed session closed after {dt:.2f}s "
+          "(timeout server-fin 300ms, server 20s)")
     lg = sl.wait_tcplogs(1)[0]
-    check(lg["term"] == "cD", f"termination state {lg['term']!r}, expected 'cD'")
+    check(lg["term"] == "sD", f"termination state {lg['term']!r}, expected 'sD'")
 
 
-def test_server_fin_timeout(t):
-    """A server that sends its data and half-closes while the client stays silent: timeout
-    server-fin ends the session; without it the session would wait for timeout server."""
-    b = t.backend("src", mode="source", nbytes=100)
+def _answer_at_eof(delay):
+    """A server that reads its request to EOF, thinks `delay` seconds, answers and closes."""
+    def handler(c, srv):
+        data, _ = recv_until_eof(c, srv.timeout)
+        hold(delay)
+        c.sendall(b"answer to " + data)
+    return handler
+
+
+def test_client_fin_spares_a_client_owed_nothing(t):
+    """A client that sends its request and half-closes is owed nothing until the server
+    answers: timeout client-fin must not cut a server that takes longer than it to answer (as
+    HAProxy, whose client side has no timer then)."""
+    srv = t.pyserver("handler", handler=_answer_at_eof(1.0))
     port = t.free_port()
-    sl = t.sluice(config(port, [f"src {b.addr}"], defaults=[
+    sl = t.sluice(config(port, [f"slow {srv.addr}"], defaults=[
+        "timeout client = 20s", "timeout server = 20s", "timeout client-fin = 300ms"]))
+    s = t.connect(port)
+    s.sendall(b"question")
+    s.shutdown(socket.SHUT_WR)
+    got, how = recv_until_eof(s, t.timeout(10))
+    check(got == b"answer to question" and how == "eof",
+          f"the server's late answer did not arrive: {got!r} ({how})")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "--", f"termination state {lg['term']!r}, expected '--'")
+
+
+def test_server_fin_spares_a_server_owed_nothing(t):
+    """A server that answers and half-closes while its client still sends is owed nothing:
+    timeout server-fin must not cut a client that pauses longer than it between sends."""
+    def handler(c, srv):
+        c.sendall(b"hello")
+        c.shutdown(socket.SHUT_WR)
+        while chunk := c.recv(65536):
+            srv.got += chunk
+    srv = t.pyserver("handler", handler=handler)
+    srv.got = b""
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"early {srv.addr}"], defaults=[
         "timeout client = 20s", "timeout server = 20s", "timeout server-fin = 300ms"]))
     s = t.connect(port)
-    check(len(recv_exact(s, 100, t.timeout(5))) == 100, "the server's 100 bytes")
-    t0 = time.monotonic()
+    got, how = recv_until_eof(s, t.timeout(5))
+    check(got == b"hello" and how == "eof", f"the server's greeting: {got!r} ({how})")
+    for i in range(3):
+        hold(0.6)
+        try:
+            s.sendall(b"part%d;" % i)
+        except OSError:  # sluice closed the session: srv.got tells
+            break
+    s.close()
     lg = sl.wait_tcplogs(1, timeout=t.timeout(10))[0]
-    dt = time.monotonic() - t0
-    check(dt <= 2.0 * t.scale, f"session ended after {dt:.2f}s (timeout server-fin 300ms)")
-    check(lg["term"] == "sD", f"termination state {lg['term']!r}, expected 'sD'")
+    wait_for(lambda: srv.got == b"part0;part1;part2;", t.timeout(5),
+             f"the server got every part (it got {srv.got!r}, tcplog {lg['term']})")
+    check(lg["term"] == "--", f"termination state {lg['term']!r}, expected '--'")
