@@ -1237,11 +1237,9 @@ static bool stats_authorized(struct hs *h, const struct http_msg *m, const struc
     return false;
 }
 
-bool http__stats_intercept(struct hs *h, const struct http_msg *m)
+bool http__stats_intercept(struct hs *h, const struct http_msg *m, const struct cfg_proxy *px)
 {
-    const struct cfg_stats *cs = &h->fe->cfg->http.stats;
-    if (h->be && h->be->cfg != h->fe->cfg && !cs->enabled)
-        cs = &h->be->cfg->http.stats;
+    const struct cfg_stats *cs = &px->http.stats;
     if (!cs->enabled)
         return false;
     const char *uri = cs->uri[0] ? cs->uri : CFG_STATS_URI_DEFAULT;

@@ -40,6 +40,7 @@ struct hs;
 struct http_msg;
 struct cfg_http_rule;
 struct server;
+struct cfg_proxy;
 
 /* The request of h is over (before its log line): add it to the frontend, backend and server
  * counters and latency histograms of this worker. */
@@ -48,9 +49,10 @@ void http__stats_request_end(struct hs *h);
  * (may be NULL) of the current request. */
 void http__stats_fe_add(struct hs *h, enum stats_ctr c);
 void http__stats_be_add(struct hs *h, const struct server *sv, enum stats_ctr c);
-/* When the request is for the frontend's `stats uri`, answer it (page, ;csv or ;json) and
- * return true. */
-bool http__stats_intercept(struct hs *h, const struct http_msg *m);
+/* When the request is for the `stats uri` of px (the frontend, or the backend it was routed
+ * to, once that backend's http-request rules let it through, as in HAProxy), answer it (page,
+ * ;csv or ;json, or the 401 of `stats auth`) and return true. */
+bool http__stats_intercept(struct hs *h, const struct http_msg *m, const struct cfg_proxy *px);
 /* `http-request use-service NAME` (only prometheus-exporter exists): answer the request. */
 void http__stats_service(struct hs *h, const struct http_msg *m, const struct cfg_http_rule *r);
 

@@ -1637,8 +1637,8 @@ static void process_request(struct hs *h, const struct http_msg *m)
             break;
         }
     }
-    if (http__stats_intercept(h, m))
-        return;   /* `stats uri` */
+    if (http__stats_intercept(h, m, fp))
+        return;   /* the frontend's `stats uri` */
     if (!h->be) { /* no default_backend and no use_backend matched: HAProxy answers 503 */
         http__set_term(h, 'S', 'C');
         http__reply_error(h, 503);
@@ -1647,6 +1647,9 @@ static void process_request(struct hs *h, const struct http_msg *m)
     const struct cfg_proxy *bp = be_cfg(h);
     /* `allow` ends only the frontend's rule list: the backend's rules still run (HAProxy). */
     if (bp != fp && bp->http.nreq_rules && http__request_rules(h, &bp->http, m, &ctx, &edits))
+        return;
+    /* The backend's `stats uri` after its rules, which may deny or protect the page (HAProxy). */
+    if (bp != fp && http__stats_intercept(h, m, bp))
         return;
     if (bp->http.httpclose)
         h->cli_keep = false; /* HAProxy applies it from either side */

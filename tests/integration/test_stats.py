@@ -385,3 +385,26 @@ def test_stats_auth(t):
     for good in ("admin:s3cret", "ro:pass:with:colons"):
         status, _, body = get(good)
         check(status == 200 and body.startswith(b"# pxname,svname"), f"{good!r}: {status}")
+
+
+def test_stats_backend_page_after_backend_rules(t):
+    """A backend's stats page is answered once the request reached the backend and that
+    backend's http-request rules let it through, as in HAProxy: a deny there protects the page
+    (HAProxy configs guard a stats backend so)."""
+    b = t.backend("b1")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": [f"b1 {b.addr}"],
+                                "st": ["stats uri = /admin",
+                                       "acl = allowed hdr(x-key) -m str letmein",
+                                       "http-request = deny unless allowed"]},
+                         frontend=["use_backend = st if { path_beg /admin }"]))
+    status, _, body = _get(port, "/admin;csv")
+    check(status == 403, f"the backend's deny did not apply to its stats page: {status}")
+    check(b"pxname" not in body, "the stats page leaked past the backend's deny")
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/admin;csv", headers={"X-Key": "letmein"})
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    check(r.status == 200 and body.startswith(b"# pxname,svname"),
+          f"allowed request: {r.status} {body[:60]!r}")
