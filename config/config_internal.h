@@ -40,6 +40,8 @@ struct cfg_pproxy {
     int http_proxy_line;           /* line of `option http_proxy`, 0: none */
     char resolvers[CFG_NAME_MAX];  /* `resolvers NAME` (inherited from [defaults]), "" none */
     int resolvers_line;
+    bool stats_auth_own; /* the section gave `stats auth` lines of its own (they replace those
+                            inherited from [defaults]) */
 };
 
 /* Parser state: the line reader's source and position plus the model being built. */

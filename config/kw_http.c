@@ -1078,6 +1078,12 @@ int config__kw_stats(struct cfg_parser *st, const struct cfg_keyword *kw, int ar
                                  "stats auth '%s' needs a user name of 1 to 63 characters and "
                                  "a password (expected 'stats auth USER:PASSWORD')",
                                  argv[0]);
+        /* HAProxy: a section's own stats settings replace those of its [defaults], so that
+           the users a section names are the only ones it lets in */
+        if (st->cur->sec != CFG_SEC_DEFAULTS && !st->cur->stats_auth_own) {
+            s->nauth = 0;
+            st->cur->stats_auth_own = true;
+        }
         if (s->nauth == CFG_STATS_AUTH_MAX)
             return config__error(st,
                                  "too many stats auth lines (expected at most %d per "

@@ -264,6 +264,7 @@ int config__open_section(struct cfg_parser *st, const char *line)
         p->default_backend_line = 0;
     }
     pp->sec = sec;
+    pp->stats_auth_own = false;
     if (name)
         snprintf(pp->label, sizeof(pp->label), "[%s %s]", argv[0], name);
     else

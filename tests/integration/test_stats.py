@@ -357,17 +357,21 @@ def test_stats_promtool(t):
 
 
 def test_stats_auth(t):
-    """stats auth: no or wrong credentials get 401 with the realm, right ones the page; a
-    section's users add to those of [defaults]."""
+    """stats auth: no or wrong credentials get 401 with the realm, right ones the page. A
+    section's own users replace those of [defaults] (HAProxy detaches a section with stats lines
+    of its own from the defaults'), so a user of [defaults] is refused there; a section that names
+    no user keeps the inherited ones."""
     import base64
-    port = t.free_port()
-    t.sluice(http_config(port, {"app": ["s1 127.0.0.1:1"]},
-                         defaults=["stats auth = admin:s3cret"],
-                         frontend=["stats uri = /st", 'stats realm = "Ops only"',
-                                   "stats auth = ro:pass:with:colons"]))
+    port, port2 = t.free_port(), t.free_port()
+    text = http_config(port, {"app": ["s1 127.0.0.1:1"]},
+                       defaults=["stats auth = admin:s3cret"],
+                       frontend=["stats uri = /st", 'stats realm = "Ops only"',
+                                 "stats auth = ro:pass:with:colons"])
+    text += f"\n[listen other]\nbind = 127.0.0.1:{port2}\nstats uri = /st\n"
+    t.sluice(text)
 
-    def get(cred):
-        c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    def get(cred, p=port):
+        c = http.client.HTTPConnection("127.0.0.1", p, timeout=t.timeout(5))
         hdrs = {"Authorization": "Basic " + base64.b64encode(cred.encode()).decode()} if cred \
             else {}
         c.request("GET", "/st;csv", headers=hdrs)
@@ -380,11 +384,13 @@ def test_stats_auth(t):
     check(status == 401 and challenge == 'Basic realm="Ops only"',
           f"without credentials: {status} {challenge!r}")
     check(b"pxname" not in body, "the page leaked to an unauthenticated client")
-    for bad in ("admin:wrong", "nobody:s3cret", "admin", "ro:pass"):
+    for bad in ("admin:wrong", "nobody:s3cret", "admin", "ro:pass", "admin:s3cret"):
         check(get(bad)[0] == 401, f"wrong credentials {bad!r} accepted")
-    for good in ("admin:s3cret", "ro:pass:with:colons"):
-        status, _, body = get(good)
-        check(status == 200 and body.startswith(b"# pxname,svname"), f"{good!r}: {status}")
+    status, _, body = get("ro:pass:with:colons")
+    check(status == 200 and body.startswith(b"# pxname,svname"), f"the section's user: {status}")
+    check(get(None, port2)[0] == 401, "a section without users of its own lost the inherited ones")
+    status, _, body = get("admin:s3cret", port2)
+    check(status == 200 and body.startswith(b"# pxname,svname"), f"the inherited user: {status}")
 
 
 def test_stats_backend_page_after_backend_rules(t):

@@ -928,7 +928,8 @@ static void test_config_errors(void)
         CU_ASSERT_STRING_EQUAL(cfg->proxies[0].http.stats.uri, "");
     }
     config_free(cfg);
-    /* stats auth: [defaults]'s users and the section's, as one userlist of the config */
+    /* stats auth: a userlist of the config per section; a section's own users replace those of
+       [defaults] (HAProxy), one that names none keeps them */
     cfg = NULL;
     CU_ASSERT_EQUAL(config_load_string("t.ini",
                                        "[defaults]\nmode = http\nstats auth = a:1\n"
@@ -940,14 +941,14 @@ static void test_config_errors(void)
     const struct cfg_userlist *ul = cfg->proxies[0].http.stats.auth_list;
     CU_ASSERT(cfg->proxies[0].http.stats.enabled);
     CU_ASSERT_PTR_NOT_NULL_FATAL(ul);
-    CU_ASSERT_EQUAL(ul->nusers, 2);
-    CU_ASSERT_STRING_EQUAL(ul->users[0].name, "a");
-    CU_ASSERT_STRING_EQUAL(ul->users[0].password, "1");
-    CU_ASSERT_STRING_EQUAL(ul->users[1].name, "b");
-    CU_ASSERT_STRING_EQUAL(ul->users[1].password, "2:3");
+    CU_ASSERT_EQUAL_FATAL(ul->nusers, 1);
+    CU_ASSERT_STRING_EQUAL(ul->users[0].name, "b");
+    CU_ASSERT_STRING_EQUAL(ul->users[0].password, "2:3");
     const struct cfg_userlist *ul2 = cfg->proxies[1].http.stats.auth_list;
     CU_ASSERT_PTR_NOT_NULL_FATAL(ul2);
-    CU_ASSERT_EQUAL(ul2->nusers, 1);
+    CU_ASSERT_EQUAL_FATAL(ul2->nusers, 1);
+    CU_ASSERT_STRING_EQUAL(ul2->users[0].name, "a");
+    CU_ASSERT_STRING_EQUAL(ul2->users[0].password, "1");
     CU_ASSERT_EQUAL(cfg->nuserlists, 2);
     config_free(cfg);
 }
