@@ -1215,7 +1215,8 @@ static bool stats_authorized(struct hs *h, const struct http_msg *m, const struc
         return true;
     const char *realm = cs->realm[0] ? cs->realm : "Statistics";
     size_t bl;
-    const char *page = http_error_page(NULL, 401, &bl);
+    /* the body of the proxy's own 401 page when it has one (errorfile 401), as auth rules do */
+    const char *page = http_error_page2(h->be ? h->be->cfg : NULL, h->fe->cfg, 401, &bl);
     const char *body = strstr(page, "\r\n\r\n");
     body = body ? body + 4 : "";
     bl = strlen(body);

@@ -414,3 +414,20 @@ def test_stats_backend_page_after_backend_rules(t):
     c.close()
     check(r.status == 200 and body.startswith(b"# pxname,svname"),
           f"allowed request: {r.status} {body[:60]!r}")
+
+
+def test_stats_auth_errorfile_401(t):
+    """The stats challenge carries the proxy's own 401 page (errorfile 401) with its realm."""
+    page = t.write("401.http", "HTTP/1.1 401 Unauthorized\r\nContent-Type: text/plain\r\n"
+                   "Content-Length: 14\r\n\r\nwho goes there")
+    port = t.free_port()
+    t.sluice(http_config(port, {"app": ["s1 127.0.0.1:1"]},
+                         frontend=["stats uri = /st", "stats auth = a:b", f"errorfile = 401 {page}"]))
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=t.timeout(5))
+    c.request("GET", "/st")
+    r = c.getresponse()
+    body = r.read()
+    c.close()
+    check(r.status == 401 and r.getheader("www-authenticate") == 'Basic realm="Statistics"',
+          f"challenge: {r.status} {r.getheader('www-authenticate')!r}")
+    check(body == b"who goes there", f"the errorfile's body: {body!r}")
