@@ -132,9 +132,13 @@ static void relay_deadlines(const struct sess *s, uint64_t *c, uint64_t *v)
     uint64_t either = s->cs.last > s->ss.last ? s->cs.last : s->ss.last;
     uint32_t tc = client_timeout(s), ts = server_timeout(s);
     *c = *v = UINT64_MAX;
-    if (tc && (!to_srv || to_cli))
+    /* A side that sent its FIN and is owed no bytes has nothing left to do: it is not timed
+     * (HAProxy), so a client that sent its request and half-closed waits for a server slower
+     * than `timeout client`, which `timeout server` bounds. */
+    bool cli_done = s->c2s.eof && !to_cli, srv_done = s->s2c.eof && !to_srv;
+    if (tc && (!to_srv || to_cli) && !cli_done)
         *c = (to_cli ? s->cs.last : either) + tc;
-    if (ts && (!to_cli || to_srv))
+    if (ts && (!to_cli || to_srv) && !srv_done)
         *v = (to_srv ? s->ss.last : either) + ts;
 }
 

@@ -249,3 +249,28 @@ def test_server_fin_spares_a_server_owed_nothing(t):
     wait_for(lambda: srv.got == b"part0;part1;part2;", t.timeout(5),
              f"the server got every part (it got {srv.got!r}, tcplog {lg['term']})")
     check(lg["term"] == "--", f"termination state {lg['term']!r}, expected '--'")
+
+
+def test_half_closed_client_waits_for_a_slow_server(t):
+    """A client that sends its request and half-closes (nc -N) is owed the answer: it is not
+    timed while it waits, so a server slower than timeout client still answers (HAProxy)."""
+    def handler(sock, srv):
+        data = b""
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        hold(0.8)  # longer than timeout client
+        sock.sendall(b"answer to " + data)
+    srv = t.pyserver("handler", handler=handler)
+    port = t.free_port()
+    sl = t.sluice(config(port, [f"slow {srv.addr}"], defaults=[
+        "timeout client = 300ms", "timeout server = 10s"]))
+    s = t.connect(port)
+    s.sendall(b"question")
+    s.shutdown(socket.SHUT_WR)
+    got, how = recv_until_eof(s, t.timeout(10))
+    check(got == b"answer to question", f"the slow server's answer: {got!r} ({how})")
+    lg = sl.wait_tcplogs(1)[0]
+    check(lg["term"] == "--", f"termination state {lg['term']!r}, expected '--'")
