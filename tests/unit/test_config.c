@@ -1869,18 +1869,20 @@ static void test_haproxy2ini(void)
 static void test_haproxy2ini_global(void)
 {
     struct h2i r;
-    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "global\n"                      /* 1 */
-                                      "    log stdout local0\n"       /* 2 */
-                                      "    user haproxy\n"            /* 3 */
-                                      "    chroot /var/lib/haproxy\n" /* 4 */
-                                      "    ulimit-n 100000\n"         /* 5 */
-                                      "defaults\n"                    /* 6 */
-                                      "    log global\n"              /* 7 */
-                                      "    mode http\n"               /* 8 */
-                                      "listen l\n"                    /* 9 */
-                                      "    log global\n"              /* 10 */
-                                      "    bind :80\n"                /* 11 */
-                                      "    server s 127.0.0.1:1\n"),  /* 12 */
+    CU_ASSERT_EQUAL_FATAL(h2i_run(&r, "global\n"                       /* 1 */
+                                      "    log stdout local0\n"        /* 2 */
+                                      "    user haproxy\n"             /* 3 */
+                                      "    chroot /var/lib/haproxy\n"  /* 4 */
+                                      "    ulimit-n 100000\n"          /* 5 */
+                                      "defaults\n"                     /* 6 */
+                                      "    log global\n"               /* 7 */
+                                      "    mode http\n"                /* 8 */
+                                      "listen l\n"                     /* 9 */
+                                      "    log global\n"               /* 10 */
+                                      "    bind :80\n"                 /* 11 */
+                                      "    server s 127.0.0.1:1\n"     /* 12 */
+                                      "    stats realm My\\\"Realm\n"  /* 13 */
+                                      "    stats realm Ops\\ only\n"), /* 14 */
                           0);
     CU_ASSERT_FALSE(h2i_mentions(&r, 7));
     CU_ASSERT_FALSE(h2i_mentions(&r, 10));
@@ -1889,6 +1891,8 @@ static void test_haproxy2ini_global(void)
     CU_ASSERT_PTR_NOT_NULL(strstr(r.report, "user haproxy (sluice neither changes user"));
     CU_ASSERT_TRUE(h2i_left_out(&r, 4));
     CU_ASSERT_PTR_NOT_NULL(strstr(r.report, "ulimit-n 100000 (set the descriptor limit"));
+    CU_ASSERT_TRUE(h2i_left_out(&r, 13)); /* a quote sluice refuses in the realm */
+    CU_ASSERT_PTR_NOT_NULL(strstr(r.ini, "stats realm = Ops\\ only\n"));
     struct config *cfg = cfg_load_ok(r.ini);
     CU_ASSERT_PTR_NOT_NULL(cfg);
     config_free(cfg);
