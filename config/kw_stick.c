@@ -243,8 +243,13 @@ int config__kw_tcp_request(struct cfg_parser *st, const struct cfg_keyword *kw, 
     (void)neg;
     struct cfg_http *h = &st->cur->px.http;
     struct cfg_http_rule r = {.line = st->line, .table = -1};
-    const char *act = argc ? argv[0] : "";
-    int rc, used = 1;
+    if (argc == 0)
+        return config__error(st,
+                             "'%s' needs an action (expected accept, reject, track-sc0, "
+                             "track-sc1 or track-sc2)",
+                             kw->name);
+    const char *act = argv[0];
+    int used = 1;
     char rule[48];
     snprintf(rule, sizeof(rule), "%s %s", kw->name, act);
     if (strcmp(act, "accept") == 0) {
@@ -269,7 +274,6 @@ int config__kw_tcp_request(struct cfg_parser *st, const struct cfg_keyword *kw, 
                              "reject, track-sc0, track-sc1 or track-sc2)",
                              act);
     }
-    memset(&r.cond, 0, sizeof(r.cond));
     if (used < argc) {
         if (strcmp(argv[used], "if") != 0 && strcmp(argv[used], "unless") != 0) {
             config__error(st,
@@ -290,9 +294,8 @@ int config__kw_tcp_request(struct cfg_parser *st, const struct cfg_keyword *kw, 
     na[h->nconn_rules++] = r;
     return 0;
 fail:
-    rc = -1;
     config__http_rule_free(&r);
-    return rc;
+    return -1;
 }
 
 /* ---- ACL criteria -------------------------------------------------------------------------- */

@@ -609,12 +609,12 @@ static void table_line(void *arg, const char *line, size_t len)
 /* HAProxy's answer names the tables there are. */
 static struct stk_table *find_table(const char *name, struct cli_out *out)
 {
-    struct stk_table *t = name ? stktable_find(name) : NULL;
+    struct stk_table *t = stktable_find(name);
     if (!t)
         cli_out_printf(out,
                        "No such table: %s (the tables are the sections with a stick-table; "
                        "'show table' lists them).\n",
-                       name ? name : "");
+                       name);
     return t;
 }
 
@@ -637,18 +637,14 @@ static void cmd_show_table(struct cli_ctx *x, int argc, char **argv, struct cli_
 static void cmd_clear_table(struct cli_ctx *x, int argc, char **argv, struct cli_out *out)
 {
     (void)x;
-    struct stk_table *t = find_table(argc > 2 ? argv[2] : NULL, out);
+    if (argc < 3 || (argc > 3 && (strcmp(argv[3], "key") != 0 || argc != 5))) {
+        cli_out_printf(out, "Require 'clear table <table> [key <key>]'.\n");
+        return;
+    }
+    struct stk_table *t = find_table(argv[2], out);
     if (!t)
         return;
-    const char *key = NULL;
-    if (argc > 3) {
-        if (strcmp(argv[3], "key") != 0 || argc != 5) {
-            cli_out_printf(out, "Require 'clear table <table> [key <key>]'.\n");
-            return;
-        }
-        key = argv[4];
-    }
-    size_t n = stktable_clear(t, key);
+    size_t n = stktable_clear(t, argc == 5 ? argv[4] : NULL);
     log_msg(LOG_LV_NOTICE, "table %s: %zu entries cleared (runtime API)", argv[2], n);
 }
 

@@ -150,14 +150,8 @@ static void table_free(struct stk_table *t)
 {
     if (!t)
         return;
-    for (uint32_t b = 0; t->buckets && b <= t->mask; b++) {
-        struct stk_entry *e = t->buckets[b];
-        while (e) {
-            struct stk_entry *n = e->next;
-            free(e);
-            e = n;
-        }
-    }
+    for (uint32_t b = 0; t->buckets && b <= t->mask; b++)
+        free_list(t->buckets[b]);
     free_list(atomic_load_explicit(&t->graveyard, memory_order_relaxed));
     for (size_t i = 0; i < STK_SHARDS; i++)
         pthread_spin_destroy(&t->shards[i].lock);
@@ -351,6 +345,26 @@ static void touch(struct stk_entry *e, uint32_t now)
 #define STK_EVICT_CANDIDATES 8
 #define STK_EVICT_SCAN       4096
 
+/* The least recently used entry nobody tracks in a bucket's chain (a link to it, or NULL), its
+ * age in *age and how many untracked entries the chain holds in *n. Under the bucket's lock. */
+static struct stk_entry **oldest_untracked(struct stk_entry **head, uint32_t now, int32_t *age,
+                                           uint32_t *n)
+{
+    struct stk_entry **best = NULL;
+    for (struct stk_entry **pp = head; *pp; pp = &(*pp)->next) {
+        if (atomic_load_explicit(&(*pp)->refs, memory_order_acquire) != 0)
+            continue;
+        (*n)++;
+        /* the further its expiry lies behind (or the nearer it comes), the older the use */
+        int32_t a = (int32_t)(now - atomic_load_explicit(&(*pp)->expire, memory_order_relaxed));
+        if (!best || a > *age) {
+            best = pp;
+            *age = a;
+        }
+    }
+    return best;
+}
+
 static bool evict_one(struct stk_table *t, uint32_t now, uint32_t start)
 {
     uint32_t nb = t->mask + 1, limit = nb < STK_EVICT_SCAN ? nb : STK_EVICT_SCAN;
@@ -359,36 +373,23 @@ static bool evict_one(struct stk_table *t, uint32_t now, uint32_t start)
     bool found = false;
     for (uint32_t i = 0; i < limit && seen < STK_EVICT_CANDIDATES; i++) {
         uint32_t b = (start + i) & t->mask;
+        int32_t age;
         pthread_spin_lock(bucket_lock(t, b));
-        for (const struct stk_entry *e = t->buckets[b]; e; e = e->next) {
-            if (atomic_load_explicit(&e->refs, memory_order_relaxed) != 0)
-                continue;
-            seen++;
-            /* the further its expiry lies behind (or the nearer it comes), the older the use */
-            int32_t age = (int32_t)(now - atomic_load_explicit(&e->expire, memory_order_relaxed));
-            if (!found || age > best_age) {
-                found = true;
-                best_age = age;
-                best_b = b;
-            }
-        }
+        bool any = oldest_untracked(&t->buckets[b], now, &age, &seen) != NULL;
         pthread_spin_unlock(bucket_lock(t, b));
+        if (any && (!found || age > best_age)) {
+            found = true;
+            best_age = age;
+            best_b = b;
+        }
     }
     if (!found)
         return false;
-    struct stk_entry *victim = NULL, **vp = NULL;
+    int32_t age;
+    uint32_t n = 0;
     pthread_spin_lock(bucket_lock(t, best_b));
-    for (struct stk_entry **pp = &t->buckets[best_b]; *pp; pp = &(*pp)->next) {
-        const struct stk_entry *e = *pp;
-        if (atomic_load_explicit(&e->refs, memory_order_acquire) != 0)
-            continue;
-        int32_t age = (int32_t)(now - atomic_load_explicit(&e->expire, memory_order_relaxed));
-        if (!victim ||
-            age > (int32_t)(now - atomic_load_explicit(&victim->expire, memory_order_relaxed))) {
-            victim = *pp;
-            vp = pp;
-        }
-    }
+    struct stk_entry **vp = oldest_untracked(&t->buckets[best_b], now, &age, &n);
+    struct stk_entry *victim = vp ? *vp : NULL;
     if (victim)
         *vp = victim->next;
     pthread_spin_unlock(bucket_lock(t, best_b));

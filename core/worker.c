@@ -149,6 +149,14 @@ void worker_session_done(struct worker *w, struct frontend *fe, struct session_l
     }
 }
 
+void worker_session_refused(struct worker *w, struct frontend *fe, int fd)
+{
+    close(fd);
+    struct session_link none = {0};
+    w->live++;
+    worker_session_done(w, fe, &none);
+}
+
 static void run_queue(struct worker *w, size_t bi)
 {
     struct queue_head *q = &w->queues[bi];

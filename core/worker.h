@@ -175,6 +175,9 @@ void worker_buf_put(struct worker *w, char *buf);
  * if it waits for a slot under maxconn. Worker only. */
 void worker_session_begin(struct worker *w, struct session_link *l);
 void worker_session_done(struct worker *w, struct frontend *fe, struct session_link *l);
+/* A connection the acceptor handed over gets no session (refused by a rule, out of memory):
+ * close fd and keep the counters the acceptor started right. Worker only. */
+void worker_session_refused(struct worker *w, struct frontend *fe, int fd);
 
 /* Queue helpers (FIFO). Worker only. */
 void queue_push(struct queue_head *q, struct queue_link *l);

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/stats.h"
 #include "net/http/acl.h"
@@ -45,10 +44,7 @@ bool conn_rules_accept(struct worker *w, const struct frontend *fe, unsigned bin
 
 void conn_rules_rejected(struct worker *w, struct frontend *fe, int fd)
 {
-    close(fd); /* at once, without reading: HAProxy's reject */
     if (w->st)
         stats_add(stats_fe(w->st, fe->idx), STC_DCON, 1);
-    struct session_link tmp = {0}; /* the acceptor counted a session for this connection */
-    w->live++;
-    worker_session_done(w, fe, &tmp);
+    worker_session_refused(w, fe, fd); /* at once, without reading: HAProxy's reject */
 }

@@ -65,6 +65,14 @@ static inline bool relay_pending(const struct relay_dir *d)
     return d->buf != NULL || d->pipe_fill != 0;
 }
 
+/* Whether a side is half-closed in HAProxy's sense for its `timeout client-fin` / `server-fin`:
+ * the other side's FIN was passed to it (`to` shut), or it sent its own FIN (`from` at EOF)
+ * while bytes still wait for it. `to` is the direction towards the side, `from` the one from it. */
+static inline bool relay_side_half_closed(const struct relay_dir *to, const struct relay_dir *from)
+{
+    return to->shut || (from->eof && relay_pending(to));
+}
+
 /* Writes of up to RELAY_BATCH_MAX bytes to a side with a handler (`lh`) are not made at once
  * when the worker batches sends (tune.send-batching): the bytes become pending bytes of d, `to`
  * counts as blocked, and relay_batch_flush, at the end of the worker's batch of events, sends all

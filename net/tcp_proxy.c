@@ -108,7 +108,7 @@ static void get_fe_addr(struct sess *s)
 static uint32_t client_timeout(const struct sess *s)
 {
     const struct cfg_timeouts *t = &s->fe->cfg->timeout;
-    bool half = s->s2c.shut || (s->c2s.eof && relay_pending(&s->s2c));
+    bool half = relay_side_half_closed(&s->s2c, &s->c2s);
     return half && t->client_fin ? t->client_fin : t->client;
 }
 
@@ -116,7 +116,7 @@ static uint32_t client_timeout(const struct sess *s)
 static uint32_t server_timeout(const struct sess *s)
 {
     const struct cfg_timeouts *t = s->be ? &s->be->cfg->timeout : &s->fe->cfg->timeout;
-    bool half = s->c2s.shut || (s->s2c.eof && relay_pending(&s->c2s));
+    bool half = relay_side_half_closed(&s->c2s, &s->s2c);
     return half && t->server_fin ? t->server_fin : t->server;
 }
 
@@ -696,11 +696,7 @@ void tcp_proxy_accept(struct worker *w, struct frontend *fe, unsigned bind, int 
     struct sess *s = calloc(1, sizeof(*s));
     if (!s) {
         stktable_untrack_some(&trk, 0xff, (uint32_t)w->now);
-        close(fd);
-        /* Keep the acceptor's counters right even though no session exists. */
-        struct session_link tmp = {0};
-        w->live++;
-        worker_session_done(w, fe, &tmp);
+        worker_session_refused(w, fe, fd);
         return;
     }
     s->trk = trk;

@@ -142,6 +142,7 @@ static bool put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
     size_t vl = 0;
     switch (p->sample) {
     case FMT_LIT:
+    case FMT_STR: /* str(TEXT) */
         out_put(o, p->text, p->len);
         return true;
     case FMT_SRC:
@@ -250,9 +251,6 @@ static bool put_sample(struct out *o, const struct cfg_fmt_part *p, const struct
         if (!http_var_get(c->vars, p->var, &v, &vl))
             return false;
         out_put(o, v, vl);
-        return true;
-    case FMT_STR:
-        out_put(o, p->text, p->len);
         return true;
     }
     return false;

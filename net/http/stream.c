@@ -206,9 +206,9 @@ static void tunnel_timeouts(const struct hs *h, uint32_t *ct, uint32_t *st)
     uint32_t t = bp->http.timeout_tunnel ? bp->http.timeout_tunnel : fp->http.timeout_tunnel;
     *ct = t ? t : fp->timeout.client;
     *st = t ? t : bp->timeout.server;
-    if (fp->timeout.client_fin && (h->s2c.shut || (h->c2s.eof && relay_pending(&h->s2c))))
+    if (fp->timeout.client_fin && relay_side_half_closed(&h->s2c, &h->c2s))
         *ct = fp->timeout.client_fin;
-    if (bp->timeout.server_fin && (h->c2s.shut || (h->s2c.eof && relay_pending(&h->c2s))))
+    if (bp->timeout.server_fin && relay_side_half_closed(&h->c2s, &h->s2c))
         *st = bp->timeout.server_fin;
 }
 
@@ -1186,7 +1186,9 @@ void http__reply_rule(struct hs *h, const struct cfg_http_rule *r, const struct 
         size_t vl = r->value ? r->value_len : 0;
         if (r->fmt) { /* the target with samples, expanded where it goes */
             struct fmt_ctx fc;
-            struct hdr_edits none = {.n = 0};
+            struct hdr_edits none;
+            if (!e)
+                hdr_edits_init(&none, false); /* not `= {0}`: its rule[] need not be zeroed */
             edits_fmt_ctx(h, e ? e : &none, r->fmt, &fc);
             fc.orig_target = h->rbuf + m->target.off;
             fc.orig_target_len = m->target.len;
@@ -1502,7 +1504,9 @@ static bool monitor_request(struct hs *h, const struct http_msg *m)
 static void make_unique_id(struct hs *h, const struct acl_ctx *ctx)
 {
     enum { ID_MAX = 127 };
-    struct hdr_edits none = {.ctx = ctx};
+    struct hdr_edits none; /* no edits, the request's samples (rule[] left unzeroed) */
+    hdr_edits_init(&none, false);
+    none.ctx = ctx;
     struct fmt_ctx fc;
     edits_fmt_ctx(h, &none, h->fe->cfg->http.unique_id, &fc);
     fc.be_name = h->fe->cfg->name;
@@ -1528,7 +1532,9 @@ static struct backend *dynamic_backend(struct hs *h, const struct http_msg *m,
     /* the samples before their converters must fit, not only the name: a Host field to look up
        in a map, a path for map_beg; longer ones match no backend */
     char buf[8192];
-    struct hdr_edits none = {.ctx = ctx};
+    struct hdr_edits none; /* no edits, the request's samples (rule[] left unzeroed) */
+    hdr_edits_init(&none, false);
+    none.ctx = ctx;
     struct fmt_ctx fc;
     edits_fmt_ctx(h, &none, u->fmt, &fc);
     fc.be_name = h->fe->cfg->name; /* %b: no backend yet, as for unique-id-format */
@@ -2321,18 +2327,17 @@ static void forward_response_body(struct hs *h)
         return;
     enum relay_res r;
     uint64_t before = h->s2c.bytes;
-    if (h->resp_body == HTTP_BODY_CHUNKED) {
+    if (h->resp_body == HTTP_BODY_CHUNKED)
         r = pump_chunked(h, &h->s2c, &h->resp_chunk, &h->sc->side, &h->cs, NULL, NULL);
-        h->bytes_out += h->s2c.bytes - before;
-    } else {
+    else
         r = relay_pump(h->w, &h->s2c, &h->sc->side, &h->cs, true);
-        h->bytes_out += h->s2c.bytes - before;
-        if (r == RELAY_IDLE && h->s2c.eof && !relay_pending(&h->s2c))
-            /* The server closed: the end of a body delimited by close, else a body cut short,
-             * which must not pass for whole (the client sees the connection close once the
-             * bytes that came are written). */
-            r = h->resp_body == HTTP_BODY_UNTIL_CLOSE ? RELAY_DONE : RELAY_ERR_FROM;
-    }
+    h->bytes_out += h->s2c.bytes - before;
+    if (h->resp_body != HTTP_BODY_CHUNKED && r == RELAY_IDLE && h->s2c.eof &&
+        !relay_pending(&h->s2c))
+        /* The server closed: the end of a body delimited by close, else a body cut short, which
+         * must not pass for whole (the client sees the connection close once the bytes that
+         * came are written). */
+        r = h->resp_body == HTTP_BODY_UNTIL_CLOSE ? RELAY_DONE : RELAY_ERR_FROM;
     if (r == RELAY_DONE) {
         h->resp_done = true;
     } else if (r != RELAY_IDLE) {
@@ -2701,10 +2706,7 @@ void http_stream_accept(struct worker *w, struct frontend *fe, unsigned bind, in
     struct hs *h = calloc(1, sizeof(*h));
     if (!h) {
         stktable_untrack_some(&trk, 0xff, (uint32_t)w->now);
-        close(fd);
-        struct session_link tmp = {0};
-        w->live++;
-        worker_session_done(w, fe, &tmp);
+        worker_session_refused(w, fe, fd);
         return;
     }
     h->trk = trk;

@@ -162,9 +162,6 @@ static inline void hdr_edits_init(struct hdr_edits *e, bool target_ok)
     e->ctx = NULL;
 }
 
-struct acl_ctx;
-struct cfg_http_rule;
-
 /* Shared between stream.c and forward.c (module-internal: http__ prefix). */
 void http__close(struct hs *h);
 void http__linger(struct hs *h);

@@ -24,44 +24,30 @@ int http_vars_rule(struct http_vars *vs, const struct config *cfg, const struct 
             var_free(&vs->v[r->var]);
         return 0;
     }
-    /* most values are short: expand on the stack, and only a value that fills it again into
-       a buffer of the largest size */
-    char small[512];
-    char *buf = small;
-    ssize_t n = fmt_expand_sample(r->fmt, fc, small, sizeof(small));
-    if (n == (ssize_t)sizeof(small)) {
-        if (!(buf = malloc(HTTP_VAR_VALUE_MAX)))
-            return -ENOMEM;
-        n = fmt_expand_sample(r->fmt, fc, buf, HTTP_VAR_VALUE_MAX);
-    }
-    int rc = 0;
+    /* one expansion into this thread's buffer (a session stays on its worker), then a copy of
+       the value's own size: a long value costs no second expansion and no large allocation */
+    static _Thread_local char buf[HTTP_VAR_VALUE_MAX];
+    ssize_t n = fmt_expand_sample(r->fmt, fc, buf, sizeof(buf));
     if (n < 0)
-        goto out; /* the sample failed: the variable stays as it is */
+        return 0; /* the sample failed: the variable stays as it is */
     if (!vs->v) {
-        if (!(vs->v = calloc(cfg->nvars, sizeof(*vs->v)))) {
-            rc = -ENOMEM;
-            goto out;
-        }
+        if (!(vs->v = calloc(cfg->nvars, sizeof(*vs->v))))
+            return -ENOMEM;
         vs->n = (uint32_t)cfg->nvars;
         for (size_t i = 0; i < cfg->nvars; i++)
             vs->v[i].scope = (uint8_t)cfg->vars[i].scope;
     }
     if ((uint32_t)r->var >= vs->n)
-        goto out; /* a session older than a reload's config: it has no such variable */
+        return 0; /* a session older than a reload's config: it has no such variable */
     char *p = malloc((size_t)n + 1);
-    if (!p) {
-        rc = -ENOMEM;
-        goto out;
-    }
+    if (!p)
+        return -ENOMEM;
     memcpy(p, buf, (size_t)n);
     p[n] = '\0';
     var_free(&vs->v[r->var]);
     vs->v[r->var].p = p;
     vs->v[r->var].len = (uint32_t)n;
-out:
-    if (buf != small)
-        free(buf);
-    return rc;
+    return 0;
 }
 
 void http_vars_end(struct http_vars *vs, bool all)
